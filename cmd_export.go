@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/export"
+	"github.com/connvault/connvault/tenant"
+)
+
+var _ export.Source = (*tenant.Client)(nil)
+
+// exportOptions are the flags of `connvault export`.
+type exportOptions struct {
+	Out    string
+	JSON   bool
+	Tenant tenant.Options
+	Export export.Options
+}
+
+func exportFlags() []cli.Flag {
+	return append(tenantFlags(),
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Required: true, Usage: "destination: FILE.tar.gz|.tgz, a directory (existing, or ending in /), or - for stdout"},
+		&cli.StringSliceFlag{Name: "script-name", Usage: "also export this connector by scriptName (repeatable; the list hides DEVELOPMENT/DEMO ones)"},
+		&cli.StringFlag{Name: "filter", Usage: `ISC filter sent to the tenant, e.g. 'name sw "HR"'`},
+		&cli.StringSliceFlag{Name: "include", Usage: "export only connectors whose name matches this glob (repeatable)"},
+		&cli.StringSliceFlag{Name: "exclude", Usage: "leave out connectors whose name matches this glob (repeatable)"},
+		&cli.StringFlag{Name: "locales", Value: "all", Usage: "translations to fetch: all (the 19 of the spec), detail (those the detail names), or a list like en,de,fr"},
+		&cli.BoolFlag{Name: "builtin", Usage: "include SailPoint-owned connectors"},
+		&cli.IntFlag{Name: "concurrency", Value: export.DefaultConcurrency, Usage: "connectors fetched at once"},
+		&cli.BoolFlag{Name: "fail-fast", Usage: "abort on the first connector that fails instead of recording it"},
+		&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
+	)
+}
+
+func exportCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "export",
+		Usage:     "export a tenant's custom connectors into a verified bundle",
+		UsageText: "connvault export --out backup.tar.gz [--script-name NAME]... [--filter F] [--include GLOB]...",
+		Flags:     exportFlags(),
+		Action: func(c *cli.Context) error {
+			topts, err := tenantOptions(c, e.getenv, e.log)
+			if err != nil {
+				return err
+			}
+			locales, err := parseLocales(c.String("locales"))
+			if err != nil {
+				return err
+			}
+			if c.Int("concurrency") < 1 {
+				return usageErrorf("--concurrency must be at least 1")
+			}
+			o := exportOptions{
+				Out:    c.String("out"),
+				JSON:   c.Bool("json"),
+				Tenant: topts,
+				Export: export.Options{
+					Filter:      c.String("filter"),
+					Include:     c.StringSlice("include"),
+					Exclude:     c.StringSlice("exclude"),
+					ScriptNames: c.StringSlice("script-name"),
+					Locales:     locales,
+					BuiltIn:     c.Bool("builtin"),
+					Concurrency: c.Int("concurrency"),
+					FailFast:    c.Bool("fail-fast"),
+					Logger:      e.log,
+				},
+			}
+			sum, err := runExport(c.Context, e, o)
+			if err != nil {
+				return err
+			}
+			return reportExport(e, o, sum)
+		},
+	}
+}
+
+func parseLocales(s string) ([]string, error) {
+	switch s {
+	case "", "all":
+		return nil, nil
+	case "detail":
+		return []string{"detail"}, nil
+	}
+	var out []string
+	for _, l := range strings.Split(s, ",") {
+		l = strings.TrimSpace(l)
+		if !tenant.ValidLocale(l) {
+			return nil, usageErrorf("--locales: %q is not one of the spec's locales (%s)", l, strings.Join(tenant.Locales(), ", "))
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// exportSummary is what `export --json` prints.
+type exportSummary struct {
+	Out           string             `json:"out"`
+	Connectors    int                `json:"connectors"`
+	Files         int                `json:"files"`
+	Bytes         int64              `json:"bytes"`
+	Requests      int64              `json:"requests"`
+	Retries       int64              `json:"retries"`
+	RateLimited   int64              `json:"rateLimited"`
+	Duration      string             `json:"duration"`
+	Seconds       float64            `json:"seconds"`
+	ContentDigest string             `json:"contentDigest"`
+	Complete      bool               `json:"complete"`
+	PeakRSSBytes  int64              `json:"peakRSSBytes"`
+	Errors        []bundle.ItemError `json:"errors,omitempty"`
+	Manifest      *bundle.Manifest   `json:"-"`
+	Stats         tenant.Stats       `json:"-"`
+	Result        export.Result      `json:"-"`
+}
+
+func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, error) {
+	start := time.Now()
+	cl, err := newClient(o.Tenant, nil)
+	if err != nil {
+		return exportSummary{}, err
+	}
+	createdAt, err := bundle.CreatedAtFromEnv(e.getenv, time.Now())
+	if err != nil {
+		return exportSummary{}, usageErrorf("SOURCE_DATE_EPOCH: %v", err)
+	}
+	wopts := bundle.WriterOptions{
+		CreatedAt:   createdAt,
+		ToolVersion: version,
+		Source:      bundle.Source{URL: cl.BaseURL(), API: cl.API()},
+		Options:     export.OptionsJSON(o.Export),
+	}
+	var w *bundle.Writer
+	if o.Out == "-" {
+		w, err = bundle.CreateStream(e.stdout, "", wopts)
+	} else {
+		w, err = bundle.Create(o.Out, wopts)
+	}
+	if err != nil {
+		return exportSummary{}, fmt.Errorf("create bundle %s: %w", o.Out, err)
+	}
+	defer w.Abort()
+
+	perConnector := float64(4 + len(tenant.Locales()))
+	if len(o.Export.Locales) > 0 {
+		perConnector = float64(4 + len(o.Export.Locales))
+	}
+	b := newBar(e.stderr, !o.JSON, "export", perConnector, cl.Governor().Rate())
+	o.Export.Progress = b
+	res, err := export.Run(ctx, cl, w, o.Export)
+	b.Finish()
+	if err != nil {
+		return exportSummary{}, fmt.Errorf("export: %w", err)
+	}
+	m, err := w.Commit(ctx)
+	if err != nil {
+		return exportSummary{}, fmt.Errorf("write bundle %s: %w", o.Out, err)
+	}
+	st := cl.Stats()
+	dur := time.Since(start)
+	return exportSummary{
+		Out: o.Out, Connectors: len(m.Connectors), Files: res.Files, Bytes: res.Bytes,
+		Requests: st.Requests, Retries: st.Retries, RateLimited: st.RateLimited,
+		Duration: dur.Round(time.Millisecond).String(), Seconds: dur.Seconds(),
+		ContentDigest: m.ContentDigest, Complete: m.Complete, Errors: m.Errors, PeakRSSBytes: peakRSS(),
+		Manifest: &m, Stats: st, Result: res,
+	}, nil
+}
+
+func reportExport(e *env, o exportOptions, s exportSummary) error {
+	if o.JSON && o.Out != "-" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(s); err != nil {
+			return err
+		}
+	} else {
+		out := e.stdout
+		if o.Out == "-" {
+			out = e.stderr
+		}
+		fmt.Fprintf(out, "exported %d connectors (%d files, %d bytes) to %s in %s: %d requests, %d retries, %d rate-limited\ncontent digest %s\n",
+			s.Connectors, s.Files, s.Bytes, o.Out, s.Duration, s.Requests, s.Retries, s.RateLimited, s.ContentDigest)
+	}
+	if !s.Complete {
+		for _, ie := range s.Errors {
+			fmt.Fprintf(e.stderr, "failed: %s %s: %s\n", firstNonEmpty(ie.Name, ie.ScriptName), ie.Part, ie.Error)
+		}
+		return &exitErr{code: exitPartial, err: fmt.Errorf("%d connectors could not be exported; the bundle is marked incomplete", len(s.Errors))}
+	}
+	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// errNotRegular reports a bundle path that is neither archive nor directory.
+var errNotRegular = errors.New("not a regular file or directory")
+
+func statBundle(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		return fmt.Errorf("%s: %w", path, errNotRegular)
+	}
+	return nil
+}

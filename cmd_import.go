@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/connvault/connvault/importer"
+	"github.com/connvault/connvault/tenant"
+)
+
+var _ importer.Target = (*tenant.Client)(nil)
+
+// importOptions are the flags shared by plan, import and migrate.
+type importOptions struct {
+	Bundle, Rules, Values, Map string
+	PlanFile                   string // import PLAN.json
+	Tenant                     tenant.Options
+	Importer                   importer.Options
+	DryRun, Yes, JSON          bool
+}
+
+func importFlags() []cli.Flag {
+	return append(append(tenantFlags(), transformFlags()...),
+		&cli.StringFlag{Name: "map", Usage: "mapping file (source scriptName → target scriptName), as written by a previous import"},
+		&cli.BoolFlag{Name: "allow-delete", Usage: "delete custom connectors that exist only in the target"},
+		&cli.BoolFlag{Name: "allow-incomplete", Usage: "accept a bundle whose export was incomplete"},
+		&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once (one shared rate governor)"},
+		&cli.StringFlag{Name: "state-dir", Value: ".connvault", Usage: "directory of the journal, undo bundles and mapping files"},
+		&cli.BoolFlag{Name: "json", Usage: "print results as JSON on stdout"},
+	)
+}
+
+func importOptionsFrom(c *cli.Context, e *env) (importOptions, error) {
+	topts, err := tenantOptions(c, e.getenv, e.log)
+	if err != nil {
+		return importOptions{}, err
+	}
+	return importOptionsWith(c, e, topts)
+}
+
+// importOptionsWith reads the import flags for a target tenant given by topts.
+func importOptionsWith(c *cli.Context, e *env, topts tenant.Options) (importOptions, error) {
+	if c.Int("concurrency") < 1 {
+		return importOptions{}, usageErrorf("--concurrency must be at least 1")
+	}
+	o := importOptions{
+		Rules: c.String("rules"), Values: c.String("values"), Map: c.String("map"),
+		Tenant: topts, JSON: c.Bool("json"),
+		Importer: importer.Options{
+			AllowDelete:     c.Bool("allow-delete"),
+			AllowIncomplete: c.Bool("allow-incomplete"),
+			Concurrency:     c.Int("concurrency"),
+			StateDir:        c.String("state-dir"),
+			ToolVersion:     version,
+			Logger:          e.log,
+		},
+	}
+	if o.Map != "" {
+		m, err := importer.LoadMapping(o.Map)
+		if err != nil {
+			return importOptions{}, fmt.Errorf("mapping file: %w", err)
+		}
+		o.Importer.Mapping = m
+	}
+	return o, nil
+}
+
+// prepared is a verified, transformed bundle with its plan against the target.
+type prepared struct {
+	client *tenant.Client
+	src    importer.Source
+	plan   *importer.Plan
+}
+
+// prepare verifies and transforms the bundle, checks the mapping and plans
+// against the target. It reads only.
+func prepare(ctx context.Context, e *env, o importOptions) (*prepared, error) {
+	cl, err := newClient(o.Tenant, nil)
+	if err != nil {
+		return nil, err
+	}
+	ti, err := loadTransformed(ctx, o.Bundle, o.Rules, o.Values, e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	src := importer.Source{Manifest: ti.Manifest, Path: ti.Path, Connectors: ti.Connectors}
+	if len(o.Importer.Mapping) > 0 {
+		if err := importer.ValidateMapping(ctx, cl, o.Importer.Mapping); err != nil {
+			return nil, fmt.Errorf("mapping file %s: %w", o.Map, err)
+		}
+	}
+	p, err := importer.MakePlan(ctx, cl, src, o.Importer)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	return &prepared{client: cl, src: src, plan: p}, nil
+}
+
+func planCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "show what importing a bundle into the target tenant would do (writes nothing)",
+		UsageText: "connvault plan [--rules R] [--values V] [--map M] [--out plan.json] [--detailed-exitcode] BUNDLE",
+		Flags: append(importFlags(),
+			&cli.StringFlag{Name: "out", Usage: "save the plan as JSON, to apply later with `connvault import plan.json`"},
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 4 when the plan has changes"},
+		),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErrorf("plan takes one bundle, got %d arguments", c.NArg())
+			}
+			o, err := importOptionsFrom(c, e)
+			if err != nil {
+				return err
+			}
+			o.Bundle = c.Args().First()
+			p, err := prepare(c.Context, e, o)
+			if err != nil {
+				return err
+			}
+			if out := c.String("out"); out != "" {
+				p.plan.Rules, p.plan.Values, p.plan.Map = o.Rules, o.Values, o.Map
+				if err := importer.SavePlan(out, p.plan); err != nil {
+					return err
+				}
+			}
+			if o.JSON {
+				if err := writeJSON(e.stdout, p.plan); err != nil {
+					return err
+				}
+			} else {
+				p.plan.WriteTable(e.stdout)
+				if out := c.String("out"); out != "" {
+					fmt.Fprintf(e.stdout, "\nSaved the plan to %s; apply it with: connvault import %s\n", out, out)
+				}
+			}
+			if c.Bool("detailed-exitcode") && p.plan.HasChanges() {
+				return &exitErr{code: exitChanges, err: errQuiet}
+			}
+			return nil
+		},
+	}
+}
+
+func importCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "import a bundle (or apply a saved plan) into the target tenant",
+		UsageText: "connvault import [--dry-run] [--yes] [--rules R] [--values V] [--map M] BUNDLE|PLAN.json",
+		Flags: append(importFlags(),
+			&cli.BoolFlag{Name: "dry-run", Usage: "show the plan and stop; write nothing"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
+			&cli.StringFlag{Name: "undo", Usage: "where to write the undo bundle (default STATE-DIR/undo-<run>.tar.gz)"},
+			&cli.StringFlag{Name: "mapping-out", Usage: "where to write the mapping file (default STATE-DIR/mapping-<run>.json)"},
+		),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErrorf("import takes one bundle or plan file, got %d arguments", c.NArg())
+			}
+			o, err := importOptionsFrom(c, e)
+			if err != nil {
+				return err
+			}
+			o.DryRun, o.Yes = c.Bool("dry-run"), c.Bool("yes")
+			o.Importer.UndoPath, o.Importer.MappingPath = c.String("undo"), c.String("mapping-out")
+			arg := c.Args().First()
+			if saved, err := importer.LoadPlan(arg); err == nil {
+				o.PlanFile = arg
+				return runImportPlan(c.Context, e, o, saved)
+			} else if strings.HasSuffix(arg, ".json") {
+				return fmt.Errorf("read plan %s: %w", arg, err)
+			}
+			o.Bundle = arg
+			return runImport(c.Context, e, o)
+		},
+	}
+}
+
+func runImport(ctx context.Context, e *env, o importOptions) error {
+	p, err := prepare(ctx, e, o)
+	if err != nil {
+		return err
+	}
+	return applyPrepared(ctx, e, o, p)
+}
+
+// runImportPlan applies a saved plan: the bundle, rules and values it names are
+// read again, and the target must not have drifted since the plan was made.
+func runImportPlan(ctx context.Context, e *env, o importOptions, saved *importer.Plan) error {
+	o.Bundle = saved.Bundle.Path
+	if o.Rules == "" {
+		o.Rules = saved.Rules
+	}
+	if o.Values == "" {
+		o.Values = saved.Values
+	}
+	if o.Map == "" && saved.Map != "" {
+		m, err := importer.LoadMapping(saved.Map)
+		if err != nil {
+			return fmt.Errorf("mapping file: %w", err)
+		}
+		o.Importer.Mapping = m
+	}
+	cl, err := newClient(o.Tenant, nil)
+	if err != nil {
+		return err
+	}
+	if err := importer.CheckDrift(ctx, cl, saved); err != nil {
+		return fmt.Errorf("plan %s is stale: %w", o.PlanFile, err)
+	}
+	p, err := prepare(ctx, e, o)
+	if err != nil {
+		return err
+	}
+	if err := importer.SamePlan(saved, p.plan); err != nil {
+		return fmt.Errorf("plan %s no longer matches the bundle and target: %w", o.PlanFile, err)
+	}
+	o.Yes = true // the saved plan is what was approved
+	return applyPrepared(ctx, e, o, p)
+}
+
+func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) error {
+	if !o.JSON {
+		p.plan.WriteTable(e.stdout)
+	}
+	if o.DryRun {
+		if o.JSON {
+			return writeJSON(e.stdout, p.plan)
+		}
+		fmt.Fprintln(e.stdout, "\nDry run: nothing was written.")
+		return nil
+	}
+	if !p.plan.HasChanges() {
+		if o.JSON {
+			return writeJSON(e.stdout, importer.Result{})
+		}
+		fmt.Fprintln(e.stdout, "\nNo changes: the target already matches the bundle.")
+		return nil
+	}
+	if !o.Yes {
+		if err := confirm(e, "Apply these changes to "+p.client.BaseURL()+"?"); err != nil {
+			return err
+		}
+	}
+	b := newBar(e.stderr, !o.JSON, "import", 6, p.client.Governor().Rate())
+	o.Importer.Progress = b
+	start := time.Now()
+	res, err := importer.Apply(ctx, p.client, p.src, p.plan, o.Importer)
+	b.Finish()
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	return reportImport(e, o.JSON, res, time.Since(start))
+}
+
+func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration) error {
+	if asJSON {
+		if err := writeJSON(e.stdout, res); err != nil {
+			return err
+		}
+	} else {
+		res.WriteTable(e.stdout)
+		fmt.Fprintf(e.stdout, "\n%d requests (%d reads, %d writes) in %s\n", res.Requests, res.Reads, res.Writes, took.Round(time.Millisecond))
+		if res.UndoPath != "" {
+			fmt.Fprintf(e.stdout, "Undo bundle: %s (connvault rollback %s)\n", res.UndoPath, res.UndoPath)
+		}
+		if res.MappingPath != "" {
+			fmt.Fprintf(e.stdout, "Mapping file: %s\n", res.MappingPath)
+		}
+	}
+	if n := res.Failed(); n > 0 {
+		return &exitErr{code: exitPartial, err: fmt.Errorf("%d connectors failed; rerun the same command to continue", n)}
+	}
+	return nil
+}
+
+// errNoConfirm refuses a change nobody could confirm.
+var errNoConfirm = errors.New("refusing to write without confirmation: stdin is not a terminal; pass --yes to apply, or --dry-run to look")
+
+// confirm asks on the terminal and accepts only "yes".
+func confirm(e *env, question string) error {
+	f, ok := e.stdin.(*os.File)
+	if !ok || !isTerminal(f) {
+		return &exitErr{code: exitUsage, err: errNoConfirm}
+	}
+	fmt.Fprintf(e.stderr, "\n%s Only 'yes' will be accepted: ", question)
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	if strings.TrimSpace(line) != "yes" {
+		return fmt.Errorf("cancelled: nothing was written")
+	}
+	return nil
+}
+
+func rollbackCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "rollback",
+		Usage:     "return the target tenant to its state before an import, from the import's undo bundle",
+		UsageText: "connvault rollback [--yes] UNDO_BUNDLE",
+		Flags: append(tenantFlags(),
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
+			&cli.BoolFlag{Name: "json", Usage: "print results as JSON on stdout"},
+			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once"},
+		),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErrorf("rollback takes one undo bundle, got %d arguments", c.NArg())
+			}
+			topts, err := tenantOptions(c, e.getenv, e.log)
+			if err != nil {
+				return err
+			}
+			cl, err := newClient(topts, nil)
+			if err != nil {
+				return err
+			}
+			if !c.Bool("yes") {
+				if err := confirm(e, "Roll "+cl.BaseURL()+" back to the state saved in "+c.Args().First()+"?"); err != nil {
+					return err
+				}
+			}
+			start := time.Now()
+			res, err := importer.Rollback(c.Context, cl, c.Args().First(), importer.Options{Concurrency: c.Int("concurrency"), ToolVersion: version, Logger: e.log})
+			if err != nil {
+				return fmt.Errorf("rollback: %w", err)
+			}
+			return reportImport(e, c.Bool("json"), res, time.Since(start))
+		},
+	}
+}

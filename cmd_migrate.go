@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/connvault/connvault/export"
+)
+
+func migrateCommand(e *env) *cli.Command {
+	flags := importFlags()
+	flags = append(flags,
+		&cli.StringFlag{Name: "config", Value: "connvault.yaml", Usage: "profiles file naming the tenants (secrets come from the environment variables or files it names)"},
+		&cli.StringFlag{Name: "from", Required: true, Usage: "source tenant (a name in the profiles file)"},
+		&cli.StringFlag{Name: "to", Required: true, Usage: "target tenant (a name in the profiles file)"},
+		&cli.StringSliceFlag{Name: "script-name", Usage: "also export this connector by scriptName (repeatable)"},
+		&cli.StringSliceFlag{Name: "include", Usage: "migrate only connectors whose name matches this glob (repeatable)"},
+		&cli.StringSliceFlag{Name: "exclude", Usage: "leave out connectors whose name matches this glob (repeatable)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "export and show the plan; write nothing to the target"},
+		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
+	)
+	return &cli.Command{
+		Name:      "migrate",
+		Usage:     "export from one tenant and import into another in one run",
+		UsageText: "connvault migrate --config connvault.yaml --from sandbox --to production [--dry-run] [--yes]",
+		Flags:     flags,
+		Action: func(c *cli.Context) error {
+			pf, err := loadProfiles(c.String("config"))
+			if err != nil {
+				return err
+			}
+			from, err := pf.options(c.String("from"), e.getenv)
+			if err != nil {
+				return err
+			}
+			to, err := pf.options(c.String("to"), e.getenv)
+			if err != nil {
+				return err
+			}
+			if err := applyTenantFlags(c, &to); err != nil {
+				return err
+			}
+			io, err := importOptionsWith(c, e, to)
+			if err != nil {
+				return err
+			}
+			from.Logger, to.Logger = e.log, e.log
+			if err := os.MkdirAll(io.Importer.StateDir, 0o700); err != nil {
+				return fmt.Errorf("create state dir: %w", err)
+			}
+			out := filepath.Join(io.Importer.StateDir, fmt.Sprintf("migrate-%s-%s.tar.gz", c.String("from"), time.Now().UTC().Format("20060102T150405Z")))
+			eo := exportOptions{Out: out, Tenant: from, JSON: io.JSON, Export: export.Options{
+				ScriptNames: c.StringSlice("script-name"), Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"), Logger: e.log,
+			}}
+			sum, err := runExport(c.Context, e, eo)
+			if err != nil {
+				return err
+			}
+			if !sum.Complete && !io.Importer.AllowIncomplete {
+				return &exitErr{code: exitPartial, err: fmt.Errorf("export of %s was incomplete (%d errors); the bundle is at %s; nothing was imported", c.String("from"), len(sum.Errors), out)}
+			}
+			if !io.JSON {
+				fmt.Fprintf(e.stdout, "Exported %d connectors from %s to %s.\n\n", sum.Connectors, c.String("from"), out)
+			}
+			io.Bundle, io.DryRun, io.Yes = out, c.Bool("dry-run"), c.Bool("yes")
+			return runImport(c.Context, e, io)
+		},
+	}
+}

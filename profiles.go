@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/connvault/connvault/tenant"
+)
+
+// profilesFile is the --config file of `connvault migrate`: named tenants.
+// It never holds a secret: only the names of environment variables or files
+// that do.
+type profilesFile struct {
+	Version int                `yaml:"version"`
+	Tenants map[string]profile `yaml:"tenants"`
+}
+
+type profile struct {
+	BaseURL          string `yaml:"baseURL"`
+	API              string `yaml:"api"`
+	ClientID         string `yaml:"clientID"`
+	ClientSecretEnv  string `yaml:"clientSecretEnv"`
+	ClientSecretFile string `yaml:"clientSecretFile"`
+	AccessTokenEnv   string `yaml:"accessTokenEnv"`
+	AccessTokenFile  string `yaml:"accessTokenFile"`
+	TokenURL         string `yaml:"tokenURL"`
+	Rate             string `yaml:"rate"`
+}
+
+// loadProfiles reads and checks a profiles file. Unknown keys are refused,
+// so a secret pasted under a wrong key is not silently kept.
+func loadProfiles(path string) (profilesFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return profilesFile{}, fmt.Errorf("read profiles: %w", err)
+	}
+	var pf profilesFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&pf); err != nil {
+		return profilesFile{}, fmt.Errorf("profiles file %s: %w", path, err)
+	}
+	if pf.Version != 1 {
+		return profilesFile{}, fmt.Errorf("profiles file %s: unsupported version %d (this connvault reads version 1)", path, pf.Version)
+	}
+	return pf, nil
+}
+
+// options turns the profile name of pf into client options, reading its
+// secret from the environment variable or file it names.
+func (pf profilesFile) options(name string, getenv func(string) string) (tenant.Options, error) {
+	p, ok := pf.Tenants[name]
+	if !ok {
+		names := make([]string, 0, len(pf.Tenants))
+		for n := range pf.Tenants {
+			names = append(names, n)
+		}
+		return tenant.Options{}, fmt.Errorf("no tenant %q in the profiles file (it has: %s)", name, strings.Join(names, ", "))
+	}
+	if p.BaseURL == "" {
+		return tenant.Options{}, fmt.Errorf("tenant %q: baseURL is required", name)
+	}
+	o := tenant.Options{BaseURL: p.BaseURL, API: p.API, ClientID: p.ClientID, TokenURL: p.TokenURL}
+	if o.API == "" {
+		o.API = "v2025"
+	}
+	var err error
+	if o.ClientSecret, err = secretFrom(name, "client secret", p.ClientSecretEnv, p.ClientSecretFile, getenv); err != nil {
+		return tenant.Options{}, err
+	}
+	if o.AccessToken, err = secretFrom(name, "access token", p.AccessTokenEnv, p.AccessTokenFile, getenv); err != nil {
+		return tenant.Options{}, err
+	}
+	if o.AccessToken == "" && (o.ClientID == "" || o.ClientSecret == "") {
+		return tenant.Options{}, fmt.Errorf("tenant %q: needs clientID with clientSecretEnv or clientSecretFile, or accessTokenEnv or accessTokenFile", name)
+	}
+	if p.Rate != "" {
+		if o.Rate, err = tenant.ParseRate(p.Rate); err != nil {
+			return tenant.Options{}, fmt.Errorf("tenant %q: rate: %w", name, err)
+		}
+	}
+	return o, nil
+}
+
+func secretFrom(tenantName, what, envName, file string, getenv func(string) string) (string, error) {
+	switch {
+	case envName != "" && file != "":
+		return "", fmt.Errorf("tenant %q: name the %s's environment variable or its file, not both", tenantName, what)
+	case envName != "":
+		v := getenv(envName)
+		if v == "" {
+			return "", fmt.Errorf("tenant %q: environment variable %s (the %s) is not set", tenantName, envName, what)
+		}
+		return v, nil
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("tenant %q: read the %s file: %w", tenantName, what, err)
+		}
+		return strings.TrimRight(string(data), "\r\n"), nil
+	}
+	return "", nil
+}
