@@ -1,0 +1,273 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/connvault/connvault/bundle"
+)
+
+// Apply returns the connectors of cs the rules keep, in their order, each
+// renamed, with its text files rewritten by replace and placeholder
+// substitution (lookup gives the values; nil means none) and its metadata
+// overridden. cs is not modified and the result shares no memory with it.
+//
+// Every problem is reported, not just the first: each names its connector,
+// and an unresolved placeholder also its bundle file and line. The
+// unresolved placeholders come together as one *UnresolvedError.
+func (r *Rules) Apply(cs []bundle.Connector, lookup Lookup) ([]bundle.Connector, error) {
+	if r == nil {
+		r = &Rules{placeholders: true}
+	}
+	var (
+		out        []bundle.Connector
+		errs       []error
+		unresolved []Unresolved
+		sourceOf   = map[string]string{} // target name → source name
+	)
+	for _, c := range cs {
+		if !r.keeps(c.Name) {
+			continue
+		}
+		nc, miss, err := r.applyOne(c, lookup)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("connector %q: %w", c.Name, err))
+			continue
+		}
+		unresolved = append(unresolved, miss...)
+		if src, taken := sourceOf[nc.Name]; taken && src != c.Name {
+			errs = append(errs, fmt.Errorf("rename: connectors %q and %q would both be named %q", src, c.Name, nc.Name))
+		}
+		sourceOf[nc.Name] = c.Name
+		out = append(out, nc)
+	}
+	if len(unresolved) > 0 {
+		errs = append(errs, &UnresolvedError{Placeholders: unresolved})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// keeps reports whether include and exclude keep the connector named name.
+func (r *Rules) keeps(name string) bool {
+	if len(r.include) > 0 && !matchAny(r.include, name) {
+		return false
+	}
+	return !matchAny(r.exclude, name)
+}
+
+// applyOne rewrites one kept connector.
+func (r *Rules) applyOne(c bundle.Connector, lookup Lookup) (bundle.Connector, []Unresolved, error) {
+	out := cloneConnector(c)
+	var miss []Unresolved
+	for _, p := range textParts(out) {
+		text := p.data
+		for _, rep := range r.replace {
+			if rep.appliesTo(p.kind) {
+				text = bytes.ReplaceAll(text, []byte(rep.from), []byte(rep.to))
+			}
+		}
+		if r.placeholders {
+			var m []missing
+			text, m = expand(text, p.format(), lookup)
+			for _, m := range m {
+				miss = append(miss, Unresolved{Connector: c.Name, File: p.path(c), Line: m.line, Name: m.name})
+			}
+		}
+		p.data = text
+		setTextPart(&out, p)
+	}
+
+	newName, renamed := r.rename[c.Name]
+	renamed = renamed && newName != c.Name
+	var meta []metadataRule
+	for _, m := range r.metadata {
+		if m.match.match(c.Name) {
+			meta = append(meta, m)
+		}
+	}
+	if !renamed && len(meta) == 0 {
+		return out, miss, nil
+	}
+	if renamed {
+		out.Name = newName
+	}
+	detail, err := editDetail(c.Detail, out.Name, renamed, meta)
+	if err != nil {
+		return bundle.Connector{}, nil, err
+	}
+	out.Detail = detail
+	return out, miss, nil
+}
+
+// editDetail renames connector.json's object and applies metadata rules to
+// its connectorMetadata. Other keys keep their values.
+func editDetail(raw json.RawMessage, name string, rename bool, rules []metadataRule) (json.RawMessage, error) {
+	obj, err := decodeObject(raw)
+	if err != nil {
+		return nil, fmt.Errorf("connector.json: %w", err)
+	}
+	if rename {
+		if obj["name"], err = marshalJSON(name); err != nil {
+			return nil, err
+		}
+	}
+	if len(rules) > 0 {
+		meta, err := decodeObject(obj["connectorMetadata"])
+		if err != nil {
+			return nil, fmt.Errorf("connector.json: connectorMetadata: %w", err)
+		}
+		for _, m := range rules {
+			maps.Copy(meta, m.set)
+			for _, k := range m.unset {
+				delete(meta, k)
+			}
+		}
+		if obj["connectorMetadata"], err = marshalJSON(meta); err != nil {
+			return nil, err
+		}
+	}
+	return marshalJSON(obj)
+}
+
+// decodeObject decodes a JSON object; absent or null is an empty object.
+func decodeObject(raw json.RawMessage) (map[string]json.RawMessage, error) {
+	var obj map[string]json.RawMessage
+	if len(bytes.TrimSpace(raw)) > 0 {
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return nil, fmt.Errorf("want a JSON object: %w", err)
+		}
+	}
+	if obj == nil {
+		obj = map[string]json.RawMessage{}
+	}
+	return obj, nil
+}
+
+// marshalJSON encodes v compactly, with map keys sorted and without
+// escaping <, > and & (XML fragments stay readable).
+func marshalJSON(v any) (json.RawMessage, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// textPart is one text file of a connector.
+type textPart struct {
+	kind   string
+	locale string // translations only
+	data   []byte
+}
+
+// textParts returns the text files c has, in bundle order: the three XML
+// files, then translations by locale.
+func textParts(c bundle.Connector) []textPart {
+	var out []textPart
+	for _, p := range []textPart{
+		{kind: bundle.KindSourceConfig, data: c.SourceConfig},
+		{kind: bundle.KindSourceTemplate, data: c.SourceTemplate},
+		{kind: bundle.KindCorrelationConfig, data: c.CorrelationConfig},
+	} {
+		if p.data != nil {
+			out = append(out, p)
+		}
+	}
+	for _, l := range slices.Sorted(maps.Keys(c.Translations)) {
+		if c.Translations[l] != nil {
+			out = append(out, textPart{kind: bundle.KindTranslations, locale: l, data: c.Translations[l]})
+		}
+	}
+	return out
+}
+
+// setTextPart stores p's data in c.
+func setTextPart(c *bundle.Connector, p textPart) {
+	switch p.kind {
+	case bundle.KindSourceConfig:
+		c.SourceConfig = p.data
+	case bundle.KindSourceTemplate:
+		c.SourceTemplate = p.data
+	case bundle.KindCorrelationConfig:
+		c.CorrelationConfig = p.data
+	case bundle.KindTranslations:
+		c.Translations[p.locale] = p.data
+	}
+}
+
+func (p textPart) format() textFormat {
+	if p.kind == bundle.KindTranslations {
+		return formatProperties
+	}
+	return formatXML
+}
+
+// path returns the part's path in a bundle, as errors name it.
+func (p textPart) path(c bundle.Connector) string {
+	file := p.kind + ".xml"
+	if p.kind == bundle.KindTranslations {
+		file = "translations/" + p.locale + ".properties"
+	}
+	return path.Join("connectors", bundle.KeyFor(c.ScriptName), file)
+}
+
+// cloneConnector returns a deep copy of c. Absent parts stay nil.
+func cloneConnector(c bundle.Connector) bundle.Connector {
+	c.Detail = bytes.Clone(c.Detail)
+	c.SourceConfig = bytes.Clone(c.SourceConfig)
+	c.SourceTemplate = bytes.Clone(c.SourceTemplate)
+	c.CorrelationConfig = bytes.Clone(c.CorrelationConfig)
+	if c.Translations != nil {
+		t := make(map[string][]byte, len(c.Translations))
+		for l, b := range c.Translations {
+			t[l] = bytes.Clone(b)
+		}
+		c.Translations = t
+	}
+	return c
+}
+
+// UnresolvedError lists every placeholder Apply found no value for.
+type UnresolvedError struct {
+	Placeholders []Unresolved
+}
+
+// Unresolved is one placeholder without a value and where it is.
+type Unresolved struct {
+	Connector string // the connector's name in the bundle
+	File      string // bundle path, e.g. "connectors/<key>/source-config.xml"
+	Line      int    // 1-based, in the file after replace
+	Name      string // NAME of ${NAME}
+}
+
+// String formats u as `connector "<name>": <file> line <n>: ${NAME}`.
+func (u Unresolved) String() string {
+	return fmt.Sprintf("connector %q: %s line %d: ${%s}", u.Connector, u.File, u.Line, u.Name)
+}
+
+// Error lists the placeholders, one a line when there are several.
+func (e *UnresolvedError) Error() string {
+	const hint = "give them values in a values file or the environment"
+	if len(e.Placeholders) == 1 {
+		u := e.Placeholders[0]
+		return fmt.Sprintf("connector %q: %s line %d: unresolved placeholder ${%s} (give it a value in a values file or the environment)", u.Connector, u.File, u.Line, u.Name)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d unresolved placeholders (%s):", len(e.Placeholders), hint)
+	for _, u := range e.Placeholders {
+		b.WriteString("\n  ")
+		b.WriteString(u.String())
+	}
+	return b.String()
+}

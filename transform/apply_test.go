@@ -1,0 +1,148 @@
+package transform
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/connvault/connvault/bundle"
+)
+
+// conn returns a connector with a minimal connector.json.
+func conn(scriptName, name string) bundle.Connector {
+	return bundle.Connector{
+		ScriptName: scriptName,
+		Name:       name,
+		Detail:     []byte(`{"name":"` + name + `","scriptName":"` + scriptName + `"}`),
+	}
+}
+
+func mustRules(t *testing.T, text string) *Rules {
+	t.Helper()
+	r, err := ParseRules("rules.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestApplyUnresolvedPlaceholders(t *testing.T) {
+	a := conn("hrfeed-a1", "HR Feed")
+	a.SourceConfig = []byte("<Form>\n  <Field value=\"${TARGET_URL}\"/>\n  <Field value=\"${KNOWN}\"/>\n  <Field value=\"${REGION} ${TARGET_URL}\"/>\n</Form>\n")
+	a.Translations = map[string][]byte{"en": []byte("a=1\nurl=${HELP_URL}\n")}
+	b := conn("odd/name", "Odd") // a scriptName that is not a safe path segment
+	b.CorrelationConfig = []byte("<CorrelationConfig>${TARGET_URL}</CorrelationConfig>")
+
+	_, err := mustRules(t, "version: 1\n").Apply([]bundle.Connector{a, b}, MapLookup(map[string]string{"KNOWN": "k"}))
+	want := `5 unresolved placeholders (give them values in a values file or the environment):
+  connector "HR Feed": connectors/hrfeed-a1/source-config.xml line 2: ${TARGET_URL}
+  connector "HR Feed": connectors/hrfeed-a1/source-config.xml line 4: ${REGION}
+  connector "HR Feed": connectors/hrfeed-a1/source-config.xml line 4: ${TARGET_URL}
+  connector "HR Feed": connectors/hrfeed-a1/translations/en.properties line 2: ${HELP_URL}
+  connector "Odd": connectors/odd~2Fname/correlation-config.xml line 1: ${TARGET_URL}`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error:\n%v\nwant:\n%s", err, want)
+	}
+	var ue *UnresolvedError
+	if !errors.As(err, &ue) || len(ue.Placeholders) != 5 {
+		t.Fatalf("error is not an *UnresolvedError of 5: %#v", err)
+	}
+	if got := ue.Placeholders[3]; got != (Unresolved{Connector: "HR Feed", File: "connectors/hrfeed-a1/translations/en.properties", Line: 2, Name: "HELP_URL"}) {
+		t.Errorf("Placeholders[3] = %+v", got)
+	}
+
+	_, err = mustRules(t, "version: 1\n").Apply([]bundle.Connector{b}, nil)
+	want = `connector "Odd": connectors/odd~2Fname/correlation-config.xml line 1: unresolved placeholder ${TARGET_URL} (give it a value in a values file or the environment)`
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+func TestApplyErrors(t *testing.T) {
+	badMeta := conn("bad-1", "Bad")
+	badMeta.Detail = []byte(`{"name":"Bad","connectorMetadata":"not an object"}`)
+	badDetail := conn("bad-2", "Worse")
+	badDetail.Detail = []byte(`[1]`)
+	tests := []struct {
+		name  string
+		rules string
+		in    []bundle.Connector
+		want  string
+	}{
+		{"rename onto a kept name", "version: 1\nrename: {A: B}\n",
+			[]bundle.Connector{conn("a", "A"), conn("b", "B")},
+			`rename: connectors "A" and "B" would both be named "B"`},
+		{"connectorMetadata not an object", "version: 1\nmetadata: [{match: '*', set: {a: b}}]\n",
+			[]bundle.Connector{badMeta},
+			`connector "Bad": connector.json: connectorMetadata: want a JSON object: json: cannot unmarshal string into Go value of type map[string]json.RawMessage`},
+		{"every problem is reported", "version: 1\nrename: {Worse: Better}\n",
+			[]bundle.Connector{badDetail, withXML(conn("c", "C"), "${X}")},
+			"connector \"Worse\": connector.json: want a JSON object: json: cannot unmarshal array into Go value of type map[string]json.RawMessage\n" +
+				"connector \"C\": connectors/c/source-config.xml line 1: unresolved placeholder ${X} (give it a value in a values file or the environment)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := mustRules(t, tt.rules).Apply(tt.in, nil)
+			if err == nil {
+				t.Fatalf("Apply succeeded with %d connectors, want error %q", len(out), tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error:\n%s\nwant:\n%s", err, tt.want)
+			}
+		})
+	}
+}
+
+func withXML(c bundle.Connector, xml string) bundle.Connector {
+	c.SourceConfig = []byte(xml)
+	return c
+}
+
+func TestApplyNilRules(t *testing.T) {
+	c := withXML(conn("a", "A"), `<Form v="${X}" w="${plan.x}"/>`)
+	var r *Rules
+	out, err := r.Apply([]bundle.Connector{c}, MapLookup(map[string]string{"X": "1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || string(out[0].SourceConfig) != `<Form v="1" w="${plan.x}"/>` {
+		t.Errorf("got %q", out[0].SourceConfig)
+	}
+	if string(out[0].Detail) != string(c.Detail) {
+		t.Errorf("Detail changed: %s", out[0].Detail)
+	}
+}
+
+func TestApplySharesNoMemory(t *testing.T) {
+	c := withXML(conn("a", "A"), "<Form/>")
+	c.Translations = map[string][]byte{"en": []byte("a=b\n")}
+	out, err := mustRules(t, "version: 1\n").Apply([]bundle.Connector{c}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out[0].SourceConfig[1] = 'X'
+	out[0].Detail[0] = ' '
+	out[0].Translations["en"][0] = 'Z'
+	out[0].Translations["de"] = nil
+	if string(c.SourceConfig) != "<Form/>" || c.Detail[0] != '{' || string(c.Translations["en"]) != "a=b\n" || len(c.Translations) != 1 {
+		t.Error("writing to Apply's result changed its input")
+	}
+}
+
+func TestApplyOrderAndAbsentParts(t *testing.T) {
+	cs := []bundle.Connector{conn("c", "C"), conn("a", "A"), conn("b", "B")}
+	out, err := mustRules(t, "version: 1\nexclude: [A]\n").Apply(cs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range out {
+		names = append(names, c.Name)
+		if c.SourceConfig != nil || c.Translations != nil {
+			t.Errorf("%s: an absent part became present", c.Name)
+		}
+	}
+	if got := strings.Join(names, ","); got != "C,B" {
+		t.Errorf("names = %s, want C,B", got)
+	}
+}

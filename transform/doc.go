@@ -1,0 +1,105 @@
+// Package transform rewrites the connectors of a bundle for a target tenant:
+// it keeps or drops them by name, renames them, rewrites their XML and
+// properties text (literal replacements and ${NAME} placeholders), overrides
+// their connectorMetadata, and remaps references to other connectors'
+// scriptNames. Everything here is a pure function of its arguments: no
+// network, clock, randomness or environment (placeholder values come in
+// through a Lookup the caller builds).
+//
+// # Rules file, version 1
+//
+// A rules file is one YAML document. Every key but version is optional. A
+// version other than 1 is refused before anything else is looked at;
+// otherwise unknown keys, keys given twice, and values of the wrong type are
+// errors naming the file and line, all of them reported at once.
+//
+//	version: 1                        # required; another version is refused
+//	include: ["HR *", "Payroll*"]     # keep only connectors matching a glob; empty or absent: all
+//	exclude: ["* (test)"]             # then drop those matching a glob
+//	rename:                           # bundle name → name in the target tenant
+//	  "Zürich HR Feed": "Zürich HR Feed PROD"
+//	replace:                          # literal text replacements, in order
+//	  - from: "https://sandbox.example.com"
+//	    to: "${TARGET_URL}"
+//	    kinds: [source-config, translations]   # default: all four text kinds
+//	placeholders: true                # default true: substitute ${NAME}
+//	metadata:                         # connectorMetadata overrides, in order
+//	  - match: "HR *"
+//	    set: { shortDesc: "HR feed", platform: "prod" }
+//	    unset: [ "internalNote" ]
+//
+// Names. Every glob and every rename key refers to a connector by its name in
+// the bundle (the source name), never by a name given by rename; so the steps
+// do not depend on each other and the file reads the same whatever its order.
+// Names are matched case-sensitively and whole.
+//
+// Globs use path.Match syntax — '*' any run of characters, '?' one character,
+// '[a-z]' and '[^a-z]' (or '[!a-z]') classes, '\' escapes the next character
+// — except that '*' and '?' also match '/', since connector names are not
+// paths ("HR / Payroll" matches "HR *"). A malformed glob is an error.
+// include and exclude also take a single string.
+//
+// Rename changes the connector's name (the Connector's Name and "name" in
+// connector.json); its scriptName, type and bundle key stay, the target
+// tenant derives a new scriptName when the importer creates the connector.
+// A name renamed twice, two names renamed to one, and a rename that makes two
+// kept connectors share a name are errors. Renames of connectors not in the
+// bundle are ignored, so one file can serve several bundles.
+//
+// Replace rewrites the text files (kinds source-config, source-template,
+// correlation-config, translations; default all four) with literal,
+// case-sensitive replacements, applied in file order, each to the result of
+// the one before. to is inserted as written; it may hold placeholders, which
+// are substituted afterwards. connector.json is never rewritten by replace.
+//
+// Placeholders. With placeholders true (the default), ${NAME} with NAME
+// matching [A-Z][A-Z0-9_]* is replaced, in the XML and properties files, by
+// the value Lookup gives (usually a values file, then the environment).
+// Anything else is left byte for byte: Velocity references such as
+// ${plan.baseUrl}, $plan.x or $!{x}, lower-case or mixed-case names, a lone $.
+// $${NAME} is the escape for a literal ${NAME} (write $${X} where an
+// all-capitals Velocity reference must survive). Values are inserted as text:
+// in XML &, <, >, " and ' become entities (inside a CDATA section the value
+// goes in raw, a "]]>" split across two sections); in properties files \,
+// newline, carriage return, tab and form feed become backslash escapes. Use
+// replace to insert raw markup. A value is not itself searched for
+// placeholders. Every placeholder without a value is reported, each with its
+// connector, bundle file and line (in the text after replace), in one
+// *UnresolvedError. placeholders: false leaves ${NAME} and $${NAME} alone.
+//
+// Metadata rules apply, in file order, to every kept connector whose bundle
+// name matches match (required; "*" for all). set writes top-level keys of
+// connectorMetadata, replacing what was there; unset removes keys (absent
+// keys are fine); a key may not be both set and unset in one rule. A
+// connector without connectorMetadata gets one. Values keep their YAML type:
+// unquoted true/false are booleans; numbers in JSON syntax are numbers, kept
+// digit for digit (YAML-only forms such as 010, 0x1F, 1_000 or .inf are
+// refused: quote them for a string); lists and mappings are JSON arrays and
+// objects; everything else is a string — `no`, `yes`, `on`, `off` and dates
+// too (YAML 1.2 rules). null is refused: use unset. Metadata values are not
+// searched for placeholders.
+//
+// The order of Apply is: include/exclude, rename, replace, placeholders,
+// metadata. String values are taken exactly as written wherever a string is
+// expected (`rename: {no: yes}` renames "no" to "yes"); placeholders must be
+// true or false.
+//
+// # Values file
+//
+// A values file (LoadValues) is a YAML mapping from placeholder name to
+// value, each value a scalar taken as written:
+//
+//	TARGET_URL: https://prod.example.com
+//	REGION: no        # the string "no"
+//
+// Keys must be placeholder names. An empty value is refused; write "" for
+// the empty string.
+//
+// # scriptName remapping
+//
+// The target tenant gives created connectors new scriptNames. RemapScriptNames
+// rewrites references to them, given the source → target mapping the importer
+// builds: string values of connectorMetadata, attributes named *scriptName in
+// the XML files, and <entry key="…scriptName" value="…"/> entries. The XML is
+// edited as text, so every other byte stays as it was.
+package transform

@@ -1,0 +1,180 @@
+package transform
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestParseRulesErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want string // the whole error text
+	}{
+		{"unsupported version", "version: 2\nfoo: bar\n",
+			"rules file x.yaml: unsupported version 2 (this connvault reads version 1)"},
+		{"version as a list", "version: [1]\n",
+			"rules file x.yaml: unsupported version a list (this connvault reads version 1)"},
+		{"missing version", "include: [\"HR *\"]\n",
+			`rules file x.yaml: no version (this connvault reads version 1; start the file with "version: 1")`},
+		{"empty file", "",
+			`rules file x.yaml: no version (this connvault reads version 1; start the file with "version: 1")`},
+		{"not a mapping", "- version: 1\n",
+			"rules file x.yaml: line 1: want a mapping with the keys version, include, exclude, rename, replace, placeholders, metadata, got a list"},
+		{"unknown key", "version: 1\ninclude: []\nrenames:\n  a: b\n",
+			`rules file x.yaml: line 3: unknown key "renames" (known keys: version, include, exclude, rename, replace, placeholders, metadata)`},
+		{"unknown key in replace", "version: 1\nreplace:\n  - from: a\n    to: b\n    kind: [translations]\n",
+			`rules file x.yaml: line 5: unknown key "kind" (known keys: from, to, kinds)`},
+		{"unknown key in metadata", "version: 1\nmetadata:\n  - match: '*'\n    sett: {a: b}\n",
+			"rules file x.yaml: line 4: unknown key \"sett\" (known keys: match, set, unset)\n" +
+				"rules file x.yaml: line 3: metadata: entry for \"*\" neither sets nor unsets anything"},
+		{"duplicate key", "version: 1\ninclude: [a]\ninclude: [b]\n",
+			`rules file x.yaml: line 3: duplicate key "include" (first at line 2)`},
+		{"bad include glob", "version: 1\ninclude:\n  - \"HR *\"\n  - \"HR [\"\n",
+			`rules file x.yaml: line 4: include: bad glob "HR [": missing ]`},
+		{"bad exclude glob", "version: 1\nexclude: 'a\\'\n",
+			`rules file x.yaml: line 2: exclude: bad glob "a\\": trailing backslash`},
+		{"bad match glob", "version: 1\nmetadata:\n  - match: \"[z-a]\"\n    set: {a: b}\n",
+			`rules file x.yaml: line 3: metadata: match: bad glob "[z-a]": range z-a is reversed`},
+		{"empty class", "version: 1\ninclude: '[]'\n",
+			`rules file x.yaml: line 2: include: bad glob "[]": unescaped ']' in a character class`},
+		{"placeholders not a boolean", "version: 1\nplaceholders: no\n",
+			`rules file x.yaml: line 2: placeholders: want true or false, got "no"`},
+		{"rename twice to one name", "version: 1\nrename:\n  A: C\n  B: C\n",
+			`rules file x.yaml: line 4: rename: "A" and "B" are both renamed to "C"`},
+		{"rename to nothing", "version: 1\nrename:\n  A:\n",
+			`rules file x.yaml: line 3: rename "A": want a string, got nothing (write "" for an empty string)`},
+		{"rename to empty", "version: 1\nrename:\n  A: ''\n",
+			`rules file x.yaml: line 3: rename "A": the target name is empty`},
+		{"rename duplicate source", "version: 1\nrename:\n  A: B\n  A: C\n",
+			`rules file x.yaml: line 4: rename: "A" is renamed twice`},
+		{"replace unknown kind", "version: 1\nreplace:\n  - {from: a, to: b, kinds: [connector]}\n",
+			`rules file x.yaml: line 3: replace: unknown kind "connector" (kinds: source-config, source-template, correlation-config, translations)`},
+		{"replace without to", "version: 1\nreplace:\n  - from: a\n",
+			"rules file x.yaml: line 3: replace: each entry needs from and to"},
+		{"replace empty from", "version: 1\nreplace:\n  - {from: '', to: b}\n",
+			"rules file x.yaml: line 3: replace: from is empty"},
+		{"replace not a list", "version: 1\nreplace: {from: a, to: b}\n",
+			"rules file x.yaml: line 2: replace: want a list, got a mapping"},
+		{"metadata set and unset", "version: 1\nmetadata:\n  - match: '*'\n    set: {a: b}\n    unset: [a]\n",
+			`rules file x.yaml: line 3: metadata: "a" is both set and unset`},
+		{"metadata without match", "version: 1\nmetadata:\n  - set: {a: b}\n",
+			`rules file x.yaml: line 3: metadata: each entry needs match (a glob; "*" for every connector)`},
+		{"metadata null value", "version: 1\nmetadata:\n  - match: '*'\n    set: {a: null}\n",
+			`rules file x.yaml: line 4: metadata: set "a": null is not a value (use unset to remove a key)`},
+		{"metadata not a number", "version: 1\nmetadata:\n  - match: '*'\n    set: {a: .nan}\n",
+			`rules file x.yaml: line 4: metadata: set "a": .nan is not a JSON number (quote it for a string)`},
+		{"metadata octal", "version: 1\nmetadata:\n  - match: '*'\n    set: {a: 010}\n",
+			`rules file x.yaml: line 4: metadata: set "a": 010 is not a JSON number (quote it for a string)`},
+		{"several problems at once", "version: 1\nfoo: 1\ninclude: ['[']\nplaceholders: 3\n",
+			"rules file x.yaml: line 2: unknown key \"foo\" (known keys: version, include, exclude, rename, replace, placeholders, metadata)\n" +
+				"rules file x.yaml: line 3: include: bad glob \"[\": missing ]\n" +
+				"rules file x.yaml: line 4: placeholders: want true or false, got \"3\""},
+		{"two documents", "version: 1\n---\nversion: 1\n",
+			"rules file x.yaml: line 2: a second YAML document; the file must hold one"},
+		{"syntax error", "version: 1\ninclude: a\n  b: c\n",
+			"rules file x.yaml: yaml: line 3: mapping values are not allowed in this context"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseRules("x.yaml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatalf("ParseRules succeeded (%+v), want error %q", r, tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error:\n%s\nwant:\n%s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRules(t *testing.T) {
+	r, err := ParseRules("ok.yaml", []byte(`
+version: 1
+include: "HR *"             # a single string is a list of one
+exclude:
+rename:
+  no: yes                  # YAML 1.1 booleans stay strings
+  "1.10": off
+replace:
+  - {from: a, to: ""}
+placeholders: false
+metadata:
+  - match: "*"
+    set: {flag: no, on: true, n: 1.50, when: 2024-01-02, list: [1, "2"]}
+    unset: internalNote
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.include) != 1 || r.include[0].pattern != "HR *" || len(r.exclude) != 0 {
+		t.Errorf("include %v, exclude %v", r.include, r.exclude)
+	}
+	if r.rename["no"] != "yes" || r.rename["1.10"] != "off" || len(r.rename) != 2 {
+		t.Errorf("rename = %v", r.rename)
+	}
+	if len(r.replace) != 1 || r.replace[0].from != "a" || r.replace[0].to != "" {
+		t.Errorf("replace = %+v", r.replace)
+	}
+	if r.placeholders {
+		t.Error("placeholders = true, want false")
+	}
+	if len(r.metadata) != 1 {
+		t.Fatalf("metadata = %+v", r.metadata)
+	}
+	got, err := json.Marshal(r.metadata[0].set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"flag":"no","list":[1,"2"],"n":1.50,"on":true,"when":"2024-01-02"}`; string(got) != want {
+		t.Errorf("set = %s, want %s", got, want)
+	}
+	if strings.Join(r.metadata[0].unset, ",") != "internalNote" {
+		t.Errorf("unset = %v", r.metadata[0].unset)
+	}
+
+	r, err = ParseRules("minimal.yaml", []byte("version: 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.placeholders {
+		t.Error("placeholders default to false, want true")
+	}
+}
+
+func TestGlob(t *testing.T) {
+	tests := []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"HR *", "HR Feed", true},
+		{"HR *", "HR / Payroll", true}, // '*' matches '/'
+		{"HR *", "hr Feed", false},     // case-sensitive
+		{"HR *", "My HR Feed", false},  // the whole name
+		{"HR?Feed", "HR/Feed", true},
+		{"* (test)", "Payroll (test)", true},
+		{"* (test)", "Payroll (test) copy", false},
+		{"[A-C]*", "Badge", true},
+		{"[^A-C]*", "Badge", false},
+		{"[!A-C]*", "Zürich", true},
+		{"Z?rich", "Zürich", true}, // '?' is one character, not one byte
+		{`\*`, "*", true},
+		{`\*`, "a", false},
+		{`[\]]`, "]", true},
+		{"a.c", "abc", false}, // regexp metacharacters are literal
+		{"", "", true},
+		{"", "a", false},
+		{"*", "line\nbreak", true},
+	}
+	for _, tt := range tests {
+		g, err := compileGlob(tt.pattern)
+		if err != nil {
+			t.Errorf("compileGlob(%q): %v", tt.pattern, err)
+			continue
+		}
+		if got := g.match(tt.name); got != tt.want {
+			t.Errorf("glob %q on %q = %v, want %v", tt.pattern, tt.name, got, tt.want)
+		}
+	}
+}
