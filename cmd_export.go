@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -206,18 +204,4 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
-}
-
-// errNotRegular reports a bundle path that is neither archive nor directory.
-var errNotRegular = errors.New("not a regular file or directory")
-
-func statBundle(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() && !fi.IsDir() {
-		return fmt.Errorf("%s: %w", path, errNotRegular)
-	}
-	return nil
 }
