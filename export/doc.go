@@ -1,0 +1,53 @@
+// Package export copies a tenant's connectors into a bundle: it lists the
+// connectors, chooses which to export, fetches each one's detail and parts
+// with bounded concurrency, and adds them to a bundle.Writer as soon as they
+// are fetched, so memory stays flat however many connectors a tenant has.
+//
+// # Which connectors
+//
+// The list (GET /connectors, with Options.Filter sent as the ISC filters
+// parameter) shows only RELEASED connectors, SailPoint's built-in ones among
+// them. The API has no flag telling the two apart, so export judges from the
+// listed data alone: a listed connector is custom when its type starts with
+// "custom" (case-insensitively; ISC gives a created connector the type
+// "custom <name>" unless one is set). Other listed connectors are treated as
+// built-in and are exported only with Options.BuiltIn.
+//
+// Options.Include and Options.Exclude are globs applied locally to the listed
+// connectors. A glob matches when it matches the connector's name or its
+// scriptName; '*' matches any run of characters ('/' included), '?' one
+// character, "[...]" a class ("[!...]" or "[^...]" negated), and '\' quotes
+// the next character. Matching is case-sensitive. With Include set a connector
+// must match one of them; a connector matching any Exclude is dropped.
+//
+// Connectors named in Options.ScriptNames are always exported, whatever their
+// status, type, Include or Exclude: naming one is how DEVELOPMENT and DEMO
+// connectors, which the list hides, get into a bundle. A connector named twice,
+// or both named and listed, is exported once. A named connector the tenant does
+// not know is a recorded failure ("not found"), like any other connector that
+// cannot be read.
+//
+// # What is fetched
+//
+// Each connector costs 1 + 3 + len(locales) GETs: the detail, source-config,
+// source-template, correlation-config and the translations of each locale in
+// Options.Locales. By default every one of the spec's 19 locales is asked for.
+// The single value "detail" asks only for the locales that are keys of the
+// detail's translationProperties, which needs far fewer requests but trusts the
+// detail to name every locale the tenant serves. A part answered with 404 is
+// absent, not an error.
+//
+// connector.json is the detail as read, re-encoded with sorted keys, without
+// the fields kept in their own files (sourceConfigXml, sourceConfig,
+// applicationXml, correlationConfigXml, translationProperties). The XML and
+// properties files are the bytes the tenant served.
+//
+// # Failures
+//
+// A connector that still fails after the client's retries is recorded with
+// (*bundle.Writer).Fail and returned in Result.Failed; the run goes on and the
+// bundle becomes incomplete. With Options.FailFast the first such failure
+// aborts the run instead. Run never commits or aborts the writer: that is the
+// caller's choice, so that a cancelled or failed run leaves nothing at the
+// destination.
+package export

@@ -1,0 +1,302 @@
+package export
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/tenant"
+)
+
+// DefaultConcurrency is how many connectors are fetched at once when
+// Options.Concurrency is 0.
+const DefaultConcurrency = 8
+
+// Source is the tenant an export reads. *tenant.Client satisfies it.
+// Its methods are called from several goroutines at once.
+type Source interface {
+	// ListAllConnectors returns every connector the list shows (RELEASED
+	// ones only), reading every page, with filters sent as the ISC filters
+	// parameter ("" for none). It calls onTotal, if not nil, with the
+	// tenant's count of matching connectors as soon as it is known.
+	ListAllConnectors(ctx context.Context, filters string, onTotal func(total int)) ([]tenant.Connector, error)
+	// GetConnector returns the detail of the connector scriptName, whatever
+	// its status. An unknown scriptName is an error for which
+	// tenant.IsNotFound reports true.
+	GetConnector(ctx context.Context, scriptName string) (tenant.ConnectorDetail, error)
+	// GetPart returns the bytes the tenant serves for part p of connector
+	// scriptName, unchanged. A part the connector does not have is an error
+	// for which tenant.IsNotFound reports true.
+	GetPart(ctx context.Context, scriptName string, p tenant.Part) ([]byte, error)
+}
+
+// Progress hears how an export advances. Run serialises its calls.
+type Progress interface {
+	// SetTotal sets the number of connectors expected. It may be called more
+	// than once: first with the tenant's count while listing, then with the
+	// exact number chosen for export.
+	SetTotal(n int)
+	// Done reports one connector finished: exported when err is nil, else
+	// recorded as failed (or, with FailFast, about to abort the run). name
+	// is the connector's name, or its scriptName when the list did not show it.
+	Done(name string, err error)
+}
+
+// NopProgress is a Progress that ignores everything, the default.
+type NopProgress struct{}
+
+// SetTotal does nothing.
+func (NopProgress) SetTotal(int) {}
+
+// Done does nothing.
+func (NopProgress) Done(string, error) {}
+
+// Options says what to export and how. The zero value exports every custom
+// connector the list shows, with all 19 locales, 8 at a time.
+type Options struct {
+	// Filter is sent to the tenant as the list's ISC filters parameter.
+	Filter string
+	// Include and Exclude are globs matched locally against each listed
+	// connector's name and scriptName (see the package documentation).
+	Include, Exclude []string
+	// ScriptNames are connectors exported whatever the list, the filters and
+	// globs say: the way to export DEVELOPMENT and DEMO connectors.
+	ScriptNames []string
+	// Locales are the translations asked for. Empty (or "all") means the
+	// spec's 19; the single value "detail" means only those named by each
+	// connector's translationProperties.
+	Locales []string
+	// BuiltIn includes SailPoint-owned connectors, which are left out by
+	// default.
+	BuiltIn bool
+	// Concurrency is how many connectors are fetched at once; 0 means
+	// DefaultConcurrency.
+	Concurrency int
+	// FailFast aborts the run at the first connector that cannot be read
+	// instead of recording it and going on.
+	FailFast bool
+	// Progress hears about every connector; nil means NopProgress.
+	Progress Progress
+	// Logger receives debug and warning records; nil discards them.
+	Logger *slog.Logger
+}
+
+// Result is what an export did.
+type Result struct {
+	// Manifest is left zero by Run, which does not commit; a caller that
+	// commits the writer stores Commit's manifest here for reporting.
+	Manifest bundle.Manifest
+	// Connectors is how many connectors were added to the bundle.
+	Connectors int
+	// Files and Bytes count the files added and their total size.
+	Files int
+	Bytes int64
+	// Failed are the connectors that could not be read, also recorded in
+	// the writer with Fail, sorted by scriptName.
+	Failed []bundle.ItemError
+}
+
+// Run lists the tenant's connectors, chooses those opts asks for, and fetches
+// them concurrently, adding each one to w as soon as it is read. It does not
+// Commit or Abort w: the caller commits on success or partial success and
+// aborts on error or cancellation.
+//
+// A connector that cannot be read is recorded with w.Fail and returned in
+// Result.Failed. Run returns an error only when the whole run fails: invalid
+// options, the list cannot be read, a connector cannot be added to w, a
+// connector fails with opts.FailFast, or ctx ends (the error then wraps
+// ctx's cause).
+func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Result, error) {
+	r, err := newRun(src, w, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	r.log.Debug("listing connectors", "filter", opts.Filter)
+	listed, err := src.ListAllConnectors(ctx, opts.Filter, func(total int) {
+		r.progress.SetTotal(total + len(r.named))
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return Result{}, fmt.Errorf("export interrupted: %w", context.Cause(ctx))
+		}
+		return Result{}, fmt.Errorf("list connectors: %w", err)
+	}
+	targets := choose(listed, r.named, r.sel)
+	r.log.Debug("connectors chosen", "listed", len(listed), "chosen", len(targets))
+	r.progress.SetTotal(len(targets))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.concurrency)
+	for _, t := range targets {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return r.export(gctx, t) })
+	}
+	err = g.Wait()
+	slices.SortFunc(r.res.Failed, func(a, b bundle.ItemError) int {
+		return cmp.Or(cmp.Compare(a.ScriptName, b.ScriptName), cmp.Compare(a.Part, b.Part))
+	})
+	if ctx.Err() != nil {
+		return r.res, fmt.Errorf("export interrupted: %w", context.Cause(ctx))
+	}
+	return r.res, err
+}
+
+// run is the state of one Run.
+type run struct {
+	src         Source
+	w           *bundle.Writer
+	sel         selector
+	named       []string
+	locales     localePlan
+	concurrency int
+	failFast    bool
+	log         *slog.Logger
+	progress    *lockedProgress
+
+	mu  sync.Mutex // guards res
+	res Result
+}
+
+func newRun(src Source, w *bundle.Writer, opts Options) (*run, error) {
+	sel, err := newSelector(opts)
+	if err != nil {
+		return nil, err
+	}
+	locales, err := resolveLocales(opts.Locales)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range opts.ScriptNames {
+		if n == "" {
+			return nil, errors.New("empty script name")
+		}
+	}
+	r := &run{
+		src:         src,
+		w:           w,
+		sel:         sel,
+		named:       opts.ScriptNames,
+		locales:     locales,
+		concurrency: opts.Concurrency,
+		failFast:    opts.FailFast,
+		log:         opts.Logger,
+		progress:    &lockedProgress{p: opts.Progress},
+	}
+	switch {
+	case r.concurrency < 0:
+		return nil, fmt.Errorf("concurrency %d: must not be negative", opts.Concurrency)
+	case r.concurrency == 0:
+		r.concurrency = DefaultConcurrency
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.progress.p == nil {
+		r.progress.p = NopProgress{}
+	}
+	return r, nil
+}
+
+// export fetches connector t and adds it to the bundle, or records why it
+// could not. It returns an error only when the run must stop.
+func (r *run) export(ctx context.Context, t target) error {
+	c, err := fetch(ctx, r.src, t, r.locales)
+	if err == nil {
+		entry, err := r.w.Add(c)
+		if err != nil {
+			return fmt.Errorf("add %q to bundle: %w", t.ScriptName, err)
+		}
+		r.mu.Lock()
+		r.res.Connectors++
+		r.res.Files += len(entry.Files)
+		for _, f := range entry.Files {
+			r.res.Bytes += f.Size
+		}
+		r.mu.Unlock()
+		r.log.Debug("connector exported", "scriptName", t.ScriptName, "files", len(entry.Files))
+		r.progress.Done(t.label(), nil)
+		return nil
+	}
+	if ctx.Err() != nil {
+		// Cancelled, by the caller or by another connector under FailFast:
+		// not this connector's failure.
+		return context.Cause(ctx)
+	}
+	r.progress.Done(t.label(), err)
+	if r.failFast {
+		return fmt.Errorf("export %q: %w", t.ScriptName, err)
+	}
+	ie := itemError(t, err)
+	r.log.Warn("connector not exported", "scriptName", t.ScriptName, "part", ie.Part, "error", ie.Error)
+	r.w.Fail(ie)
+	r.mu.Lock()
+	r.res.Failed = append(r.res.Failed, ie)
+	r.mu.Unlock()
+	return nil
+}
+
+// lockedProgress serialises calls to a Progress.
+type lockedProgress struct {
+	mu sync.Mutex
+	p  Progress
+}
+
+func (l *lockedProgress) SetTotal(n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.p.SetTotal(n)
+}
+
+func (l *lockedProgress) Done(name string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.p.Done(name, err)
+}
+
+// recordedOptions are the options that decide a bundle's content, as the
+// manifest records them.
+type recordedOptions struct {
+	Filter      string   `json:"filter,omitempty"`
+	Include     []string `json:"include,omitempty"`
+	Exclude     []string `json:"exclude,omitempty"`
+	ScriptNames []string `json:"scriptNames,omitempty"`
+	Locales     []string `json:"locales"`
+	BuiltIn     bool     `json:"builtIn"`
+}
+
+// OptionsJSON is what the manifest records of opts: the options that decide
+// the bundle's content (filter, globs, script names, locales, built-in), not
+// how it was fetched. Locales are the list asked for, or ["detail"]. It holds
+// no secret.
+func OptionsJSON(opts Options) json.RawMessage {
+	rec := recordedOptions{
+		Filter:      opts.Filter,
+		Include:     opts.Include,
+		Exclude:     opts.Exclude,
+		ScriptNames: opts.ScriptNames,
+		Locales:     opts.Locales,
+		BuiltIn:     opts.BuiltIn,
+	}
+	if lp, err := resolveLocales(opts.Locales); err == nil {
+		rec.Locales = lp.locales
+		if lp.fromDetail {
+			rec.Locales = []string{detailOnly}
+		}
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		// Strings, slices and a bool always encode.
+		panic(fmt.Sprintf("encode export options: %v", err))
+	}
+	return b
+}

@@ -1,0 +1,175 @@
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/tenant"
+)
+
+// detailOnly is the Options.Locales value that asks only for the locales the
+// detail's translationProperties names.
+const detailOnly = "detail"
+
+// partError is a connector that could not be read, with the part that failed
+// ("" for the detail). Its text is the cause's: the client's errors already
+// name the operation and the connector.
+type partError struct {
+	part string
+	err  error
+}
+
+func (e *partError) Error() string { return e.err.Error() }
+
+func (e *partError) Unwrap() error { return e.err }
+
+// itemError is how the manifest records the failure err of connector t.
+func itemError(t target, err error) bundle.ItemError {
+	ie := bundle.ItemError{ScriptName: t.ScriptName, Name: t.Name, Error: err.Error()}
+	if pe, ok := errors.AsType[*partError](err); ok {
+		ie.Part = pe.part
+		if pe.part == "" && tenant.IsNotFound(pe.err) {
+			ie.Error = "not found: " + ie.Error
+		}
+	}
+	return ie
+}
+
+// localePlan says which translations to ask for: the listed locales, or with
+// fromDetail those named by the detail.
+type localePlan struct {
+	locales    []string
+	fromDetail bool
+}
+
+// resolveLocales checks Options.Locales: empty means all 19, the single value
+// "detail" means the detail's, otherwise each must be a spec locale. Duplicates
+// are dropped.
+func resolveLocales(given []string) (localePlan, error) {
+	switch {
+	case len(given) == 0 || len(given) == 1 && given[0] == "all":
+		return localePlan{locales: tenant.Locales()}, nil
+	case len(given) == 1 && given[0] == detailOnly:
+		return localePlan{fromDetail: true}, nil
+	}
+	seen := make(map[string]bool, len(given))
+	var out []string
+	for _, l := range given {
+		if l == detailOnly || l == "all" {
+			return localePlan{}, fmt.Errorf("locale %q cannot be combined with other locales", l)
+		}
+		if !tenant.ValidLocale(l) {
+			return localePlan{}, fmt.Errorf("unknown locale %q (want one of %v, \"all\" or \"detail\")", l, tenant.Locales())
+		}
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return localePlan{locales: out}, nil
+}
+
+// forDetail returns the locales to ask for a connector whose detail is d. The
+// detail's locales come in the spec's order; keys that are no spec locale
+// cannot be asked for and are left out.
+func (p localePlan) forDetail(d tenant.ConnectorDetail) []string {
+	if !p.fromDetail {
+		return p.locales
+	}
+	var out []string
+	for _, l := range tenant.Locales() {
+		if _, ok := d.TranslationProperties[l]; ok {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// fetch reads connector t from src: its detail, its three XML parts and its
+// translations. Parts answered with 404 are absent. Any other failure is a
+// *partError naming the part.
+func fetch(ctx context.Context, src Source, t target, locales localePlan) (bundle.Connector, error) {
+	d, err := src.GetConnector(ctx, t.ScriptName)
+	if err != nil {
+		return bundle.Connector{}, &partError{err: err}
+	}
+	detail, err := detailJSON(d)
+	if err != nil {
+		return bundle.Connector{}, &partError{err: err}
+	}
+	c := bundle.Connector{
+		ScriptName: t.ScriptName,
+		Name:       d.Name,
+		Type:       d.Type,
+		ClassName:  d.ClassName,
+		Status:     string(d.Status),
+		Detail:     detail,
+	}
+	for _, p := range []struct {
+		kind tenant.PartKind
+		dst  *[]byte
+	}{
+		{tenant.SourceConfig, &c.SourceConfig},
+		{tenant.SourceTemplate, &c.SourceTemplate},
+		{tenant.CorrelationConfig, &c.CorrelationConfig},
+	} {
+		b, err := getPart(ctx, src, t.ScriptName, tenant.Part{Kind: p.kind})
+		if err != nil {
+			return bundle.Connector{}, err
+		}
+		*p.dst = b
+	}
+	for _, l := range locales.forDetail(d) {
+		b, err := getPart(ctx, src, t.ScriptName, tenant.Part{Kind: tenant.Translations, Locale: l})
+		if err != nil {
+			return bundle.Connector{}, err
+		}
+		if b == nil {
+			continue
+		}
+		if c.Translations == nil {
+			c.Translations = make(map[string][]byte)
+		}
+		c.Translations[l] = b
+	}
+	return c, nil
+}
+
+// getPart reads one part: nil when the tenant answers 404, never nil when it
+// answers with an empty body.
+func getPart(ctx context.Context, src Source, scriptName string, p tenant.Part) ([]byte, error) {
+	b, err := src.GetPart(ctx, scriptName, p)
+	switch {
+	case tenant.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, &partError{part: p.String(), err: err}
+	case b == nil:
+		return []byte{}, nil
+	}
+	return b, nil
+}
+
+// detailJSON is connector.json: d re-encoded with its unknown fields, without
+// the fields kept in their own files. The bundle writer fixes its layout.
+func detailJSON(d tenant.ConnectorDetail) (json.RawMessage, error) {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode detail: %w", err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("encode detail: %w", err)
+	}
+	for _, k := range []string{"sourceConfigXml", "sourceConfig", "applicationXml", "correlationConfigXml", "translationProperties"} {
+		delete(m, k)
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode detail: %w", err)
+	}
+	return out, nil
+}
