@@ -1,0 +1,285 @@
+package tenant
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// maxBody caps a response body read into memory (connector details with
+// their XML are well under a megabyte; this only stops a runaway answer).
+const maxBody = 64 << 20
+
+// defaultRetryAfter is the wait after a 429 that names none.
+const defaultRetryAfter = time.Second
+
+// retryTransport sends a request, with every attempt after the first paced by
+// the governor again, until it succeeds, fails for good, or the attempts run
+// out. It reads every response body to the end, so that a truncated body is
+// an attempt failure like a reset, and hands the caller a buffered body.
+//
+// Requests whose outcome a retry could duplicate (POST) are only retried when
+// the tenant cannot have processed them: after a 429 or a failure to connect.
+// Other failures of such a request return an error wrapping ErrAmbiguous, or
+// the 5xx response itself for the caller to mark.
+type retryTransport struct {
+	next  http.RoundTripper
+	gov   *Governor
+	stats *stats
+	log   *slog.Logger
+
+	maxAttempts            int
+	backoffMin, backoffMax time.Duration
+	attemptTimeout         time.Duration
+	replayPOST             bool // for the token endpoint: a POST that creates nothing
+}
+
+// attemptKey carries an *attemptInfo in a request's context.
+type attemptKey struct{}
+
+// attemptInfo tells the caller what the retry layer saw.
+type attemptInfo struct {
+	// mayHaveApplied is set when an attempt that may have reached the
+	// tenant failed and a later attempt followed: a DELETE answered 404
+	// then most likely succeeded the first time.
+	mayHaveApplied bool
+}
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	info, _ := ctx.Value(attemptKey{}).(*attemptInfo)
+	replayable := t.replayPOST || req.Method != http.MethodPost
+	failures := 0 // attempts that count against maxAttempts (429s do not)
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			if err := t.stats.wait(ctx, t.gov); err != nil {
+				return nil, err
+			}
+		}
+		start := time.Now()
+		resp, err := t.attempt(req, attempt)
+		t.stats.requests.Add(1)
+		again, after := shouldRetry(resp, err)
+		t.logAttempt(req, attempt, resp, err, time.Since(start))
+		if ctx.Err() != nil {
+			// The caller gave up; whatever happened is not worth retrying.
+			again = false
+		}
+		if !again {
+			if err != nil && !replayable && mayHaveReached(err) {
+				return nil, fmt.Errorf("%w: %s %s: %w", ErrAmbiguous, req.Method, req.URL.Path, err)
+			}
+			return resp, err
+		}
+		rateLimited := resp != nil && resp.StatusCode == http.StatusTooManyRequests
+		if !replayable && !rateLimited && mayHaveReached(err) {
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s %s: %w", ErrAmbiguous, req.Method, req.URL.Path, err)
+			}
+			return resp, nil // a 5xx: the caller marks it ambiguous
+		}
+		if rateLimited {
+			t.stats.rateLimited.Add(1)
+			t.gov.Pause(after)
+			t.log.Warn("rate limited by the tenant; pausing every request",
+				"method", req.Method, "path", req.URL.Path, "retryAfter", after)
+		} else {
+			failures++
+			if failures >= t.maxAttempts {
+				return resp, err
+			}
+			if info != nil && mayHaveReached(err) {
+				info.mayHaveApplied = true
+			}
+			if after <= 0 {
+				after = t.backoff(failures)
+			}
+			// A 5xx's Retry-After is honoured up to BackoffMax; only a 429's
+			// is never capped (that is the rate limit speaking).
+			after = min(after, t.backoffMax)
+			t.log.Warn("retrying request", "method", req.Method, "path", req.URL.Path,
+				"attempt", attempt, "after", after, "reason", reason(resp, err))
+			if err := sleep(ctx, after); err != nil {
+				return nil, err
+			}
+		}
+		t.stats.retries.Add(1)
+	}
+}
+
+// attempt sends req once, within the attempt timeout, and buffers the body.
+func (t *retryTransport) attempt(req *http.Request, n int) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), t.attemptTimeout)
+	defer cancel()
+	r := req.Clone(ctx)
+	if n > 1 && req.Body != nil && req.Body != http.NoBody {
+		if req.GetBody == nil {
+			return nil, fmt.Errorf("%s %s: request body cannot be replayed", req.Method, req.URL.Path)
+		}
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: replay request body: %w", req.Method, req.URL.Path, err)
+		}
+		r.Body = body
+	}
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("read response body: %w", err)
+	}
+	if len(data) > maxBody {
+		return nil, fmt.Errorf("read response body: larger than %d bytes", maxBody)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	resp.ContentLength = int64(len(data))
+	return resp, nil
+}
+
+// shouldRetry is the one place that classifies an attempt: again reports
+// whether it is worth another attempt, after how long the tenant asked for
+// (Retry-After; 0 means "use the backoff"). A 429 always asks again.
+func shouldRetry(resp *http.Response, err error) (again bool, after time.Duration) {
+	if err != nil {
+		return retryableError(err), 0
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
+		after, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if !ok {
+			after = defaultRetryAfter
+		}
+		return true, after
+	case http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		after, _ := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return true, after
+	}
+	return false, 0
+}
+
+// retryableError reports whether a transport error is transient: resets,
+// refused or dropped connections, EOFs, truncated bodies and timeouts.
+// Certificate problems, canceled contexts and malformed requests are not.
+func retryableError(err error) bool {
+	var (
+		certInvalid x509.CertificateInvalidError
+		unknownCA   x509.UnknownAuthorityError
+		hostname    x509.HostnameError
+		verify      *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.Is(err, context.Canceled),
+		errors.As(err, &certInvalid), errors.As(err, &unknownCA),
+		errors.As(err, &hostname), errors.As(err, &verify):
+		return false
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, context.DeadlineExceeded):
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true // timeouts, resets, DNS hiccups: all worth another try
+	}
+	return false
+}
+
+// mayHaveReached reports whether the request that failed with err (nil: it
+// got an answer) may have been processed by the tenant. Only a failure to
+// connect (dial, DNS) or to verify the tenant's certificate proves it was not.
+func mayHaveReached(err error) bool {
+	if err == nil {
+		return true
+	}
+	var (
+		op     *net.OpError
+		verify *tls.CertificateVerificationError
+	)
+	if errors.As(err, &op) && op.Op == "dial" || errors.As(err, &verify) {
+		return false
+	}
+	return true
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// backoff returns the jittered exponential wait before the retry that
+// follows the n-th failed attempt: between half and all of
+// min(backoffMin·2^(n-1), backoffMax).
+func (t *retryTransport) backoff(n int) time.Duration {
+	d := t.backoffMin
+	for i := 1; i < n && d < t.backoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, t.backoffMax)
+	if d <= 1 {
+		return d
+	}
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+func (t *retryTransport) logAttempt(req *http.Request, attempt int, resp *http.Response, err error, took time.Duration) {
+	if !t.log.Enabled(req.Context(), slog.LevelDebug) {
+		return
+	}
+	attrs := []any{"method", req.Method, "path", req.URL.Path, "attempt", attempt, "duration", took}
+	if resp != nil {
+		attrs = append(attrs, "status", resp.StatusCode)
+	} else {
+		attrs = append(attrs, "err", err)
+	}
+	t.log.Debug("request", attrs...)
+}
+
+func reason(resp *http.Response, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return resp.Status
+}
