@@ -25,11 +25,6 @@ func (p part) String() string {
 	return [...]string{"source-config", "source-template", "correlation-config", "translations"}[p]
 }
 
-// field is the ConnectorDetail field a sub-resource maps onto.
-func (p part) field() string {
-	return [...]string{"sourceConfigXml", "applicationXml", "correlationConfigXml", "translationProperties"}[p]
-}
-
 // entry is one connector. Its summary fields (everything but the XML and the
 // translations) are always in c. A seeded connector's content is generated
 // from src on every read until the connector is first changed; then it is
