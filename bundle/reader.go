@@ -1,0 +1,452 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Default limits of ReadOptions.
+const (
+	DefaultMaxEntrySize = 64 << 20 // 64 MiB
+	DefaultMaxTotalSize = 4 << 30  // 4 GiB
+)
+
+// ReadOptions are the limits that stop a decompression bomb.
+type ReadOptions struct {
+	// MaxEntrySize caps every file, manifest.json included (0 means 64 MiB).
+	MaxEntrySize int64
+	// MaxTotalSize caps the files of the bundle together and, for an archive,
+	// its uncompressed tar stream, headers included (0 means 4 GiB).
+	MaxTotalSize int64
+	// TempDir is where an archive is extracted ("" means os.TempDir()).
+	TempDir string
+}
+
+func (o ReadOptions) withDefaults() ReadOptions {
+	if o.MaxEntrySize <= 0 {
+		o.MaxEntrySize = DefaultMaxEntrySize
+	}
+	if o.MaxTotalSize <= 0 {
+		o.MaxTotalSize = DefaultMaxTotalSize
+	}
+	return o
+}
+
+// Bundle is a verified bundle. Its content is read with Load and LoadAll, which
+// may be called concurrently; Close releases it.
+type Bundle struct {
+	// Manifest is the verified manifest.json. Complete and Errors say whether
+	// the export missed items; an incomplete bundle opens all the same.
+	Manifest Manifest
+
+	root  string         // the directory holding connectors/
+	tmp   string         // the extraction directory Close removes, or ""
+	index map[string]int // key → index in Manifest.Connectors
+}
+
+// Open identifies the bundle at path (a gzip-compressed tar, whatever its name,
+// or a directory), verifies all of it and returns it. Nothing of the bundle is
+// usable before everything is verified: the format and version, the manifest,
+// every path, entry type, size and SHA-256, and that the files are exactly those
+// of the manifest. An archive is extracted, while it is verified, into a private
+// temporary directory that Close removes. An error about the bundle's content
+// names the file and the reason and wraps ErrInvalid (and ErrNewerFormat for a
+// newer format version).
+func Open(ctx context.Context, path string, opts ReadOptions) (*Bundle, error) {
+	opts = opts.withDefaults()
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open bundle: %w", err)
+	}
+	var b *Bundle
+	if info.IsDir() {
+		b, err = openDir(ctx, path, opts)
+	} else {
+		b, err = openArchive(ctx, path, opts)
+	}
+	if err != nil {
+		var ie *invalidError
+		if errors.As(err, &ie) {
+			ie.bundle = path
+			return nil, err
+		}
+		return nil, fmt.Errorf("open bundle %s: %w", path, err)
+	}
+	b.index = make(map[string]int, len(b.Manifest.Connectors))
+	for i, e := range b.Manifest.Connectors {
+		b.index[e.Key] = i
+	}
+	return b, nil
+}
+
+// Verify opens and verifies the bundle at path, closes it and returns its
+// manifest: `connvault verify`.
+func Verify(ctx context.Context, path string, opts ReadOptions) (Manifest, error) {
+	b, err := Open(ctx, path, opts)
+	if err != nil {
+		return Manifest{}, err
+	}
+	m := b.Manifest
+	return m, b.Close()
+}
+
+// Close removes the extracted files of an archive. It must not be called while
+// Load runs; a second Close does nothing.
+func (b *Bundle) Close() error {
+	if b.tmp == "" {
+		return nil
+	}
+	tmp := b.tmp
+	b.tmp, b.root = "", ""
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("close bundle: %w", err)
+	}
+	return nil
+}
+
+// Load returns the content of the connector with key. ScriptName, Name, Type,
+// ClassName and Status come from the manifest; every file is read again and
+// checked against its size and SHA-256.
+func (b *Bundle) Load(key string) (Connector, error) {
+	i, ok := b.index[key]
+	if !ok {
+		return Connector{}, fmt.Errorf("load connector %q: no such key in the bundle", key)
+	}
+	if b.root == "" {
+		return Connector{}, fmt.Errorf("load connector %q: bundle closed", key)
+	}
+	e := b.Manifest.Connectors[i]
+	c := Connector{ScriptName: e.ScriptName, Name: e.Name, Type: e.Type, ClassName: e.ClassName, Status: e.Status}
+	for _, f := range e.Files {
+		data, err := b.read(f)
+		if err != nil {
+			return Connector{}, fmt.Errorf("load connector %q: %w", key, err)
+		}
+		switch f.Kind {
+		case KindConnector:
+			c.Detail = data
+		case KindSourceConfig:
+			c.SourceConfig = data
+		case KindSourceTemplate:
+			c.SourceTemplate = data
+		case KindCorrelationConfig:
+			c.CorrelationConfig = data
+		case KindTranslations:
+			if c.Translations == nil {
+				c.Translations = map[string][]byte{}
+			}
+			c.Translations[f.Locale] = data
+		}
+	}
+	return c, nil
+}
+
+// LoadAll loads every connector, in manifest order.
+func (b *Bundle) LoadAll() ([]Connector, error) {
+	cs := make([]Connector, 0, len(b.Manifest.Connectors))
+	for _, e := range b.Manifest.Connectors {
+		c, err := b.Load(e.Key)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
+// read reads the file f and checks it against the manifest.
+func (b *Bundle) read(f File) ([]byte, error) {
+	r, err := os.Open(filepath.Join(b.root, filepath.FromSlash(f.Path)))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, f.Size))
+	if err := copyChecked(buf, r, f); err != nil {
+		var ie *invalidError
+		if errors.As(err, &ie) {
+			ie.reason += " (changed since the bundle was verified)"
+			return nil, err
+		}
+		return nil, fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// openArchive verifies the archive at path while extracting it into a new
+// temporary directory.
+func openArchive(ctx context.Context, path string, opts ReadOptions) (*Bundle, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tmp, err := os.MkdirTemp(opts.TempDir, "connvault-bundle-*")
+	if err != nil {
+		return nil, fmt.Errorf("extract: %w", err)
+	}
+	x := &extraction{root: tmp, opts: opts, seen: map[string]bool{}}
+	err = extractArchive(ctx, f, opts.MaxTotalSize, x.visit)
+	if err == nil {
+		err = x.finish()
+	}
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return nil, err
+	}
+	return &Bundle{Manifest: x.manifest, root: tmp, tmp: tmp}, nil
+}
+
+// extraction is the state of verifying an archive entry by entry.
+type extraction struct {
+	root     string
+	opts     ReadOptions
+	started  bool // manifest.json has been read
+	manifest Manifest
+	layout   layout
+	seen     map[string]bool // paths of entries already read
+}
+
+// visit checks one archive entry and extracts it if it is a file.
+func (x *extraction) visit(e archiveEntry) error {
+	name := e.hdr.Name
+	if !x.started {
+		if name != manifestName {
+			return invalid(manifestName, "missing: it must be the first entry of the archive (found %q first)", name)
+		}
+		if e.hdr.Typeflag != tar.TypeReg {
+			return invalid(manifestName, "not a regular file")
+		}
+		data, err := readManifest(e.r, e.hdr.Size, x.opts.MaxEntrySize)
+		if err != nil {
+			return err
+		}
+		x.manifest, x.layout, err = parseManifest(data, x.opts)
+		x.started = true
+		return err
+	}
+	if name == manifestName {
+		return invalid(name, "duplicate entry")
+	}
+	isDir := e.hdr.Typeflag == tar.TypeDir
+	if err := checkPath(name, isDir); err != nil {
+		return err
+	}
+	switch e.hdr.Typeflag {
+	case tar.TypeReg:
+	case tar.TypeDir:
+		dir := strings.TrimSuffix(name, "/")
+		if x.seen[dir] {
+			return invalid(name, "duplicate entry")
+		}
+		x.seen[dir] = true
+		if !x.layout.parents[dir] {
+			return invalid(name, "directory that holds no file of the manifest")
+		}
+		return nil
+	case tar.TypeSymlink:
+		return invalid(name, "symbolic link (to %q): links are not allowed", e.hdr.Linkname)
+	case tar.TypeLink:
+		return invalid(name, "hard link (to %q): links are not allowed", e.hdr.Linkname)
+	default:
+		return invalid(name, "special file (tar type %q): only regular files are allowed", e.hdr.Typeflag)
+	}
+	if x.seen[name] {
+		return invalid(name, "duplicate entry")
+	}
+	x.seen[name] = true
+	want, ok := x.layout.files[name]
+	switch {
+	case !ok:
+		return invalid(name, "not in the manifest")
+	case e.hdr.Size > x.opts.MaxEntrySize:
+		return invalid(name, "size %d exceeds the entry size limit of %d bytes", e.hdr.Size, x.opts.MaxEntrySize)
+	case e.hdr.Size != want.Size:
+		return invalid(name, "size %d does not match the manifest (%d bytes)", e.hdr.Size, want.Size)
+	}
+	return x.extract(e.r, want)
+}
+
+// extract writes the content of the file want into the extraction directory,
+// checking it on the way.
+func (x *extraction) extract(r io.Reader, want File) error {
+	dst := filepath.Join(x.root, filepath.FromSlash(want.Path))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return &writeError{err}
+	}
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return &writeError{err}
+	}
+	err = copyChecked(f, r, want)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = &writeError{cerr}
+	}
+	if err != nil {
+		return readFailure(want.Path, err)
+	}
+	return nil
+}
+
+// finish checks, after the last entry, that the manifest was there and that
+// every file it lists was.
+func (x *extraction) finish() error {
+	if !x.started {
+		return invalid(manifestName, "missing: the archive is empty")
+	}
+	return checkMissing(x.layout, x.seen)
+}
+
+// checkMissing reports the first file of the manifest that was not seen.
+func checkMissing(l layout, seen map[string]bool) error {
+	for _, p := range l.order {
+		if !seen[p] {
+			return invalid(p, "listed in the manifest but missing from the bundle")
+		}
+	}
+	return nil
+}
+
+// readManifest reads manifest.json, refusing more than limit bytes whatever
+// size says.
+func readManifest(r io.Reader, size, limit int64) ([]byte, error) {
+	if size > limit {
+		return nil, invalid(manifestName, "size %d exceeds the entry size limit of %d bytes", size, limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, readFailure(manifestName, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, invalid(manifestName, "exceeds the entry size limit of %d bytes", limit)
+	}
+	return data, nil
+}
+
+// openDir verifies the directory bundle at dir. Entries of dir other than
+// manifest.json and connectors/ are ignored.
+func openDir(ctx context.Context, dir string, opts ReadOptions) (*Bundle, error) {
+	data, err := readDirManifest(dir, opts.MaxEntrySize)
+	if err != nil {
+		return nil, err
+	}
+	m, l, err := parseManifest(data, opts)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	root := filepath.Join(dir, connectorsDir)
+	if info, err := os.Lstat(root); errors.Is(err, os.ErrNotExist) {
+		if err := checkMissing(l, seen); err != nil {
+			return nil, err
+		}
+		return &Bundle{Manifest: m, root: dir}, nil
+	} else if err != nil {
+		return nil, err
+	} else if !info.IsDir() {
+		return nil, invalid(connectorsDir, "%s, not a directory", fileType(info.Mode()))
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		name := filepath.ToSlash(rel)
+		if err := checkPath(name, d.IsDir()); err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			if name != connectorsDir && !l.parents[name] {
+				return invalid(name, "directory that holds no file of the manifest")
+			}
+			return nil
+		case !d.Type().IsRegular():
+			return invalid(name, "%s: only regular files are allowed", fileType(d.Type()))
+		}
+		want, ok := l.files[name]
+		if !ok {
+			return invalid(name, "not in the manifest")
+		}
+		seen[name] = true
+		return verifyFile(p, want)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMissing(l, seen); err != nil {
+		return nil, err
+	}
+	return &Bundle{Manifest: m, root: dir}, nil
+}
+
+// readDirManifest reads dir/manifest.json, which must be a regular file.
+func readDirManifest(dir string, limit int64) ([]byte, error) {
+	p := filepath.Join(dir, manifestName)
+	info, err := os.Lstat(p)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, invalid(manifestName, "missing")
+	case err != nil:
+		return nil, err
+	case !info.Mode().IsRegular():
+		return nil, invalid(manifestName, "%s: only regular files are allowed", fileType(info.Mode()))
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", manifestName, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, invalid(manifestName, "exceeds the entry size limit of %d bytes", limit)
+	}
+	return data, nil
+}
+
+// verifyFile checks the file at p against want.
+func verifyFile(p string, want File) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := copyChecked(io.Discard, f, want); err != nil {
+		var ie *invalidError
+		if errors.As(err, &ie) {
+			return err
+		}
+		return fmt.Errorf("read %s: %w", want.Path, err)
+	}
+	return nil
+}
+
+// fileType names the type of a file that is not allowed in a bundle.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m.IsDir():
+		return "directory"
+	case m.IsRegular():
+		return "regular file"
+	}
+	return "special file"
+}

@@ -1,0 +1,490 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// WriterOptions are what a Writer records in the manifest besides the connectors.
+type WriterOptions struct {
+	// CreatedAt is the manifest's createdAt and the modification time of every
+	// archive entry, in UTC truncated to seconds. Zero means time.Now(); callers
+	// normally pass CreatedAtFromEnv so that SOURCE_DATE_EPOCH is honoured.
+	CreatedAt   time.Time
+	ToolVersion string
+	Source      Source
+	// Options are the export options, recorded as they are. They must be valid
+	// JSON and must never hold a secret.
+	Options json.RawMessage
+}
+
+// form is the shape of a bundle on disk.
+type form int
+
+const (
+	formArchive form = iota // a .tar.gz or .tgz file
+	formDir                 // a directory
+	formStream              // a .tar.gz written to an io.Writer
+)
+
+// Writer builds a bundle. Add stages every file on disk as it comes, so memory
+// does not grow with the content; Commit writes the bundle and only then does
+// anything appear at the destination. A Writer must end with Commit or Abort.
+//
+// For an archive, files are appended to one spool file (creating thousands of
+// small files costs more than writing them); for a directory, they are staged
+// in their final layout, so that Commit only renames.
+type Writer struct {
+	dest      string    // the destination; "" for a stream
+	form      form      // archive, directory or stream
+	out       io.Writer // the stream, for formStream
+	replace   bool      // formDir: dest exists, its content is swapped on Commit
+	staging   string    // the staging directory
+	spool     *os.File  // archive and stream forms: the staged content, file after file
+	createdAt time.Time
+	opts      WriterOptions
+
+	// life is held shared by Add and exclusively by Commit and Abort, so that
+	// these wait for the Adds in flight.
+	life sync.RWMutex
+	done bool // Commit or Abort has started; guarded by life
+
+	mu       sync.Mutex
+	keys     map[string]string // lower-case key → key, for case-insensitive uniqueness
+	entries  []Entry
+	errs     []ItemError
+	spoolEnd int64            // where the next file goes in the spool
+	offsets  map[string]int64 // path in the bundle → offset in the spool
+}
+
+// Create starts a bundle at path. A path ending in ".tar.gz" or ".tgz" is an
+// archive; an existing directory or a path ending in "/" is the directory form
+// (see the package documentation). Files are staged beside the destination
+// (inside it, for an existing directory) so that Commit can rename them into
+// place; nothing appears at path until Commit.
+func Create(path string, opts WriterOptions) (*Writer, error) {
+	w, err := newWriter(opts)
+	if err != nil {
+		return nil, fmt.Errorf("create bundle %s: %w", path, err)
+	}
+	w.dest = filepath.Clean(path)
+	info, statErr := os.Stat(w.dest)
+	exists := statErr == nil
+	if statErr != nil && !errors.Is(statErr, os.ErrNotExist) {
+		return nil, fmt.Errorf("create bundle %s: %w", path, statErr)
+	}
+	lower := strings.ToLower(w.dest)
+	switch {
+	case strings.HasSuffix(lower, ".tar.gz") || strings.HasSuffix(lower, ".tgz"):
+		if exists && info.IsDir() {
+			return nil, fmt.Errorf("create bundle %s: an archive path names an existing directory", path)
+		}
+		w.form = formArchive
+		w.staging, err = os.MkdirTemp(filepath.Dir(w.dest), "."+filepath.Base(w.dest)+".connvault-staging-*")
+	case exists && info.IsDir():
+		w.form, w.replace = formDir, true
+		w.staging, err = os.MkdirTemp(w.dest, ".connvault-staging-*")
+	case !exists && (strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator))):
+		w.form = formDir
+		w.staging, err = os.MkdirTemp(filepath.Dir(w.dest), "."+filepath.Base(w.dest)+".connvault-staging-*")
+	default:
+		return nil, fmt.Errorf("create bundle %s: want a path ending in .tar.gz or .tgz, or a directory (end it with /)", path)
+	}
+	if err == nil && w.form == formArchive {
+		err = w.openSpool()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create bundle %s: staging: %w", path, err)
+	}
+	return w, nil
+}
+
+// CreateStream starts an archive bundle that Commit writes to out, for
+// `--out -`. Files are staged in tempDir ("" means os.TempDir()).
+func CreateStream(out io.Writer, tempDir string, opts WriterOptions) (*Writer, error) {
+	w, err := newWriter(opts)
+	if err != nil {
+		return nil, fmt.Errorf("create bundle stream: %w", err)
+	}
+	w.form, w.out = formStream, out
+	if w.staging, err = os.MkdirTemp(tempDir, "connvault-staging-*"); err == nil {
+		err = w.openSpool()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create bundle stream: staging: %w", err)
+	}
+	return w, nil
+}
+
+// openSpool creates the spool file in the staging directory.
+func (w *Writer) openSpool() error {
+	f, err := os.OpenFile(filepath.Join(w.staging, "spool"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		_ = os.RemoveAll(w.staging)
+		return err
+	}
+	w.spool = f
+	return nil
+}
+
+func newWriter(opts WriterOptions) (*Writer, error) {
+	if len(opts.Options) > 0 && !json.Valid(opts.Options) {
+		return nil, errors.New("export options are not valid JSON")
+	}
+	createdAt := opts.CreatedAt
+	if createdAt.IsZero() {
+		createdAt = time.Now()
+	}
+	return &Writer{
+		createdAt: createdAt.UTC().Truncate(time.Second),
+		opts:      opts,
+		keys:      make(map[string]string),
+		offsets:   make(map[string]int64),
+	}, nil
+}
+
+// CreatedAtFromEnv returns the createdAt of a new bundle: SOURCE_DATE_EPOCH (a
+// decimal number of seconds since 1970, see reproducible-builds.org) when
+// getenv returns it non-empty, else now; in UTC, truncated to seconds. The caller
+// passes os.Getenv, so that no package reads the environment itself.
+func CreatedAtFromEnv(getenv func(string) string, now time.Time) (time.Time, error) {
+	v := strings.TrimSpace(getenv("SOURCE_DATE_EPOCH"))
+	if v == "" {
+		return now.UTC().Truncate(time.Second), nil
+	}
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || secs < 0 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q is not a non-negative number of seconds since 1970", v)
+	}
+	return time.Unix(secs, 0).UTC(), nil
+}
+
+// stagedPart is one file of a connector before it is staged.
+type stagedPart struct {
+	kind, locale string
+	data         []byte
+}
+
+// Add stages the files of c and returns its manifest entry. It is safe for
+// concurrent use. It refuses an empty scriptName, a key already taken (also by a
+// key that differs only in letter case), a locale that is not a safe path
+// segment, and a Detail that is not a JSON object (an empty Detail is written as
+// {}). Nil parts are absent from the bundle; empty ones are empty files.
+func (w *Writer) Add(c Connector) (Entry, error) {
+	w.life.RLock()
+	defer w.life.RUnlock()
+	if w.done {
+		return Entry{}, fmt.Errorf("add connector %q: bundle writer already closed", c.ScriptName)
+	}
+	if c.ScriptName == "" {
+		return Entry{}, fmt.Errorf("add connector %q: empty scriptName", c.Name)
+	}
+	parts, err := connectorParts(c)
+	if err != nil {
+		return Entry{}, fmt.Errorf("add connector %q: %w", c.ScriptName, err)
+	}
+	key := KeyFor(c.ScriptName)
+	if err := w.reserve(key); err != nil {
+		return Entry{}, fmt.Errorf("add connector %q: %w", c.ScriptName, err)
+	}
+	e := Entry{Key: key, Name: c.Name, Type: c.Type, ClassName: c.ClassName, Status: c.Status, ScriptName: c.ScriptName}
+	if w.spool != nil {
+		e.Files, err = w.spoolParts(key, parts)
+	} else {
+		e.Files, err = w.stageParts(key, parts)
+	}
+	if err != nil {
+		_ = os.RemoveAll(filepath.Join(w.staging, connectorsDir, key))
+		w.mu.Lock()
+		delete(w.keys, strings.ToLower(key))
+		w.mu.Unlock()
+		return Entry{}, fmt.Errorf("add connector %q: stage: %w", c.ScriptName, err)
+	}
+	w.mu.Lock()
+	w.entries = append(w.entries, e)
+	w.mu.Unlock()
+	return e, nil
+}
+
+// reserve claims key, refusing one taken, also in another letter case.
+func (w *Writer) reserve(key string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	lower := strings.ToLower(key)
+	if other, ok := w.keys[lower]; ok {
+		if other == key {
+			return fmt.Errorf("duplicate key %q", key)
+		}
+		return fmt.Errorf("key %q collides with %q on case-insensitive file systems", key, other)
+	}
+	w.keys[lower] = key
+	return nil
+}
+
+// connectorParts validates c and lists its files, connector.json first.
+func connectorParts(c Connector) ([]stagedPart, error) {
+	detail, err := canonicalDetail(c.Detail)
+	if err != nil {
+		return nil, fmt.Errorf("connector.json: %w", err)
+	}
+	parts := []stagedPart{{kind: KindConnector, data: detail}}
+	for _, p := range []stagedPart{
+		{kind: KindSourceConfig, data: c.SourceConfig},
+		{kind: KindSourceTemplate, data: c.SourceTemplate},
+		{kind: KindCorrelationConfig, data: c.CorrelationConfig},
+	} {
+		if p.data != nil {
+			parts = append(parts, p)
+		}
+	}
+	locales := make(map[string]string, len(c.Translations))
+	for l, data := range c.Translations {
+		if !safeSegment(l) {
+			return nil, fmt.Errorf("translations: locale %q is not a safe path segment", l)
+		}
+		if other, ok := locales[strings.ToLower(l)]; ok {
+			return nil, fmt.Errorf("translations: locales %q and %q differ only in letter case", l, other)
+		}
+		locales[strings.ToLower(l)] = l
+		if data != nil {
+			parts = append(parts, stagedPart{kind: KindTranslations, locale: l, data: data})
+		}
+	}
+	return parts, nil
+}
+
+// canonicalDetail re-encodes a connector's detail canonically: object keys
+// sorted, two-space indent, no HTML escaping, a trailing newline.
+func canonicalDetail(raw json.RawMessage) ([]byte, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return []byte("{}\n"), nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("detail is not valid JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("detail has data after its JSON value")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("detail is not a JSON object")
+	}
+	return encodeJSON(obj)
+}
+
+// encodeJSON encodes v with a two-space indent, no HTML escaping and a trailing
+// newline; map keys come out sorted.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// spoolParts appends parts to the spool and returns their manifest files,
+// sorted by path. The space is reserved under the lock; the writes, at their own
+// offsets, run concurrently.
+func (w *Writer) spoolParts(key string, parts []stagedPart) ([]File, error) {
+	files := make([]File, 0, len(parts))
+	var size int64
+	for _, p := range parts {
+		size += int64(len(p.data))
+	}
+	w.mu.Lock()
+	off := w.spoolEnd
+	w.spoolEnd += size
+	w.mu.Unlock()
+	offsets := make(map[string]int64, len(parts))
+	for _, p := range parts {
+		if _, err := w.spool.WriteAt(p.data, off); err != nil {
+			return nil, err
+		}
+		f := fileOf(key, p)
+		offsets[f.Path] = off
+		off += f.Size
+		files = append(files, f)
+	}
+	w.mu.Lock()
+	maps.Copy(w.offsets, offsets)
+	w.mu.Unlock()
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return files, nil
+}
+
+// stageParts writes parts into staging/connectors/<key>/, synced, and returns
+// their manifest files, sorted by path.
+func (w *Writer) stageParts(key string, parts []stagedPart) ([]File, error) {
+	files := make([]File, 0, len(parts))
+	dirs := map[string]bool{}
+	for _, p := range parts {
+		f := fileOf(key, p)
+		name := filepath.Join(w.staging, filepath.FromSlash(f.Path))
+		if dir := filepath.Dir(name); !dirs[dir] {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, err
+			}
+			dirs[dir] = true
+		}
+		if err := writeFile(name, p.data, true); err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	for dir := range dirs {
+		if err := syncDir(dir); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return files, nil
+}
+
+// fileOf returns the manifest file of part p of the connector with key.
+func fileOf(key string, p stagedPart) File {
+	rel, _ := filePath(key, p.kind, p.locale)
+	sum := sha256.Sum256(p.data)
+	return File{Path: rel, Kind: p.kind, Locale: p.locale, Size: int64(len(p.data)), SHA256: hex.EncodeToString(sum[:])}
+}
+
+// writeFile creates name (0600, which must not exist) holding data, synced if durable.
+func writeFile(name string, data []byte, durable bool) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if durable {
+		if err := f.Sync(); err != nil {
+			_ = f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+// syncDir makes the entries of dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Fail records an item that could not be exported; the bundle is then
+// complete:false. It is safe for concurrent use.
+func (w *Writer) Fail(e ItemError) {
+	w.mu.Lock()
+	w.errs = append(w.errs, e)
+	w.mu.Unlock()
+}
+
+// manifest assembles the manifest: entries sorted by key, errors sorted, the
+// content digest over every file.
+func (w *Writer) manifest() Manifest {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	entries := slices.Clone(w.entries)
+	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
+	if entries == nil {
+		entries = []Entry{}
+	}
+	errs := slices.Clone(w.errs)
+	slices.SortFunc(errs, func(a, b ItemError) int {
+		return strings.Compare(
+			a.ScriptName+"\x00"+a.Name+"\x00"+a.Part+"\x00"+a.Error,
+			b.ScriptName+"\x00"+b.Name+"\x00"+b.Part+"\x00"+b.Error)
+	})
+	m := Manifest{
+		Format:        Format,
+		FormatVersion: FormatVersion,
+		ToolVersion:   w.opts.ToolVersion,
+		CreatedAt:     w.createdAt,
+		Source:        w.opts.Source,
+		Options:       w.opts.Options,
+		Connectors:    entries,
+		Complete:      len(errs) == 0,
+		Errors:        errs,
+	}
+	m.ContentDigest = contentDigest(m.Connectors)
+	return m
+}
+
+// WriteAll writes a complete bundle at path from connectors held in memory,
+// recording errs as failed items. Used by transform, rollback and tests.
+func WriteAll(ctx context.Context, path string, opts WriterOptions, cs []Connector, errs []ItemError) (Manifest, error) {
+	w, err := Create(path, opts)
+	if err != nil {
+		return Manifest{}, err
+	}
+	for _, c := range cs {
+		if err := ctx.Err(); err != nil {
+			_ = w.Abort()
+			return Manifest{}, err
+		}
+		if _, err := w.Add(c); err != nil {
+			_ = w.Abort()
+			return Manifest{}, fmt.Errorf("write bundle %s: %w", path, err)
+		}
+	}
+	for _, e := range errs {
+		w.Fail(e)
+	}
+	return w.Commit(ctx)
+}
+
+// contentDigest is "sha256:" and the hex SHA-256 of the lines
+// "<path>  <sha256>\n" of every file, sorted by path.
+func contentDigest(entries []Entry) string {
+	var lines []string
+	for _, e := range entries {
+		for _, f := range e.Files {
+			lines = append(lines, f.Path+"  "+f.SHA256+"\n")
+		}
+	}
+	slices.Sort(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		_, _ = io.WriteString(h, l)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// openStaged returns the staged content of f, from the spool.
+func (w *Writer) openStaged(f File) (io.Reader, error) {
+	w.mu.Lock()
+	off, ok := w.offsets[f.Path]
+	w.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("%s was not staged", f.Path)
+	}
+	return io.NewSectionReader(w.spool, off, f.Size), nil
+}
