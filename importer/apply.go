@@ -1,0 +1,533 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/tenant"
+)
+
+// ErrConflicts: Apply was given a plan with conflicts and no SkipConflicts.
+var ErrConflicts = errors.New("plan has conflicts")
+
+// Item statuses of a Result.
+const (
+	StatusOK      = "ok"
+	StatusFailed  = "failed"
+	StatusSkipped = "skipped"
+	StatusPartial = "partial" // done, but something could not be (rollback: an added locale, a new scriptName)
+)
+
+// Result is the outcome of Apply or Rollback. Per-item failures are here,
+// not in the error.
+type Result struct {
+	Items []ItemResult `json:"items"`
+	// Requests (HTTP requests, -1 if the target does not count them), Reads
+	// and Writes count the whole operation, planning included when the plan
+	// was made in this process, or the drift check of a saved plan.
+	Requests    int64  `json:"requests"`
+	Reads       int64  `json:"reads"`
+	Writes      int64  `json:"writes"`
+	RunID       string `json:"runId,omitempty"`
+	Resumed     bool   `json:"resumed,omitempty"` // Apply continued an interrupted run
+	UndoPath    string `json:"undoPath,omitempty"`
+	MappingPath string `json:"mappingPath,omitempty"`
+}
+
+// ItemResult is the outcome for one connector.
+type ItemResult struct {
+	Action           Action   `json:"action"`
+	Name             string   `json:"name"`
+	SourceScriptName string   `json:"sourceScriptName,omitempty"`
+	TargetScriptName string   `json:"targetScriptName,omitempty"`
+	Parts            []string `json:"parts,omitempty"` // written
+	Status           string   `json:"status"`          // ok, failed, skipped, partial
+	Error            string   `json:"error,omitempty"`
+	TrackingID       string   `json:"trackingId,omitempty"`
+	Notes            []string `json:"notes,omitempty"`
+}
+
+// Failed returns how many items were not fully done (failed or partial):
+// the exit code is "partial" when it is not 0.
+func (r Result) Failed() int {
+	n := 0
+	for _, it := range r.Items {
+		if it.Status == StatusFailed || it.Status == StatusPartial {
+			n++
+		}
+	}
+	return n
+}
+
+// Apply carries out a plan (ARCHITECTURE §6): it refuses a plan for another
+// target or other input, with conflicts (unless SkipConflicts), with deletions
+// (unless AllowDelete), or, when the plan was loaded from a file, made before
+// the target drifted. Then it writes the undo bundle of every pre-image,
+// creates the new connectors, and writes each connector's differing parts in
+// the order source-config, source-template, correlation-config, translations,
+// metadata, with Concurrency connectors at a time, reading each back to
+// compare. Finally it writes the mapping file.
+//
+// A journal in StateDir records the run. If a run of the same bundle into the
+// same target did not finish (crash, Ctrl-C, failed items), Apply continues it:
+// it keeps that run's undo bundle (adding pre-images only of connectors the
+// run had not touched) and its record of created connectors. A run finishes
+// when every item succeeded. A plan can be applied once.
+func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Result, error) {
+	opts = opts.withDefaults()
+	m := newMeter(t)
+	if err := checkApplicable(t, src, p, opts); err != nil {
+		return Result{}, err
+	}
+	details, fresh := p.details, p.details != nil
+	p.details = nil
+	result := func(r Result, err error) (Result, error) {
+		r.Reads, r.Writes, r.Requests = m.reads.Load(), m.writes.Load(), m.requests()
+		if fresh {
+			r.Reads += p.Reads
+			if r.Requests >= 0 && p.Requests >= 0 {
+				r.Requests += p.Requests
+			}
+		}
+		return r, err
+	}
+	if !fresh {
+		var err error
+		if details, err = checkDrift(ctx, m, p, opts.Concurrency); err != nil {
+			return result(Result{}, err)
+		}
+	}
+	a := &applier{t: m, opts: opts, plan: p, details: details, src: map[string]bundle.Connector{},
+		results: make([]ItemResult, len(p.Items)), targets: make([]string, len(p.Items)),
+		created: make([]*tenant.Connector, len(p.Items))}
+	for _, c := range src.Connectors {
+		a.src[c.ScriptName] = c
+	}
+	a.sameTenant = src.Manifest.Source.URL != "" && sameURL(src.Manifest.Source.URL, t.BaseURL())
+	return result(a.run(ctx))
+}
+
+// checkApplicable refuses what must not be applied, before any request.
+func checkApplicable(t Target, src Source, p *Plan, opts Options) error {
+	if p.Format != PlanFormat || p.FormatVersion != PlanFormatVersion {
+		return fmt.Errorf("not a plan this connvault applies (format %q version %d)", p.Format, p.FormatVersion)
+	}
+	if !sameURL(p.Target.URL, t.BaseURL()) {
+		return fmt.Errorf("the plan was made for %s, not %s", p.Target.URL, t.BaseURL())
+	}
+	if got := inputDigest(src.Connectors); got != p.Bundle.InputDigest {
+		return fmt.Errorf("the bundle (after transforms) is not the one the plan was made from (%s); make a new plan", p.Bundle.Path)
+	}
+	if err := checkSource(src, opts); err != nil {
+		return err
+	}
+	var conflicts, deletes []string
+	for _, it := range p.Items {
+		switch it.Action {
+		case ActionConflict:
+			conflicts = append(conflicts, fmt.Sprintf("%q (%s)", it.Name, it.Reason))
+		case ActionDelete:
+			deletes = append(deletes, fmt.Sprintf("%q", it.Name))
+		}
+	}
+	if len(conflicts) > 0 && !opts.SkipConflicts {
+		return fmt.Errorf("%w: %s; resolve them, or import the rest with --skip-conflicts", ErrConflicts, strings.Join(conflicts, ", "))
+	}
+	if len(deletes) > 0 && !opts.AllowDelete {
+		return fmt.Errorf("the plan deletes %s: apply it with --allow-delete", strings.Join(deletes, ", "))
+	}
+	return nil
+}
+
+type applier struct {
+	t          *meter
+	opts       Options
+	plan       *Plan
+	details    map[string]tenant.ConnectorDetail // pre-images by target scriptName
+	src        map[string]bundle.Connector       // by source scriptName
+	sameTenant bool
+
+	// Per plan item, each written only by the item's own goroutine.
+	results []ItemResult
+	targets []string            // target scriptName (matched, or created)
+	created []*tenant.Connector // create response
+
+	j           *journal
+	undo        *undoSet
+	runID       string
+	undoPath    string
+	mappingPath string
+	resumed     bool
+	attempted   map[string]bool     // names the interrupted run sent a create for
+	earlier     map[string][]string // scriptNames earlier runs created, by name
+}
+
+func (a *applier) run(ctx context.Context) (Result, error) {
+	var work, creates []int
+	for i, it := range a.plan.Items {
+		a.targets[i] = it.TargetScriptName
+		r := ItemResult{Action: it.Action, Name: it.Name, SourceScriptName: it.SourceScriptName,
+			TargetScriptName: it.TargetScriptName, Notes: it.Notes}
+		switch it.Action {
+		case ActionUnchanged:
+			r.Status = StatusOK
+		case ActionConflict:
+			r.Status, r.Error = StatusSkipped, "conflict: "+it.Reason
+		case ActionKeep:
+			r.Status = StatusSkipped
+			r.Notes = append(r.Notes, "only in the target: kept")
+		case ActionCreate:
+			creates = append(creates, i)
+			work = append(work, i)
+		default:
+			work = append(work, i)
+		}
+		a.results[i] = r
+	}
+	if len(work) == 0 {
+		// Nothing to write; but an interrupted run that got this far is
+		// finished now: record what it created.
+		if resume, err := a.hasResumable(); err != nil || !resume {
+			a.runID = newRunID(a.opts.Now())
+			return a.result(), errors.Join(err, a.writeMapping())
+		}
+	}
+	if err := a.begin(ctx); err != nil {
+		return a.result(), err
+	}
+	defer a.j.close()
+	a.opts.Progress.SetTotal(len(work))
+
+	forEach(ctx, a.opts.Concurrency, creates, a.create)
+	remap := a.remapTable()
+	forEach(ctx, a.opts.Concurrency, work, func(ctx context.Context, i int) {
+		switch {
+		case a.results[i].Status == StatusFailed:
+			return // its create failed, already reported
+		case a.plan.Items[i].Action == ActionDelete:
+			a.delete(ctx, i)
+		default:
+			a.write(ctx, i, remap)
+		}
+		report(a.opts.Progress, a.results[i])
+	})
+	if err := ctx.Err(); err != nil {
+		return a.result(), err // interrupted: the journal lets a rerun continue
+	}
+	return a.result(), a.finish(ctx)
+}
+
+// forEach runs f for every index, limit at a time; f records failures in
+// results, so one connector failing does not stop the others. Nothing new
+// starts once ctx is done.
+func forEach(ctx context.Context, limit int, idx []int, f func(context.Context, int)) {
+	var g errgroup.Group
+	g.SetLimit(limit)
+	for _, i := range idx {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			f(ctx, i)
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+func (a *applier) result() Result {
+	return Result{Items: a.results, RunID: a.runID, Resumed: a.resumed, UndoPath: a.undoPath, MappingPath: a.mappingPath}
+}
+
+func (a *applier) fail(i int, err error) {
+	r := &a.results[i]
+	r.Status, r.Error, r.TrackingID = StatusFailed, err.Error(), trackingID(err)
+	a.opts.Logger.Warn("import item failed", "name", r.Name, "error", err)
+	if a.j != nil {
+		_ = a.j.add(record{Op: opFailed, Name: r.Name, SourceScriptName: r.SourceScriptName, ScriptName: a.targets[i], Error: err.Error()}, false)
+	}
+}
+
+func (a *applier) bundleID() string {
+	return firstNonEmpty(a.plan.Bundle.ContentDigest, a.plan.Bundle.InputDigest)
+}
+
+// hasResumable reports whether an interrupted run of this import exists.
+func (a *applier) hasResumable() (bool, error) {
+	runs, err := readRuns(a.opts.StateDir)
+	if err != nil {
+		return false, err
+	}
+	_, ok := resumable(runs, a.plan.Target.URL, a.bundleID())
+	return ok, nil
+}
+
+// begin opens the run's journal (continuing an interrupted run of the same
+// import if there is one) and writes the undo bundle before any write.
+func (a *applier) begin(ctx context.Context) error {
+	dir := a.opts.StateDir
+	runs, err := readRuns(dir)
+	if err != nil {
+		return err
+	}
+	a.earlier = map[string][]string{}
+	for _, r := range runs {
+		if !r.rolledBack && sameURL(r.begin.Target, a.plan.Target.URL) {
+			for name, s := range r.created() {
+				a.earlier[name] = append(a.earlier[name], s)
+			}
+		}
+	}
+	bundleID := a.bundleID()
+	now := a.opts.Now()
+	prev, resume := resumable(runs, a.plan.Target.URL, bundleID)
+	if resume {
+		a.resumed, a.runID, a.undoPath = true, prev.begin.RunID, prev.begin.UndoPath
+		a.mappingPath = firstNonEmpty(a.opts.MappingPath, prev.begin.MappingPath)
+		if a.opts.UndoPath != "" && a.opts.UndoPath != a.undoPath {
+			a.opts.Logger.Warn("continuing an interrupted import: keeping its undo bundle", "undo", a.undoPath, "ignored", a.opts.UndoPath)
+		}
+		if a.undo, err = readUndo(ctx, a.undoPath); err != nil {
+			return fmt.Errorf("continue interrupted import %s: %w; it is needed to roll that import back: restore it, or move %s away to start afresh",
+				a.runID, err, prev.path)
+		}
+		a.attempted = prev.attempted()
+		if a.j, err = openJournal(prev.path, a.opts.Now); err != nil {
+			return err
+		}
+		if err := a.j.add(record{Op: opResume, RunID: a.runID}, false); err != nil {
+			return err
+		}
+		for name, s := range prev.created() {
+			a.undo.markCreated(name, s)
+		}
+	} else {
+		a.runID = newRunID(now)
+		a.undoPath = firstNonEmpty(a.opts.UndoPath, filepath.Join(dir, "undo-"+a.runID+".tar.gz"))
+		a.mappingPath = firstNonEmpty(a.opts.MappingPath, filepath.Join(dir, "mapping-"+a.runID+".json"))
+		a.undo = newUndoSet(a.runID, a.plan.Target, now)
+		a.attempted = map[string]bool{}
+		if a.j, err = openJournal(journalPath(dir, a.runID), a.opts.Now); err != nil {
+			return err
+		}
+		if err := a.j.add(record{Op: opBegin, RunID: a.runID, Target: a.plan.Target.URL, Bundle: bundleID,
+			UndoPath: a.undoPath, MappingPath: a.mappingPath}, true); err != nil {
+			a.j.close()
+			return err
+		}
+	}
+	if err := a.recordPreImages(ctx); err != nil {
+		a.j.close()
+		return err
+	}
+	if err := a.j.add(record{Op: opUndo, UndoPath: a.undoPath}, true); err != nil {
+		a.j.close()
+		return err
+	}
+	a.opts.Logger.Debug("import run", "run", a.runID, "resumed", a.resumed, "undo", a.undoPath,
+		"preImages", len(a.undo.pre), "creates", len(a.undo.info.Creates))
+	return nil
+}
+
+// recordPreImages adds to the undo bundle what this run will touch and the
+// bundle does not hold yet, and writes it if anything was added.
+func (a *applier) recordPreImages(ctx context.Context) error {
+	changed := !a.resumed
+	for _, it := range a.plan.Items {
+		t := it.TargetScriptName
+		if it.Action == ActionCreate {
+			changed = a.undo.addCreate(it.Name, it.SourceScriptName) || changed
+			continue
+		}
+		if it.Action != ActionUpdate && it.Action != ActionUnchanged && it.Action != ActionDelete {
+			continue
+		}
+		if _, ok := a.undo.pre[t]; !ok && a.undo.createIndex(it.Name) >= 0 {
+			// Created by the interrupted run: a rollback deletes it.
+			changed = a.undo.markCreated(it.Name, t) || changed
+			continue
+		}
+		if it.Action == ActionDelete {
+			changed = a.undo.addDelete(t) || changed
+		}
+		if _, ok := a.undo.pre[t]; !ok && it.Action != ActionUnchanged {
+			d, ok := a.details[t]
+			if !ok {
+				return fmt.Errorf("no pre-image of %q (%s) was read", it.Name, t)
+			}
+			pc, err := toBundle(d)
+			if err != nil {
+				return err
+			}
+			a.undo.pre[t] = pc
+			changed = true
+		}
+		if it.Action != ActionUpdate {
+			continue
+		}
+		pre, ok := a.undo.pre[t]
+		if !ok {
+			continue
+		}
+		want, err := bundleContent(a.src[it.SourceScriptName])
+		if err != nil {
+			return err
+		}
+		for _, l := range want.locales() {
+			if _, had := pre.Translations[l]; !had {
+				changed = a.undo.addLocale(undoLocale{ScriptName: t, Name: it.Name, Locale: l}) || changed
+			}
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return a.undo.write(ctx, a.undoPath, a.opts.ToolVersion)
+}
+
+// create creates the connector of a create item (phase 1).
+func (a *applier) create(ctx context.Context, i int) {
+	it := a.plan.Items[i]
+	c := a.src[it.SourceScriptName]
+	name := strings.ToLower(it.Name)
+	cands := a.earlier[name]
+	if a.sameTenant {
+		cands = append(cands, c.ScriptName)
+	}
+	got, err := safeCreate(ctx, a.t, a.j, createRequest{nc: newConnector(c), source: c.ScriptName,
+		candidates: cands, mayExist: a.attempted[name]})
+	if err != nil {
+		a.fail(i, err)
+		report(a.opts.Progress, a.results[i])
+		return
+	}
+	a.targets[i], a.created[i] = got.ScriptName, &got
+	a.results[i].TargetScriptName = got.ScriptName
+}
+
+// remapTable maps every bundle connector's source scriptName to its target
+// scriptName, after the creates, plus the plan's mapping.
+func (a *applier) remapTable() map[string]string {
+	out := map[string]string{}
+	for s, t := range a.plan.Mapping {
+		if s != t {
+			out[s] = t
+		}
+	}
+	for i, it := range a.plan.Items {
+		if it.Action == ActionConflict || it.SourceScriptName == "" || a.targets[i] == "" {
+			continue
+		}
+		if it.SourceScriptName != a.targets[i] {
+			out[it.SourceScriptName] = a.targets[i]
+		}
+	}
+	return out
+}
+
+// write writes the differing parts of a created or updated connector and
+// reads it back (phase 2).
+func (a *applier) write(ctx context.Context, i int, remap map[string]string) {
+	it := a.plan.Items[i]
+	target := a.targets[i]
+	want, err := bundleContent(remapped(a.src[it.SourceScriptName], remap))
+	if err != nil {
+		a.fail(i, err)
+		return
+	}
+	var have content
+	if c := a.created[i]; c != nil {
+		have = content{parts: map[string][]byte{}}
+		if c.ConnectorMetadata != nil {
+			have.setMetadata(c.ConnectorMetadata)
+		}
+	} else {
+		have = detailContent(a.details[target])
+	}
+	parts := changes(want, have, false)
+	written, err := writeParts(ctx, a.t, target, want, have, parts)
+	a.results[i].Parts = written
+	if err != nil {
+		a.fail(i, fmt.Errorf("%q: %w", it.Name, err))
+		return
+	}
+	if len(written) > 0 || a.created[i] != nil {
+		if err := verify(ctx, a.t, target, want, false); err != nil {
+			a.fail(i, fmt.Errorf("%q: %w", it.Name, err))
+			return
+		}
+	}
+	a.results[i].Status = StatusOK
+	_ = a.j.add(record{Op: opDone, Name: it.Name, SourceScriptName: it.SourceScriptName, ScriptName: target}, false)
+}
+
+// delete deletes a target-only connector (phase 2). Gone already is done.
+func (a *applier) delete(ctx context.Context, i int) {
+	it := a.plan.Items[i]
+	err := a.t.DeleteConnector(ctx, it.TargetScriptName)
+	if err != nil && !tenant.IsNotFound(err) {
+		a.fail(i, fmt.Errorf("delete %q (%s): %w", it.Name, it.TargetScriptName, err))
+		return
+	}
+	a.results[i].Status = StatusOK
+	_ = a.j.add(record{Op: opDeleted, Name: it.Name, ScriptName: it.TargetScriptName}, false)
+}
+
+// finish records created scriptNames in the undo bundle, writes the mapping
+// file, and marks the run finished if every item succeeded.
+func (a *applier) finish(ctx context.Context) error {
+	changed := false
+	for i, c := range a.created {
+		if c != nil {
+			changed = a.undo.markCreated(a.plan.Items[i].Name, c.ScriptName) || changed
+		}
+	}
+	var errs []error
+	if changed {
+		errs = append(errs, a.undo.write(ctx, a.undoPath, a.opts.ToolVersion))
+	}
+	errs = append(errs, a.writeMapping())
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if a.result().Failed() == 0 {
+		return a.j.add(record{Op: opEnd, RunID: a.runID}, true)
+	}
+	return nil
+}
+
+func (a *applier) writeMapping() error {
+	if a.mappingPath == "" {
+		a.mappingPath = firstNonEmpty(a.opts.MappingPath, filepath.Join(a.opts.StateDir, "mapping-"+a.runID+".json"))
+	}
+	m := Mapping{FormatVersion: MappingFormatVersion, Target: a.plan.Target.URL}
+	inBundle := map[string]bool{}
+	for i, it := range a.plan.Items {
+		if it.SourceScriptName == "" || it.Action == ActionConflict || a.targets[i] == "" {
+			continue
+		}
+		inBundle[it.SourceScriptName] = true
+		m.Entries = append(m.Entries, MappingEntry{SourceScriptName: it.SourceScriptName, TargetScriptName: a.targets[i], Name: it.Name})
+	}
+	for s, t := range a.plan.Mapping {
+		if !inBundle[s] {
+			m.Entries = append(m.Entries, MappingEntry{SourceScriptName: s, TargetScriptName: t})
+		}
+	}
+	return WriteMapping(a.mappingPath, m)
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

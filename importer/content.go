@@ -1,0 +1,300 @@
+package importer
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/tenant"
+)
+
+// partMetadata names the connectorMetadata "part" in plans and results; the
+// other part names are tenant.Part.String() values.
+const partMetadata = "metadata"
+
+// fileFields are the ConnectorDetail fields a bundle keeps in their own files
+// rather than in connector.json.
+var fileFields = []string{"sourceConfigXml", "sourceConfig", "applicationXml", "correlationConfigXml", "translationProperties"}
+
+// content is a connector's configuration in comparable form: the bytes of
+// every present part, and the connectorMetadata. An empty part counts as
+// absent: it is neither compared nor written.
+type content struct {
+	parts    map[string][]byte // part name → bytes
+	metadata map[string]any    // nil when absent
+	metaJSON []byte            // canonical JSON of metadata; nil when absent
+}
+
+// bundleContent returns the content a bundle connector asks for.
+func bundleContent(c bundle.Connector) (content, error) {
+	ct := content{parts: map[string][]byte{}}
+	set := func(name string, b []byte) {
+		if len(b) > 0 {
+			ct.parts[name] = b
+		}
+	}
+	set(string(tenant.SourceConfig), c.SourceConfig)
+	set(string(tenant.SourceTemplate), c.SourceTemplate)
+	set(string(tenant.CorrelationConfig), c.CorrelationConfig)
+	for loc, b := range c.Translations {
+		set(tenant.Part{Kind: tenant.Translations, Locale: loc}.String(), b)
+	}
+	obj, err := detailObject(c.Detail)
+	if err != nil {
+		return content{}, fmt.Errorf("connector.json of %q: %w", c.Name, err)
+	}
+	if raw, ok := obj["connectorMetadata"]; ok && string(raw) != "null" {
+		var md map[string]any
+		if err := json.Unmarshal(raw, &md); err != nil {
+			return content{}, fmt.Errorf("connectorMetadata of %q: %w", c.Name, err)
+		}
+		ct.setMetadata(md)
+	}
+	return ct, nil
+}
+
+// detailContent returns the content of a connector as the tenant returned it.
+func detailContent(d tenant.ConnectorDetail) content {
+	ct := content{parts: map[string][]byte{}}
+	set := func(name, s string) {
+		if s != "" {
+			ct.parts[name] = []byte(s)
+		}
+	}
+	set(string(tenant.SourceConfig), d.SourceConfigXML)
+	set(string(tenant.SourceTemplate), d.ApplicationXML)
+	set(string(tenant.CorrelationConfig), d.CorrelationConfigXML)
+	for loc, s := range d.TranslationProperties {
+		set(tenant.Part{Kind: tenant.Translations, Locale: loc}.String(), s)
+	}
+	if d.ConnectorMetadata != nil {
+		ct.setMetadata(d.ConnectorMetadata)
+	}
+	return ct
+}
+
+func (c *content) setMetadata(md map[string]any) {
+	if md == nil {
+		md = map[string]any{}
+	}
+	c.metadata = md
+	b, err := json.Marshal(md) // maps marshal with sorted keys: canonical
+	if err != nil {
+		b = []byte(fmt.Sprintf("%#v", md)) // not reachable for decoded JSON
+	}
+	c.metaJSON = b
+}
+
+// locales returns the locales of the translations present, sorted.
+func (c content) locales() []string {
+	var ls []string
+	for name := range c.parts {
+		if loc, ok := strings.CutPrefix(name, string(tenant.Translations)+"/"); ok {
+			ls = append(ls, loc)
+		}
+	}
+	slices.Sort(ls)
+	return ls
+}
+
+// diff returns the parts of want that have differs from, in write order:
+// source-config, source-template, correlation-config, translations by locale,
+// metadata. Parts present only in have are not listed (they cannot be deleted).
+func diff(want, have content) []string {
+	var out []string
+	for _, name := range sortedParts(want) {
+		if !bytes.Equal(want.parts[name], have.parts[name]) {
+			out = append(out, name)
+		}
+	}
+	if want.metaJSON != nil && !bytes.Equal(want.metaJSON, have.metaJSON) {
+		out = append(out, partMetadata)
+	}
+	return out
+}
+
+// allParts returns every part of c in write order, metadata included.
+func allParts(c content) []string {
+	out := sortedParts(c)
+	if c.metaJSON != nil {
+		out = append(out, partMetadata)
+	}
+	return out
+}
+
+func sortedParts(c content) []string {
+	names := slices.Collect(maps.Keys(c.parts))
+	slices.SortFunc(names, comparePartNames)
+	return names
+}
+
+func comparePartNames(a, b string) int {
+	if ra, rb := partRank(a), partRank(b); ra != rb {
+		return ra - rb
+	}
+	return strings.Compare(a, b)
+}
+
+func partRank(name string) int {
+	switch name {
+	case string(tenant.SourceConfig):
+		return 0
+	case string(tenant.SourceTemplate):
+		return 1
+	case string(tenant.CorrelationConfig):
+		return 2
+	case partMetadata:
+		return 4
+	}
+	return 3 // translations/<locale>
+}
+
+// parsePart turns a part name back into a tenant.Part.
+func parsePart(name string) (tenant.Part, bool) {
+	switch name {
+	case string(tenant.SourceConfig), string(tenant.SourceTemplate), string(tenant.CorrelationConfig):
+		return tenant.Part{Kind: tenant.PartKind(name)}, true
+	}
+	if loc, ok := strings.CutPrefix(name, string(tenant.Translations)+"/"); ok && loc != "" {
+		return tenant.Part{Kind: tenant.Translations, Locale: loc}, true
+	}
+	return tenant.Part{}, false
+}
+
+// detailObject decodes connector.json; an empty Detail is an empty object.
+func detailObject(detail json.RawMessage) (map[string]json.RawMessage, error) {
+	obj := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(detail)) == 0 {
+		return obj, nil
+	}
+	if err := json.Unmarshal(detail, &obj); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	return obj, nil
+}
+
+// directConnect returns connector.json's directConnect, false when absent.
+func directConnect(c bundle.Connector) bool {
+	obj, err := detailObject(c.Detail)
+	if err != nil {
+		return false
+	}
+	var v bool
+	_ = json.Unmarshal(obj["directConnect"], &v)
+	return v
+}
+
+// toBundle turns a connector as read from the tenant into a bundle connector,
+// the form of an undo bundle's pre-images.
+func toBundle(d tenant.ConnectorDetail) (bundle.Connector, error) {
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return bundle.Connector{}, fmt.Errorf("encode %q: %w", d.ScriptName, err)
+	}
+	obj, err := detailObject(raw)
+	if err != nil {
+		return bundle.Connector{}, err
+	}
+	for _, f := range fileFields {
+		delete(obj, f)
+	}
+	detail, err := json.Marshal(obj)
+	if err != nil {
+		return bundle.Connector{}, fmt.Errorf("encode %q: %w", d.ScriptName, err)
+	}
+	c := bundle.Connector{
+		ScriptName: d.ScriptName,
+		Name:       d.Name,
+		Type:       d.Type,
+		ClassName:  d.ClassName,
+		Status:     string(d.Status),
+		Detail:     detail,
+	}
+	if d.SourceConfigXML != "" {
+		c.SourceConfig = []byte(d.SourceConfigXML)
+	}
+	if d.ApplicationXML != "" {
+		c.SourceTemplate = []byte(d.ApplicationXML)
+	}
+	if d.CorrelationConfigXML != "" {
+		c.CorrelationConfig = []byte(d.CorrelationConfigXML)
+	}
+	for loc, s := range d.TranslationProperties {
+		if c.Translations == nil {
+			c.Translations = map[string][]byte{}
+		}
+		c.Translations[loc] = []byte(s)
+	}
+	return c, nil
+}
+
+// detailHash is the pre-image hash a plan records: SHA-256 of the detail's JSON.
+func detailHash(d tenant.ConnectorDetail) string {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return ""
+	}
+	return sha256Hex(b)
+}
+
+// partHashes returns the SHA-256 of every part of d, and of its other fields
+// under "fields", so that drift can be named precisely.
+func partHashes(d tenant.ConnectorDetail) map[string]string {
+	c := detailContent(d)
+	out := make(map[string]string, len(c.parts)+2)
+	for name, b := range c.parts {
+		out[name] = sha256Hex(b)
+	}
+	if c.metaJSON != nil {
+		out[partMetadata] = sha256Hex(c.metaJSON)
+	}
+	rest := d
+	rest.SourceConfigXML, rest.SourceConfig, rest.ApplicationXML, rest.CorrelationConfigXML = "", nil, "", ""
+	rest.TranslationProperties, rest.ConnectorMetadata = nil, nil
+	if b, err := json.Marshal(rest); err == nil {
+		out["fields"] = sha256Hex(b)
+	}
+	return out
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// inputDigest identifies the connectors an import was planned with, after
+// transforms: a saved plan is refused for different input.
+func inputDigest(cs []bundle.Connector) string {
+	sorted := slices.Clone(cs)
+	slices.SortFunc(sorted, func(a, b bundle.Connector) int { return strings.Compare(a.ScriptName, b.ScriptName) })
+	h := sha256.New()
+	for _, c := range sorted {
+		for _, f := range [][]byte{[]byte(c.ScriptName), []byte(c.Name), []byte(c.Type), []byte(c.ClassName),
+			[]byte(c.Status), c.Detail, c.SourceConfig, c.SourceTemplate, c.CorrelationConfig} {
+			writeField(h, f)
+		}
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(c.Translations)))
+		h.Write(n[:])
+		for _, loc := range slices.Sorted(maps.Keys(c.Translations)) {
+			writeField(h, []byte(loc))
+			writeField(h, c.Translations[loc])
+		}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+func writeField(h hash.Hash, b []byte) {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+	h.Write(n[:])
+	h.Write(b)
+}

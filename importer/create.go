@@ -1,0 +1,154 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/tenant"
+)
+
+// ErrUnresolvedCreate means a connector of the name exists in the target,
+// probably made by an earlier create whose answer was lost, but it cannot be
+// found: its status keeps it out of the list. The user names it in the mapping
+// file and reruns.
+var ErrUnresolvedCreate = errors.New("a connector of this name exists but cannot be found")
+
+// createRounds bounds the POSTs sent for one connector; every one after the
+// first follows a lookup that did not find the name.
+const createRounds = 3
+
+type createRequest struct {
+	nc         tenant.NewConnector
+	source     string   // source scriptName (messages, journal)
+	candidates []string // scriptNames to probe, for connectors the list cannot show
+	mayExist   bool     // an earlier run sent a create for this name
+}
+
+// safeCreate creates a connector and never a duplicate. The intent is
+// journaled before the POST. When the outcome is ambiguous (the request may
+// have reached the tenant, e.g. the answer was lost) it looks the name up
+// (the list, then the candidate scriptNames) before anything else, and adopts
+// what it finds. If nothing is found, a RELEASED connector was not created
+// (the list would show it); any other might exist unlisted, and the create is
+// sent again only because the tenant refuses a duplicate name: if it does,
+// the connector exists and the item fails with ErrUnresolvedCreate, telling the
+// user which mapping entry to add.
+func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (tenant.Connector, error) {
+	name := req.nc.Name
+	if j != nil {
+		if err := j.add(record{Op: opCreate, Name: name, SourceScriptName: req.source}, false); err != nil {
+			return tenant.Connector{}, err
+		}
+	}
+	done := func(c tenant.Connector) (tenant.Connector, error) {
+		if j != nil {
+			if err := j.add(record{Op: opCreated, Name: name, SourceScriptName: req.source, ScriptName: c.ScriptName}, false); err != nil {
+				return c, err
+			}
+		}
+		return c, nil
+	}
+	mayExist := req.mayExist
+	var lastErr error
+	for range createRounds {
+		c, err := t.CreateConnector(ctx, req.nc)
+		if err == nil {
+			return done(c)
+		}
+		if ctx.Err() != nil {
+			return tenant.Connector{}, fmt.Errorf("create %q: %w", name, err)
+		}
+		if !errors.Is(err, tenant.ErrAmbiguous) {
+			if tenant.IsStatus(err, 400) {
+				return tenant.Connector{}, refused(req, mayExist, err)
+			}
+			return tenant.Connector{}, fmt.Errorf("create %q: %w", name, err)
+		}
+		mayExist, lastErr = true, err
+		found, ok, lerr := lookupName(ctx, t, name, req.candidates)
+		if lerr != nil {
+			return tenant.Connector{}, fmt.Errorf("create %q: the outcome is unknown (%v) and looking the name up failed: %w; rerun the import to resolve it",
+				name, err, lerr)
+		}
+		if ok {
+			return done(found)
+		}
+	}
+	return tenant.Connector{}, fmt.Errorf("create %q: the outcome stayed unknown after %d attempts: %w; rerun the import to resolve it",
+		name, createRounds, lastErr)
+}
+
+// refused explains a create the tenant answered with 400.
+func refused(req createRequest, mayExist bool, err error) error {
+	fix := fmt.Sprintf("add %q: \"<its scriptName>\" to the mapping file (--map) and rerun", req.source)
+	if mayExist {
+		return fmt.Errorf("create %q: %w: an earlier attempt whose answer was lost probably created it, and a %s connector is not listed, so its scriptName cannot be looked up; find the connector named %q in the tenant, %s; do not delete or recreate it by hand (tenant said: %v)",
+			req.nc.Name, ErrUnresolvedCreate, statusOrDefault(req.nc.Status), req.nc.Name, fix, err)
+	}
+	return fmt.Errorf("create %q: %w; if a connector of that name already exists in the target but is not RELEASED (the list does not show those), %s",
+		req.nc.Name, err, fix)
+}
+
+func statusOrDefault(s tenant.Status) string {
+	if s == "" {
+		return "non-RELEASED"
+	}
+	return string(s)
+}
+
+// lookupName finds a connector by name: in the list (filtered by name), then
+// among the candidate scriptNames.
+func lookupName(ctx context.Context, t Target, name string, candidates []string) (tenant.Connector, bool, error) {
+	ls, err := t.ListAllConnectors(ctx, nameFilter(name), nil)
+	if tenant.IsStatus(err, 400) { // a tenant that rejects the filter: read the whole list
+		ls, err = t.ListAllConnectors(ctx, "", nil)
+	}
+	if err != nil {
+		return tenant.Connector{}, false, fmt.Errorf("list connectors named %q: %w", name, err)
+	}
+	for _, l := range ls {
+		if strings.EqualFold(l.Name, name) {
+			return l, true, nil
+		}
+	}
+	for _, s := range candidates {
+		d, err := t.GetConnector(ctx, s)
+		if tenant.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return tenant.Connector{}, false, fmt.Errorf("read connector %q: %w", s, err)
+		}
+		if strings.EqualFold(d.Name, name) {
+			return connectorOf(d), true, nil
+		}
+	}
+	return tenant.Connector{}, false, nil
+}
+
+// nameFilter is the list filter `name sw "<name>"`, quoted as the standard
+// collection parameters require.
+func nameFilter(name string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	return `name sw "` + r.Replace(name) + `"`
+}
+
+func connectorOf(d tenant.ConnectorDetail) tenant.Connector {
+	cls := d.ClassName
+	return tenant.Connector{Name: d.Name, Type: d.Type, ScriptName: d.ScriptName, ClassName: &cls,
+		DirectConnect: d.DirectConnect, ConnectorMetadata: d.ConnectorMetadata, Status: d.Status}
+}
+
+// newConnector is the create request for a bundle connector. DEPRECATED
+// cannot be set on create: such a connector is created as DEVELOPMENT.
+func newConnector(c bundle.Connector) tenant.NewConnector {
+	dc := directConnect(c)
+	st := tenant.Status(c.Status)
+	if st == tenant.StatusDeprecated {
+		st = tenant.StatusDevelopment
+	}
+	return tenant.NewConnector{Name: c.Name, Type: c.Type, ClassName: c.ClassName, DirectConnect: &dc, Status: st}
+}

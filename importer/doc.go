@@ -1,0 +1,97 @@
+// Package importer imports a bundle into a tenant: it matches, plans, applies,
+// verifies, journals and rolls back (ARCHITECTURE §6). It owns the Target
+// interface through which it talks to the tenant, satisfied by *tenant.Client.
+//
+// # Flow
+//
+// The caller opens and verifies the bundle (bundle.Open) and applies its
+// transform rules; MakePlan then reads the target and returns a Plan; Apply
+// carries it out; Rollback undoes it with the undo bundle Apply wrote.
+//
+// # Matching
+//
+// The connector list shows only RELEASED connectors (and SailPoint's
+// built-ins); a DEVELOPMENT or DEMO connector can only be read by scriptName,
+// which the tenant derives on create, differently in every tenant. A bundle
+// connector is therefore matched, in this order, by: the mapping file (--map:
+// source scriptName → target scriptName; every target must exist); a listed
+// connector of the same name (case-insensitively); the scriptNames earlier
+// imports into the same target created under that name (read from the
+// journals in StateDir, probed with GET); and its own source scriptName when
+// the bundle was exported from this very tenant (a restore; probed with GET).
+// A connector that is in the target under the same name but unlisted and not
+// found by these probes is planned as a create; the tenant then refuses the
+// duplicate name and the item fails with a message naming the mapping entry
+// to add. Probing only these candidates keeps a plan at one list plus one GET
+// per matched connector: GET detail returns every part, so an unchanged
+// re-import costs only those reads.
+//
+// # Plan
+//
+// Each bundle connector is a create, an update (naming the differing parts:
+// source-config, source-template, correlation-config, translations/<locale>,
+// metadata), unchanged, or a conflict (same name, different type or
+// className, which the API cannot change; or a difference in a read-only
+// built-in). Custom connectors only in the target are kept, or deleted with
+// AllowDelete; built-ins never. Differences the API cannot write (status,
+// directConnect, name) are reported as notes, not written; so is a locale an
+// update adds, which a rollback cannot remove. Connector metadata means
+// connectorMetadata, written with PATCH; a bundle without it leaves the
+// target's alone. Empty parts count as absent. Bad input is refused before any
+// write: an incomplete bundle (unless AllowIncomplete), two bundle connectors
+// with the same name or matching the same target connector, a mapping naming
+// a missing connector. A plan records the SHA-256 of every pre-image it read;
+// a saved plan (SavePlan, LoadPlan) is applied only if a re-read finds them
+// unchanged and no name it would create has appeared, else the error names
+// each drifted connector and what changed; SamePlan compares a saved plan with
+// a fresh one, for callers that re-plan before applying. Apply refuses a plan with
+// conflicts unless SkipConflicts is set (those items are then skipped), and a
+// plan with deletions unless AllowDelete is set again.
+//
+// # Apply
+//
+// Before the first write Apply writes an undo bundle: an ordinary bundle of
+// every pre-image (connectors to update or delete, as read), whose manifest
+// options also list the connectors to create and the locales added. Then, with
+// Concurrency connectors at a time sharing the client's rate governor, it
+// creates the new connectors, and afterwards writes each connector's
+// differing parts in the order source-config, source-template,
+// correlation-config, translations, metadata, reading each connector back to
+// compare what it wrote. ScriptName references in the content are remapped
+// (transform.RemapScriptNames) from source to target scriptNames; creating
+// every connector first means references between bundle connectors resolve.
+// Last, the mapping file (source scriptName → target scriptName, with names)
+// is written: sources' connectorScriptName needs it, and it is valid --map
+// input for the next import.
+//
+// # Safe create
+//
+// A create (POST) is never retried blindly. Its intent is journaled first.
+// When its outcome is ambiguous (the answer was lost), the name is looked up
+// in the list and among the known candidate scriptNames before anything else.
+// If it is not found, a RELEASED connector was not created (the list would
+// show it) and the create is sent again; any other status cannot be listed,
+// and the create is sent again only because the tenant refuses duplicate
+// names: if it refuses, the item fails with ErrUnresolvedCreate, telling the
+// user to add the connector's scriptName to the mapping file and rerun. No
+// duplicate is ever created.
+//
+// # Journal and reruns
+//
+// StateDir/run-<id>.journal records a run line by line: its start (target,
+// bundle, undo and mapping paths), that the undo bundle is written, every
+// create intent and created scriptName, each connector done or failed, and
+// the end, written only when every item succeeded. A rerun of the same bundle
+// into the same target (with a fresh plan) continues the newest unfinished
+// run: it keeps that run's undo bundle, adding pre-images only of connectors
+// the run had not touched, and knows which connectors it created. Records are
+// single appends, so a killed process leaves whole records; the start, undo
+// and end records are also fsynced. One import at a time per StateDir.
+//
+// # Rollback
+//
+// Rollback deletes the connectors the import created and writes every
+// pre-image back. A locale the import added cannot be removed (the API has no
+// way to), and a connector the import deleted comes back with a new
+// scriptName: both are reported as partial items.
+package importer

@@ -1,0 +1,211 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/connvault/connvault/tenant"
+)
+
+// ErrDrift means the target changed since a saved plan was made.
+var ErrDrift = errors.New("the target changed since the plan was made")
+
+// DriftError names every drifted connector and what changed.
+type DriftError struct {
+	Changes []string // e.g. `"HR Feed" (hr-feed-1a2b): source-config, translations/de changed`
+}
+
+// Error lists the changes.
+func (e *DriftError) Error() string {
+	return ErrDrift.Error() + ": " + strings.Join(e.Changes, "; ") + "; make a new plan"
+}
+
+// Unwrap makes errors.Is(err, ErrDrift) true.
+func (e *DriftError) Unwrap() error { return ErrDrift }
+
+// CheckDrift re-reads every pre-image a plan recorded and the list, and
+// returns a *DriftError naming each connector that changed (and how), was
+// deleted, or was created under a name the plan would create.
+func CheckDrift(ctx context.Context, t Target, p *Plan) error {
+	_, err := checkDrift(ctx, t, p, DefaultConcurrency)
+	return err
+}
+
+// checkDrift is CheckDrift, returning the connectors it read.
+func checkDrift(ctx context.Context, t Target, p *Plan, limit int) (map[string]tenant.ConnectorDetail, error) {
+	if !sameURL(p.Target.URL, t.BaseURL()) {
+		return nil, fmt.Errorf("the plan was made for %s, not %s", p.Target.URL, t.BaseURL())
+	}
+	names := map[string]string{}
+	for _, it := range p.Items {
+		if it.TargetScriptName != "" {
+			names[it.TargetScriptName] = it.Name
+		}
+	}
+	var (
+		mu      sync.Mutex
+		changes []string
+		details = map[string]tenant.ConnectorDetail{}
+	)
+	note := func(s string) {
+		mu.Lock()
+		changes = append(changes, s)
+		mu.Unlock()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	for _, s := range slices.Sorted(maps.Keys(p.PreImages)) {
+		g.Go(func() error {
+			d, err := t.GetConnector(gctx, s)
+			if tenant.IsNotFound(err) {
+				note(fmt.Sprintf("%q (%s): deleted", names[s], s))
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("check drift of %q: %w", s, err)
+			}
+			mu.Lock()
+			details[s] = d
+			mu.Unlock()
+			if detailHash(d) != p.PreImages[s] {
+				note(fmt.Sprintf("%q (%s): %s", names[s], s, describeDrift(p.PreImageParts[s], partHashes(d))))
+			}
+			return nil
+		})
+	}
+	if len(p.Absent) > 0 {
+		g.Go(func() error {
+			ls, err := t.ListAllConnectors(gctx, "", nil)
+			if err != nil {
+				return fmt.Errorf("check drift: list connectors: %w", err)
+			}
+			absent := map[string]bool{}
+			for _, n := range p.Absent {
+				absent[strings.ToLower(n)] = true
+			}
+			for _, l := range ls {
+				if absent[strings.ToLower(l.Name)] {
+					note(fmt.Sprintf("%q (%s): created since, the plan would create it", l.Name, l.ScriptName))
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if len(changes) > 0 {
+		slices.Sort(changes)
+		return nil, &DriftError{Changes: changes}
+	}
+	return details, nil
+}
+
+// describeDrift names the parts whose hashes differ.
+func describeDrift(before, after map[string]string) string {
+	if before == nil {
+		return "changed"
+	}
+	keys := map[string]bool{}
+	for k := range before {
+		keys[k] = true
+	}
+	for k := range after {
+		keys[k] = true
+	}
+	sorted := slices.SortedFunc(maps.Keys(keys), comparePartNames)
+	var changed, added, removed []string
+	for _, k := range sorted {
+		b, inB := before[k]
+		a, inA := after[k]
+		name := k
+		if k == "fields" {
+			name = "other fields"
+		}
+		switch {
+		case !inB:
+			added = append(added, name)
+		case !inA:
+			removed = append(removed, name)
+		case a != b:
+			changed = append(changed, name)
+		}
+	}
+	var out []string
+	if len(changed) > 0 {
+		out = append(out, strings.Join(changed, ", ")+" changed")
+	}
+	if len(added) > 0 {
+		out = append(out, strings.Join(added, ", ")+" added")
+	}
+	if len(removed) > 0 {
+		out = append(out, strings.Join(removed, ", ")+" removed")
+	}
+	if len(out) == 0 {
+		return "changed"
+	}
+	return strings.Join(out, "; ")
+}
+
+// SamePlan checks that fresh, a plan made now, does what saved, a plan made
+// earlier and approved, does: same target, same input after transforms, same
+// actions on the same connectors with the same parts. The error (wrapping
+// ErrDrift) names every difference.
+func SamePlan(saved, fresh *Plan) error {
+	var diffs []string
+	if !sameURL(saved.Target.URL, fresh.Target.URL) {
+		diffs = append(diffs, fmt.Sprintf("target is %s, the plan's %s", fresh.Target.URL, saved.Target.URL))
+	}
+	if saved.Bundle.InputDigest != fresh.Bundle.InputDigest {
+		diffs = append(diffs, "the bundle (after transforms) is not the plan's")
+	}
+	key := func(it Item) string {
+		if it.SourceScriptName != "" {
+			return "s:" + it.SourceScriptName
+		}
+		return "t:" + it.TargetScriptName
+	}
+	now := map[string]Item{}
+	for _, it := range fresh.Items {
+		now[key(it)] = it
+	}
+	seen := map[string]bool{}
+	for _, was := range saved.Items {
+		k := key(was)
+		seen[k] = true
+		it, ok := now[k]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("%q: no longer planned", was.Name))
+		case it.Action != was.Action:
+			diffs = append(diffs, fmt.Sprintf("%q: now %s, the plan says %s", was.Name, it.Action, was.Action))
+		case it.TargetScriptName != was.TargetScriptName:
+			diffs = append(diffs, fmt.Sprintf("%q: now matches %q, in the plan %q", was.Name, it.TargetScriptName, was.TargetScriptName))
+		case !slices.Equal(it.Parts, was.Parts):
+			diffs = append(diffs, fmt.Sprintf("%q: now writes %s, the plan %s", was.Name, orNone(it.Parts), orNone(was.Parts)))
+		}
+	}
+	for _, it := range fresh.Items {
+		if !seen[key(it)] {
+			diffs = append(diffs, fmt.Sprintf("%q: now planned (%s), not in the plan", it.Name, it.Action))
+		}
+	}
+	if len(diffs) > 0 {
+		return &DriftError{Changes: diffs}
+	}
+	return nil
+}
+
+func orNone(parts []string) string {
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,239 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Journal operations, one JSON object per line in StateDir/run-<id>.journal.
+const (
+	opBegin      = "begin"      // a run starts: target, bundle, undo and mapping paths
+	opUndo       = "undo"       // the undo bundle is written; writes may follow
+	opCreate     = "create"     // a POST is about to be sent for this name
+	opCreated    = "created"    // the tenant created it with this scriptName
+	opDeleted    = "deleted"    // a target-only connector was deleted
+	opDone       = "done"       // a connector was written and read back equal
+	opFailed     = "failed"     // a connector failed (error recorded)
+	opEnd        = "end"        // every item succeeded: the run is finished
+	opResume     = "resume"     // a rerun continues the run
+	opRolledBack = "rolledback" // Rollback undid the run: nothing to continue or probe
+)
+
+// record is one line of a journal.
+type record struct {
+	Op               string    `json:"op"`
+	Time             time.Time `json:"time,omitzero"`
+	RunID            string    `json:"runId,omitempty"`
+	Target           string    `json:"target,omitempty"`
+	Bundle           string    `json:"bundle,omitempty"`
+	UndoPath         string    `json:"undoPath,omitempty"`
+	MappingPath      string    `json:"mappingPath,omitempty"`
+	Name             string    `json:"name,omitempty"`
+	SourceScriptName string    `json:"sourceScriptName,omitempty"`
+	ScriptName       string    `json:"scriptName,omitempty"`
+	Error            string    `json:"error,omitempty"`
+}
+
+// journal appends records to a run's journal file. Each record is one
+// write(2) of one line, so a killed process leaves whole records behind; the
+// records that matter across a power loss (begin, undo, end) are also fsynced.
+type journal struct {
+	mu   sync.Mutex
+	f    *os.File
+	path string
+	now  func() time.Time
+}
+
+func openJournal(path string, now func() time.Time) (*journal, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	// A record cut short by a crash must not swallow the next one.
+	if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, st.Size()-1); err == nil && last[0] != '\n' {
+			if _, err := f.Write([]byte("\n")); err != nil {
+				f.Close()
+				return nil, fmt.Errorf("repair journal %s: %w", path, err)
+			}
+		}
+	}
+	return &journal{f: f, path: path, now: now}, nil
+}
+
+func (j *journal) add(r record, durable bool) error {
+	r.Time = j.now().UTC()
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode journal record: %w", err)
+	}
+	b = append(b, '\n')
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, err := j.f.Write(b); err != nil {
+		return fmt.Errorf("write journal %s: %w", j.path, err)
+	}
+	if durable {
+		if err := j.f.Sync(); err != nil {
+			return fmt.Errorf("sync journal %s: %w", j.path, err)
+		}
+	}
+	return nil
+}
+
+func (j *journal) close() error {
+	if err := j.f.Close(); err != nil {
+		return fmt.Errorf("close journal %s: %w", j.path, err)
+	}
+	return nil
+}
+
+// runLog is a journal as read back.
+type runLog struct {
+	path       string
+	begin      record
+	records    []record
+	undo       bool // the undo bundle was written: the run may have written to the target
+	ended      bool
+	rolledBack bool
+}
+
+// created returns the scriptNames this run created, by lower-cased name.
+func (r runLog) created() map[string]string {
+	out := map[string]string{}
+	for _, rec := range r.records {
+		if rec.Op == opCreated && rec.ScriptName != "" {
+			out[strings.ToLower(rec.Name)] = rec.ScriptName
+		}
+	}
+	return out
+}
+
+// attempted returns the names this run sent a create for, lower-cased.
+func (r runLog) attempted() map[string]bool {
+	out := map[string]bool{}
+	for _, rec := range r.records {
+		if rec.Op == opCreate {
+			out[strings.ToLower(rec.Name)] = true
+		}
+	}
+	return out
+}
+
+func journalPath(stateDir, runID string) string {
+	return filepath.Join(stateDir, "run-"+runID+".journal")
+}
+
+// readRuns reads every journal in dir, oldest first. A missing dir has none.
+// Lines that do not decode (a record cut short by a power loss) are skipped.
+func readRuns(dir string) ([]runLog, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "run-*.journal"))
+	if err != nil {
+		return nil, fmt.Errorf("list journals in %s: %w", dir, err)
+	}
+	var runs []runLog
+	for _, p := range paths {
+		r, err := readRun(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if r.begin.RunID != "" {
+			runs = append(runs, r)
+		}
+	}
+	slices.SortStableFunc(runs, func(a, b runLog) int { return a.begin.Time.Compare(b.begin.Time) })
+	return runs, nil
+}
+
+func readRun(path string) (runLog, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return runLog{}, fmt.Errorf("read journal: %w", err)
+	}
+	r := runLog{path: path}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	for sc.Scan() {
+		var rec record
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			continue
+		}
+		switch rec.Op {
+		case opBegin:
+			if r.begin.RunID == "" {
+				r.begin = rec
+			}
+		case opUndo:
+			r.undo = true
+		case opEnd:
+			r.ended = true
+		case opRolledBack:
+			r.rolledBack = true
+		}
+		r.records = append(r.records, rec)
+	}
+	if err := sc.Err(); err != nil {
+		return runLog{}, fmt.Errorf("read journal %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// resumable returns the newest unfinished run of the same import (same
+// target, same bundle) that may have written to the target.
+func resumable(runs []runLog, target, bundleID string) (runLog, bool) {
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		if r.undo && !r.ended && !r.rolledBack && sameURL(r.begin.Target, target) && r.begin.Bundle == bundleID {
+			return r, true
+		}
+	}
+	return runLog{}, false
+}
+
+// createdEarlier returns, by lower-cased name, the scriptNames that earlier
+// runs into target created, newest first: candidates to probe when the list
+// cannot show a connector.
+func createdEarlier(stateDir, target string) (map[string][]string, error) {
+	runs, err := readRuns(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for i := len(runs) - 1; i >= 0; i-- {
+		if runs[i].rolledBack || !sameURL(runs[i].begin.Target, target) {
+			continue
+		}
+		for name, s := range runs[i].created() {
+			if !slices.Contains(out[name], s) {
+				out[name] = append(out[name], s)
+			}
+		}
+	}
+	return out, nil
+}
+
+// newRunID returns a run id that sorts by time and does not collide.
+func newRunID(now time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}

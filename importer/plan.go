@@ -1,0 +1,569 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/tenant"
+	"github.com/connvault/connvault/transform"
+)
+
+// Errors of bad input, refused by MakePlan before anything is written.
+var (
+	// ErrIncomplete: the bundle records connectors that could not be exported.
+	ErrIncomplete = errors.New("bundle is incomplete")
+	// ErrConflictingNames: two bundle connectors share a name, or would land
+	// on the same target connector.
+	ErrConflictingNames = errors.New("conflicting names")
+	// ErrMapping: the mapping names a target connector that does not exist.
+	ErrMapping = errors.New("bad mapping")
+)
+
+// Action is what an import does with one connector.
+type Action string
+
+// The actions of a plan.
+const (
+	ActionCreate    Action = "create"    // not in the target: create it, then write its parts
+	ActionUpdate    Action = "update"    // in the target, some parts differ: write those
+	ActionUnchanged Action = "unchanged" // in the target and equal
+	ActionConflict  Action = "conflict"  // same name, different type or className (or read-only): not applied
+	ActionDelete    Action = "delete"    // only in the target, deletion allowed
+	ActionKeep      Action = "keep"      // only in the target, kept
+)
+
+// How a bundle connector was matched to a target connector (Item.MatchedBy).
+const (
+	MatchedByMapping    = "mapping"    // the mapping file names it
+	MatchedByName       = "name"       // the list shows a connector of that name
+	MatchedByJournal    = "journal"    // an earlier import into this target created it
+	MatchedByScriptName = "scriptName" // the source scriptName exists here (restore into the same tenant)
+)
+
+// Item is one connector of a plan.
+type Item struct {
+	Action           Action   `json:"action"`
+	Name             string   `json:"name"`
+	Key              string   `json:"key,omitempty"` // bundle key; "" for target-only connectors
+	SourceScriptName string   `json:"sourceScriptName,omitempty"`
+	TargetScriptName string   `json:"targetScriptName,omitempty"` // "" for a create
+	MatchedBy        string   `json:"matchedBy,omitempty"`
+	Parts            []string `json:"parts,omitempty"`  // in write order: "source-config", …, "translations/de", "metadata"
+	Notes            []string `json:"notes,omitempty"`  // differences not written, irreversible effects
+	Reason           string   `json:"reason,omitempty"` // why a conflict is one
+}
+
+// PlanFormat and PlanFormatVersion identify saved plan files.
+const (
+	PlanFormat        = "connvault-plan"
+	PlanFormatVersion = 1
+)
+
+// BundleRef identifies the bundle a plan was made from.
+type BundleRef struct {
+	Path          string `json:"path,omitempty"`
+	ContentDigest string `json:"contentDigest,omitempty"` // the manifest's
+	InputDigest   string `json:"inputDigest"`             // of the connectors after transforms
+}
+
+// TargetRef identifies a tenant.
+type TargetRef struct {
+	URL string `json:"url"`
+	API string `json:"api,omitempty"`
+}
+
+// Plan is what an import will do, computed from the bundle and the target's
+// state by MakePlan. A saved plan (SavePlan) is applied only if the target has
+// not drifted since: PreImages holds what was read.
+type Plan struct {
+	Format        string            `json:"format"`
+	FormatVersion int               `json:"formatVersion"`
+	Bundle        BundleRef         `json:"bundle"`
+	Target        TargetRef         `json:"target"`
+	Mapping       map[string]string `json:"mapping,omitempty"` // the --map used: Apply remaps with it
+	AllowDelete   bool              `json:"allowDelete,omitempty"`
+	// Rules, Values and Map are the paths of the rules, values and mapping
+	// files the plan was made with, recorded by the caller so that applying a
+	// saved plan can prepare the same input again. The importer ignores them.
+	Rules  string `json:"rules,omitempty"`
+	Values string `json:"values,omitempty"`
+	Map    string `json:"map,omitempty"`
+	Items  []Item `json:"items"`
+	// PreImages maps the target scriptName of every connector matched (and of
+	// every one to delete) to the SHA-256 of its detail as read.
+	PreImages map[string]string `json:"preImages"`
+	// PreImageParts holds per-part hashes of the same, to name what drifted.
+	PreImageParts map[string]map[string]string `json:"preImageParts,omitempty"`
+	// Absent lists the names to create: none of them was listed when planned.
+	Absent []string `json:"absent,omitempty"`
+	// TargetOnly lists the scriptNames of custom connectors only in the target.
+	TargetOnly []string `json:"targetOnly,omitempty"`
+	// Reads and Requests count what planning cost (Requests: HTTP requests,
+	// -1 when the target does not count them).
+	Reads     int64     `json:"reads"`
+	Requests  int64     `json:"requests"`
+	CreatedAt time.Time `json:"createdAt"`
+
+	details map[string]tenant.ConnectorDetail // as read; nil once applied or when loaded
+}
+
+// HasChanges reports whether applying the plan would write anything.
+func (p *Plan) HasChanges() bool {
+	for _, it := range p.Items {
+		switch it.Action {
+		case ActionCreate, ActionUpdate, ActionDelete:
+			return true
+		}
+	}
+	return false
+}
+
+// Count returns how many items have action a.
+func (p *Plan) Count(a Action) int {
+	n := 0
+	for _, it := range p.Items {
+		if it.Action == a {
+			n++
+		}
+	}
+	return n
+}
+
+// MakePlan reads the target (the list, then one GET per matched connector)
+// and plans the import of src. It writes nothing. Bad input is refused here:
+// an incomplete bundle (unless AllowIncomplete), duplicate names, two bundle
+// connectors matching one target connector, a mapping naming a missing
+// connector.
+//
+// Matching, in order: the mapping; a listed connector of the same name
+// (case-insensitively); scriptNames that earlier imports into this target
+// created under that name (from the journals in StateDir); the source
+// scriptName itself when the bundle comes from this very tenant. The list does
+// not show DEVELOPMENT/DEMO connectors, so a connector of the same name that is
+// not RELEASED and not found by these probes is planned as a create; the
+// tenant will refuse the name and the item fails asking for a mapping entry.
+func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, error) {
+	opts = opts.withDefaults()
+	if err := checkSource(src, opts); err != nil {
+		return nil, err
+	}
+	m := newMeter(t)
+	pl := &planner{t: m, src: src, opts: opts, details: map[string]tenant.ConnectorDetail{}}
+	matches, listed, err := pl.match(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{
+		Format:        PlanFormat,
+		FormatVersion: PlanFormatVersion,
+		Bundle: BundleRef{Path: src.Path, ContentDigest: src.Manifest.ContentDigest,
+			InputDigest: inputDigest(src.Connectors)},
+		Target:        TargetRef{URL: t.BaseURL(), API: t.API()},
+		Mapping:       maps.Clone(opts.Mapping),
+		AllowDelete:   opts.AllowDelete,
+		PreImages:     map[string]string{},
+		PreImageParts: map[string]map[string]string{},
+		CreatedAt:     opts.Now().UTC(),
+		details:       map[string]tenant.ConnectorDetail{},
+	}
+	remap := remapTable(opts.Mapping, src.Connectors, matches)
+	for i, c := range src.Connectors {
+		it, err := planItem(c, matches[i], remap)
+		if err != nil {
+			return nil, err
+		}
+		if it.Action == ActionCreate {
+			p.Absent = append(p.Absent, c.Name)
+		} else if it.Action != ActionConflict {
+			p.addPreImage(matches[i].detail)
+		}
+		p.Items = append(p.Items, it)
+	}
+	slices.SortStableFunc(p.Items, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
+	only, err := pl.targetOnly(ctx, listed, matches)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range only {
+		p.TargetOnly = append(p.TargetOnly, it.TargetScriptName)
+		if it.Action == ActionDelete {
+			p.addPreImage(pl.details[it.TargetScriptName])
+		}
+		p.Items = append(p.Items, it)
+	}
+	p.Reads, p.Requests = m.reads.Load(), m.requests()
+	return p, nil
+}
+
+func (p *Plan) addPreImage(d tenant.ConnectorDetail) {
+	p.PreImages[d.ScriptName] = detailHash(d)
+	p.PreImageParts[d.ScriptName] = partHashes(d)
+	p.details[d.ScriptName] = d
+}
+
+// checkSource refuses input that cannot be imported, before any request.
+func checkSource(src Source, opts Options) error {
+	if !src.Manifest.Complete && !opts.AllowIncomplete {
+		var names []string
+		for _, e := range src.Manifest.Errors {
+			n := e.Name
+			if n == "" {
+				n = e.ScriptName
+			}
+			names = append(names, fmt.Sprintf("%q (%s)", n, e.Error))
+		}
+		return fmt.Errorf("%w: %d item(s) could not be exported: %s; fix the export or import anyway with --allow-incomplete",
+			ErrIncomplete, len(src.Manifest.Errors), strings.Join(names, ", "))
+	}
+	names := map[string]bundle.Connector{}
+	scripts := map[string]bool{}
+	for _, c := range src.Connectors {
+		if c.ScriptName == "" || c.Name == "" {
+			return fmt.Errorf("bundle connector %q (scriptName %q): name and scriptName are required", c.Name, c.ScriptName)
+		}
+		if scripts[c.ScriptName] {
+			return fmt.Errorf("%w: scriptName %q appears twice in the bundle", ErrConflictingNames, c.ScriptName)
+		}
+		scripts[c.ScriptName] = true
+		key := strings.ToLower(c.Name)
+		if other, ok := names[key]; ok {
+			return fmt.Errorf("%w: bundle connectors %q (%s) and %q (%s) have the same name; connector names are unique in a tenant",
+				ErrConflictingNames, other.Name, other.ScriptName, c.Name, c.ScriptName)
+		}
+		names[key] = c
+	}
+	return nil
+}
+
+// match is a bundle connector's counterpart in the target.
+type match struct {
+	target string // target scriptName; "" → create
+	by     string
+	detail tenant.ConnectorDetail
+}
+
+type planner struct {
+	t    *meter
+	src  Source
+	opts Options
+
+	mu      sync.Mutex
+	details map[string]tenant.ConnectorDetail // by target scriptName
+}
+
+// get returns a target connector, reading it once; found is false on a 404.
+func (pl *planner) get(ctx context.Context, scriptName string) (d tenant.ConnectorDetail, found bool, err error) {
+	pl.mu.Lock()
+	d, ok := pl.details[scriptName]
+	pl.mu.Unlock()
+	if ok {
+		return d, true, nil
+	}
+	d, err = pl.t.GetConnector(ctx, scriptName)
+	if tenant.IsNotFound(err) {
+		return d, false, nil
+	}
+	if err != nil {
+		return d, false, fmt.Errorf("read connector %q: %w", scriptName, err)
+	}
+	pl.mu.Lock()
+	pl.details[scriptName] = d
+	pl.mu.Unlock()
+	return d, true, nil
+}
+
+// match finds each bundle connector's counterpart in the target and reads it.
+func (pl *planner) match(ctx context.Context) ([]match, []tenant.Connector, error) {
+	listed, err := pl.t.ListAllConnectors(ctx, "", nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list connectors of the target: %w", err)
+	}
+	if err := pl.checkMapping(ctx); err != nil {
+		return nil, nil, err
+	}
+	byName := map[string][]tenant.Connector{}
+	for _, c := range listed {
+		k := strings.ToLower(c.Name)
+		byName[k] = append(byName[k], c)
+	}
+	earlier, err := createdEarlier(pl.opts.StateDir, pl.t.BaseURL())
+	if err != nil {
+		return nil, nil, err
+	}
+	sameTenant := pl.src.Manifest.Source.URL != "" && sameURL(pl.src.Manifest.Source.URL, pl.t.BaseURL())
+
+	matches := make([]match, len(pl.src.Connectors))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(pl.opts.Concurrency)
+	for i, c := range pl.src.Connectors {
+		if err := gctx.Err(); err != nil {
+			break
+		}
+		g.Go(func() error {
+			m, err := pl.matchOne(gctx, c, byName[strings.ToLower(c.Name)], earlier[strings.ToLower(c.Name)], sameTenant)
+			matches[i] = m
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	claimed := map[string]int{}
+	for i, m := range matches {
+		if m.target == "" {
+			continue
+		}
+		if j, ok := claimed[m.target]; ok {
+			a, b := pl.src.Connectors[j], pl.src.Connectors[i]
+			return nil, nil, fmt.Errorf("%w: bundle connectors %q (%s, by %s) and %q (%s, by %s) both match target connector %q",
+				ErrConflictingNames, a.Name, a.ScriptName, matches[j].by, b.Name, b.ScriptName, m.by, m.target)
+		}
+		claimed[m.target] = i
+	}
+	return matches, listed, nil
+}
+
+func (pl *planner) matchOne(ctx context.Context, c bundle.Connector, listed []tenant.Connector, journal []string, sameTenant bool) (match, error) {
+	if t, ok := pl.opts.Mapping[c.ScriptName]; ok {
+		d, _, err := pl.get(ctx, t) // existence checked by checkMapping
+		return match{target: t, by: MatchedByMapping, detail: d}, err
+	}
+	if len(listed) > 0 {
+		pick := listed[0]
+		if len(listed) > 1 {
+			i := slices.IndexFunc(listed, func(l tenant.Connector) bool { return l.Name == c.Name })
+			if i < 0 {
+				return match{}, fmt.Errorf("%w: the target lists several connectors named like %q; name the right one in the mapping file",
+					ErrConflictingNames, c.Name)
+			}
+			pick = listed[i]
+		}
+		d, found, err := pl.get(ctx, pick.ScriptName)
+		if err != nil {
+			return match{}, err
+		}
+		if !found {
+			return match{}, fmt.Errorf("read connector %q (%q): listed but not found; the target is changing, plan again", pick.ScriptName, c.Name)
+		}
+		return match{target: pick.ScriptName, by: MatchedByName, detail: d}, nil
+	}
+	type candidate struct{ scriptName, by string }
+	var cands []candidate
+	for _, s := range journal {
+		cands = append(cands, candidate{s, MatchedByJournal})
+	}
+	if sameTenant {
+		cands = append(cands, candidate{c.ScriptName, MatchedByScriptName})
+	}
+	seen := map[string]bool{}
+	for _, cand := range cands {
+		if seen[cand.scriptName] {
+			continue
+		}
+		seen[cand.scriptName] = true
+		d, found, err := pl.get(ctx, cand.scriptName)
+		if err != nil {
+			return match{}, err
+		}
+		if found && strings.EqualFold(d.Name, c.Name) {
+			return match{target: cand.scriptName, by: cand.by, detail: d}, nil
+		}
+	}
+	return match{}, nil
+}
+
+// checkMapping reads every target the mapping names; all must exist.
+func (pl *planner) checkMapping(ctx context.Context) error {
+	var (
+		mu      sync.Mutex
+		missing []string
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(pl.opts.Concurrency)
+	for _, src := range slices.Sorted(maps.Keys(pl.opts.Mapping)) {
+		g.Go(func() error {
+			t := pl.opts.Mapping[src]
+			_, found, err := pl.get(gctx, t)
+			if err != nil {
+				return fmt.Errorf("check mapping %q → %q: %w", src, t, err)
+			}
+			if !found {
+				mu.Lock()
+				missing = append(missing, fmt.Sprintf("%q → %q", src, t))
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("%w: the target has no connector for %s", ErrMapping, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// ValidateMapping checks that every target scriptName of m exists in t; the
+// error names each one that does not.
+func ValidateMapping(ctx context.Context, t Target, m map[string]string) error {
+	pl := &planner{t: newMeter(t), opts: Options{Mapping: m}.withDefaults(), details: map[string]tenant.ConnectorDetail{}}
+	return pl.checkMapping(ctx)
+}
+
+// targetOnly plans the custom connectors the list shows and no bundle
+// connector matched: kept, or deleted with AllowDelete (read first, for the
+// undo bundle). Built-ins are left out.
+func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, matches []match) ([]Item, error) {
+	claimed := map[string]bool{}
+	for _, m := range matches {
+		claimed[m.target] = true
+	}
+	var items []Item
+	for _, l := range listed {
+		if claimed[l.ScriptName] || builtIn(l.Type) {
+			continue
+		}
+		it := Item{Action: ActionKeep, Name: l.Name, TargetScriptName: l.ScriptName}
+		if pl.opts.AllowDelete {
+			it.Action = ActionDelete
+			d, found, err := pl.get(ctx, l.ScriptName)
+			if err != nil {
+				return nil, err
+			}
+			if !found {
+				continue // deleted meanwhile
+			}
+			if !builtIn(d.Type) {
+				items = append(items, it)
+			}
+			continue
+		}
+		items = append(items, it)
+	}
+	slices.SortFunc(items, func(a, b Item) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.TargetScriptName, b.TargetScriptName)
+	})
+	return items, nil
+}
+
+// remapTable returns the scriptName remapping to apply to bundle content:
+// the mapping file, then each matched connector (source → target).
+func remapTable(mapping map[string]string, cs []bundle.Connector, matches []match) map[string]string {
+	out := map[string]string{}
+	for s, t := range mapping {
+		if s != t {
+			out[s] = t
+		}
+	}
+	for i, m := range matches {
+		if m.target != "" && m.target != cs[i].ScriptName {
+			out[cs[i].ScriptName] = m.target
+		}
+	}
+	return out
+}
+
+// remapped returns c with scriptName references rewritten by table.
+func remapped(c bundle.Connector, table map[string]string) bundle.Connector {
+	if len(table) == 0 {
+		return c
+	}
+	return transform.RemapScriptNames(c, table)
+}
+
+// planItem plans one bundle connector against its match.
+func planItem(c bundle.Connector, m match, remap map[string]string) (Item, error) {
+	it := Item{Name: c.Name, Key: bundle.KeyFor(c.ScriptName), SourceScriptName: c.ScriptName,
+		TargetScriptName: m.target, MatchedBy: m.by}
+	want, err := bundleContent(remapped(c, remap))
+	if err != nil {
+		return Item{}, err
+	}
+	if m.target == "" {
+		it.Action = ActionCreate
+		it.Parts = allParts(want)
+		if c.ClassName == "" {
+			it.Action, it.Reason = ActionConflict, "the bundle has no className, which the tenant requires to create a connector"
+		}
+		if c.Status == string(tenant.StatusDeprecated) {
+			it.Notes = append(it.Notes, "status DEPRECATED cannot be set on create: it will be created as DEVELOPMENT")
+		}
+		return it, nil
+	}
+	d := m.detail
+	if reason := conflictReason(c, d); reason != "" {
+		it.Action, it.Reason = ActionConflict, reason
+		return it, nil
+	}
+	have := detailContent(d)
+	it.Parts = diff(want, have)
+	if len(it.Parts) > 0 && builtIn(d.Type) {
+		it.Action, it.Reason = ActionConflict, fmt.Sprintf("%s differ, but SailPoint's built-in connectors are read-only", strings.Join(it.Parts, ", "))
+		it.Parts = nil
+		return it, nil
+	}
+	it.Notes = differences(c, want, d, have)
+	it.Action = ActionUnchanged
+	if len(it.Parts) > 0 {
+		it.Action = ActionUpdate
+	}
+	return it, nil
+}
+
+// conflictReason says why c cannot be imported into d, or "".
+func conflictReason(c bundle.Connector, d tenant.ConnectorDetail) string {
+	var rs []string
+	if c.Type != "" && d.Type != "" && c.Type != d.Type {
+		rs = append(rs, fmt.Sprintf("type differs (bundle %q, target %q)", c.Type, d.Type))
+	}
+	if c.ClassName != "" && d.ClassName != "" && c.ClassName != d.ClassName {
+		rs = append(rs, fmt.Sprintf("className differs (bundle %q, target %q)", c.ClassName, d.ClassName))
+	}
+	if len(rs) == 0 {
+		return ""
+	}
+	return strings.Join(rs, "; ") + "; the API cannot change them"
+}
+
+// differences notes what an update cannot make equal, and what it cannot undo.
+func differences(c bundle.Connector, want content, d tenant.ConnectorDetail, have content) []string {
+	var notes []string
+	if c.Name != d.Name {
+		notes = append(notes, fmt.Sprintf("named %q in the target: names cannot be changed", d.Name))
+	}
+	if c.Status != "" && d.Status != "" && c.Status != string(d.Status) {
+		notes = append(notes, fmt.Sprintf("status is %s in the bundle, %s in the target: the API cannot change it", c.Status, d.Status))
+	}
+	if dc := directConnect(c); dc != d.DirectConnect {
+		notes = append(notes, fmt.Sprintf("directConnect is %t in the bundle, %t in the target: the API cannot change it", dc, d.DirectConnect))
+	}
+	haveLocales, wantLocales := have.locales(), want.locales()
+	for _, l := range wantLocales {
+		if !slices.Contains(haveLocales, l) {
+			notes = append(notes, fmt.Sprintf("adds locale %s: cannot be undone (the API cannot delete a locale)", l))
+		}
+	}
+	for _, l := range haveLocales {
+		if !slices.Contains(wantLocales, l) {
+			notes = append(notes, fmt.Sprintf("keeps locale %s, which the bundle lacks (the API cannot delete a locale)", l))
+		}
+	}
+	return notes
+}

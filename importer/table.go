@@ -1,0 +1,121 @@
+package importer
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// symbols of the plan table, as terraform plan draws them.
+var symbols = map[Action]string{
+	ActionCreate:    "+",
+	ActionUpdate:    "~",
+	ActionUnchanged: "=",
+	ActionConflict:  "!",
+	ActionDelete:    "-",
+	ActionKeep:      " ",
+}
+
+// WriteTable writes the plan as a table in the manner of terraform plan, one
+// connector a line, notes indented below, and a summary line:
+//
+//	~ update     HR Feed [hr-feed-1a2b] (source-config, translations/de)
+//	               note: adds locale de: cannot be undone (the API cannot delete a locale)
+//	Plan: 3 to create, 2 to update, 0 to delete, 7 unchanged, 1 conflict.
+func (p *Plan) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "Target: %s (%s)\n", p.Target.URL, p.Target.API)
+	if p.Bundle.Path != "" {
+		fmt.Fprintf(w, "Bundle: %s\n", p.Bundle.Path)
+	}
+	fmt.Fprintln(w)
+	width := 0
+	for _, it := range p.Items {
+		width = max(width, len(it.Action))
+	}
+	for _, it := range p.Items {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %-*s  %s", symbols[it.Action], width, it.Action, it.Name)
+		if it.TargetScriptName != "" {
+			fmt.Fprintf(&b, " [%s]", it.TargetScriptName)
+		}
+		switch it.Action {
+		case ActionUpdate, ActionCreate:
+			if len(it.Parts) > 0 {
+				fmt.Fprintf(&b, " (%s)", strings.Join(it.Parts, ", "))
+			}
+		case ActionConflict:
+			fmt.Fprintf(&b, ": %s", it.Reason)
+		case ActionKeep:
+			b.WriteString(": only in the target, kept (--allow-delete deletes it)")
+		}
+		if it.MatchedBy != "" && it.MatchedBy != MatchedByName {
+			fmt.Fprintf(&b, " — matched by %s", it.MatchedBy)
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		for _, n := range it.Notes {
+			fmt.Fprintf(w, "  %*s  note: %s\n", width, "", n)
+		}
+	}
+	if len(p.Items) > 0 {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, p.Summary())
+}
+
+// Summary returns the plan's summary line, e.g.
+// "Plan: 3 to create, 2 to update, 0 to delete, 7 unchanged, 1 conflict."
+func (p *Plan) Summary() string {
+	conflicts := p.Count(ActionConflict)
+	s := fmt.Sprintf("Plan: %d to create, %d to update, %d to delete, %d unchanged, %d %s.",
+		p.Count(ActionCreate), p.Count(ActionUpdate), p.Count(ActionDelete), p.Count(ActionUnchanged),
+		conflicts, plural(conflicts, "conflict", "conflicts"))
+	if k := p.Count(ActionKeep); k > 0 {
+		s += fmt.Sprintf(" %d only in the target, kept.", k)
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// WriteTable writes a Result as a table: one line per item with its action,
+// status, target scriptName and the parts written; errors (with the tenant's
+// tracking id) and notes indented below; then a summary line.
+func (r Result) WriteTable(w io.Writer) {
+	width := 0
+	for _, it := range r.Items {
+		width = max(width, len(it.Action))
+	}
+	count := map[string]int{}
+	for _, it := range r.Items {
+		count[it.Status]++
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %-*s  %-7s  %s", symbols[it.Action], width, it.Action, it.Status, it.Name)
+		if it.TargetScriptName != "" {
+			fmt.Fprintf(&b, " [%s]", it.TargetScriptName)
+		}
+		if len(it.Parts) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(it.Parts, ", "))
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		if it.Error != "" {
+			fmt.Fprintf(w, "  %*s  error: %s", width, "", it.Error)
+			if it.TrackingID != "" {
+				fmt.Fprintf(w, " (trackingId %s)", it.TrackingID)
+			}
+			fmt.Fprintln(w)
+		}
+		for _, n := range it.Notes {
+			fmt.Fprintf(w, "  %*s  note: %s\n", width, "", n)
+		}
+	}
+	if len(r.Items) > 0 {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "Result: %d ok, %d failed, %d partial, %d skipped.\n",
+		count[StatusOK], count[StatusFailed], count[StatusPartial], count[StatusSkipped])
+}

@@ -1,0 +1,135 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+
+	"github.com/connvault/connvault/tenant"
+)
+
+// Target is the tenant an import writes to; *tenant.Client satisfies it.
+// Every method may be called from several goroutines at once.
+type Target interface {
+	// BaseURL returns the tenant's base URL. Plans, journals and undo bundles
+	// record it, and refuse to be used against another tenant.
+	BaseURL() string
+	// API returns the API surface in use ("v2025" or "v1").
+	API() string
+	// ListAllConnectors returns every connector the list shows (RELEASED custom
+	// connectors and SailPoint's built-ins) that matches filters ("" for all),
+	// reading every page. onTotal may be nil.
+	ListAllConnectors(ctx context.Context, filters string, onTotal func(total int)) ([]tenant.Connector, error)
+	// GetConnector returns a connector with all of its content, listed or not.
+	// A missing connector is an error for which tenant.IsNotFound is true.
+	GetConnector(ctx context.Context, scriptName string) (tenant.ConnectorDetail, error)
+	// GetPart returns one sub-resource of a connector.
+	GetPart(ctx context.Context, scriptName string, p tenant.Part) ([]byte, error)
+	// CreateConnector creates a connector; the tenant derives its scriptName.
+	// It is never retried once the request may have reached the tenant: an
+	// error that leaves the outcome unknown wraps tenant.ErrAmbiguous.
+	CreateConnector(ctx context.Context, c tenant.NewConnector) (tenant.Connector, error)
+	// PatchConnector applies JSON Patch operations (only connectorMetadata and
+	// the three XML fields are patchable) and returns the connector after them.
+	PatchConnector(ctx context.Context, scriptName string, ops []tenant.PatchOp) (tenant.ConnectorDetail, error)
+	// PutPart replaces one sub-resource. It is idempotent and may be retried.
+	// A 200 answer whose status is ERROR is returned as an error.
+	PutPart(ctx context.Context, scriptName string, p tenant.Part, data []byte) (tenant.UpdateDetail, error)
+	// DeleteConnector deletes a custom connector. A missing connector is an
+	// error for which tenant.IsNotFound is true.
+	DeleteConnector(ctx context.Context, scriptName string) error
+}
+
+// statser is implemented by targets that count their HTTP requests
+// (*tenant.Client does); Result.Requests is taken from it.
+type statser interface {
+	Stats() tenant.Stats
+}
+
+// meter is a Target that counts the reads and writes made through it.
+type meter struct {
+	Target
+	reads, writes atomic.Int64
+	requests0     int64
+}
+
+func newMeter(t Target) *meter {
+	m := &meter{Target: t}
+	m.requests0 = requestsOf(t)
+	return m
+}
+
+func requestsOf(t Target) int64 {
+	if s, ok := t.(statser); ok {
+		return s.Stats().Requests
+	}
+	return 0
+}
+
+// requests returns the HTTP requests the target made since the meter was
+// created, or -1 when the target does not count them.
+func (m *meter) requests() int64 {
+	if _, ok := m.Target.(statser); !ok {
+		return -1
+	}
+	return requestsOf(m.Target) - m.requests0
+}
+
+func (m *meter) ListAllConnectors(ctx context.Context, filters string, onTotal func(int)) ([]tenant.Connector, error) {
+	m.reads.Add(1)
+	return m.Target.ListAllConnectors(ctx, filters, onTotal)
+}
+
+func (m *meter) GetConnector(ctx context.Context, scriptName string) (tenant.ConnectorDetail, error) {
+	m.reads.Add(1)
+	return m.Target.GetConnector(ctx, scriptName)
+}
+
+func (m *meter) GetPart(ctx context.Context, scriptName string, p tenant.Part) ([]byte, error) {
+	m.reads.Add(1)
+	return m.Target.GetPart(ctx, scriptName, p)
+}
+
+func (m *meter) CreateConnector(ctx context.Context, c tenant.NewConnector) (tenant.Connector, error) {
+	m.writes.Add(1)
+	return m.Target.CreateConnector(ctx, c)
+}
+
+func (m *meter) PatchConnector(ctx context.Context, scriptName string, ops []tenant.PatchOp) (tenant.ConnectorDetail, error) {
+	m.writes.Add(1)
+	return m.Target.PatchConnector(ctx, scriptName, ops)
+}
+
+func (m *meter) PutPart(ctx context.Context, scriptName string, p tenant.Part, data []byte) (tenant.UpdateDetail, error) {
+	m.writes.Add(1)
+	return m.Target.PutPart(ctx, scriptName, p, data)
+}
+
+func (m *meter) DeleteConnector(ctx context.Context, scriptName string) error {
+	m.writes.Add(1)
+	return m.Target.DeleteConnector(ctx, scriptName)
+}
+
+// builtIn reports whether a connector of this type is one of SailPoint's own.
+// The API has no flag for it; custom connectors' types start with "custom"
+// (the tenant's default is "custom <name>"), SailPoint's never do. Built-ins are
+// read-only: never written, never deleted.
+func builtIn(connectorType string) bool {
+	return !strings.HasPrefix(strings.ToLower(strings.TrimSpace(connectorType)), "custom")
+}
+
+// trackingID returns the tenant's tracking id carried by err, if any.
+func trackingID(err error) string {
+	var apiErr *tenant.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.TrackingID
+	}
+	return ""
+}
+
+// sameURL reports whether two tenant base URLs name the same tenant.
+func sameURL(a, b string) bool {
+	norm := func(s string) string { return strings.TrimRight(strings.ToLower(strings.TrimSpace(s)), "/") }
+	return norm(a) == norm(b)
+}

@@ -1,0 +1,156 @@
+package importer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/connvault/connvault/bundle"
+)
+
+// An undo bundle is an ordinary bundle (format version 1) of the target's
+// pre-images: every connector an import updates or deletes, as it was before
+// the first write, keyed by its target scriptName. The manifest's options
+// hold an undoInfo: which connectors the import creates (deleted by a
+// rollback), which it deletes, and which locales it adds to existing
+// connectors (a rollback cannot remove those).
+const (
+	undoKind          = "connvault-undo"
+	undoFormatVersion = 1
+)
+
+type undoInfo struct {
+	Kind          string       `json:"kind"`
+	FormatVersion int          `json:"formatVersion"`
+	RunID         string       `json:"runId"`
+	Target        TargetRef    `json:"target"`
+	Creates       []undoCreate `json:"creates,omitempty"`
+	Deletes       []string     `json:"deletes,omitempty"`
+	AddedLocales  []undoLocale `json:"addedLocales,omitempty"`
+}
+
+// undoCreate is a connector the import creates. ScriptName is "" until the
+// create succeeded (the journal has it meanwhile).
+type undoCreate struct {
+	Name             string `json:"name"`
+	SourceScriptName string `json:"sourceScriptName,omitempty"`
+	ScriptName       string `json:"scriptName,omitempty"`
+}
+
+// undoLocale is a locale the import adds to an existing connector.
+type undoLocale struct {
+	ScriptName string `json:"scriptName"`
+	Name       string `json:"name"`
+	Locale     string `json:"locale"`
+}
+
+// undoSet is an undo bundle in memory.
+type undoSet struct {
+	info      undoInfo
+	pre       map[string]bundle.Connector // pre-images by target scriptName
+	createdAt time.Time
+}
+
+func newUndoSet(runID string, target TargetRef, createdAt time.Time) *undoSet {
+	return &undoSet{
+		info:      undoInfo{Kind: undoKind, FormatVersion: undoFormatVersion, RunID: runID, Target: target},
+		pre:       map[string]bundle.Connector{},
+		createdAt: createdAt,
+	}
+}
+
+// write writes the undo bundle atomically.
+func (u *undoSet) write(ctx context.Context, path, toolVersion string) error {
+	opts, err := json.Marshal(u.info)
+	if err != nil {
+		return fmt.Errorf("encode undo information: %w", err)
+	}
+	cs := make([]bundle.Connector, 0, len(u.pre))
+	for _, s := range slices.Sorted(maps.Keys(u.pre)) {
+		cs = append(cs, u.pre[s])
+	}
+	_, err = bundle.WriteAll(ctx, path, bundle.WriterOptions{
+		CreatedAt:   u.createdAt,
+		ToolVersion: toolVersion,
+		Source:      bundle.Source{URL: u.info.Target.URL, API: u.info.Target.API},
+		Options:     opts,
+	}, cs, nil)
+	if err != nil {
+		return fmt.Errorf("write undo bundle %s: %w", path, err)
+	}
+	return nil
+}
+
+// readUndo opens and verifies an undo bundle.
+func readUndo(ctx context.Context, path string) (*undoSet, error) {
+	b, err := bundle.Open(ctx, path, bundle.ReadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("open undo bundle: %w", err)
+	}
+	defer b.Close()
+	var info undoInfo
+	if len(b.Manifest.Options) > 0 {
+		if err := json.Unmarshal(b.Manifest.Options, &info); err != nil {
+			return nil, fmt.Errorf("undo bundle %s: decode its undo information: %w", path, err)
+		}
+	}
+	if info.Kind != undoKind {
+		return nil, fmt.Errorf("%s is a bundle but not an undo bundle (written by import)", path)
+	}
+	if info.FormatVersion > undoFormatVersion {
+		return nil, fmt.Errorf("undo bundle %s has undo format version %d, newer than this connvault reads (%d); upgrade connvault",
+			path, info.FormatVersion, undoFormatVersion)
+	}
+	cs, err := b.LoadAll()
+	if err != nil {
+		return nil, fmt.Errorf("read undo bundle %s: %w", path, err)
+	}
+	u := &undoSet{info: info, pre: make(map[string]bundle.Connector, len(cs)), createdAt: b.Manifest.CreatedAt}
+	for _, c := range cs {
+		u.pre[c.ScriptName] = c
+	}
+	return u, nil
+}
+
+func (u *undoSet) createIndex(name string) int {
+	return slices.IndexFunc(u.info.Creates, func(c undoCreate) bool { return strings.EqualFold(c.Name, name) })
+}
+
+// addCreate records a connector the import creates; false if already there.
+func (u *undoSet) addCreate(name, sourceScriptName string) bool {
+	if u.createIndex(name) >= 0 {
+		return false
+	}
+	u.info.Creates = append(u.info.Creates, undoCreate{Name: name, SourceScriptName: sourceScriptName})
+	return true
+}
+
+// markCreated records the scriptName of a created connector; false if known.
+func (u *undoSet) markCreated(name, scriptName string) bool {
+	i := u.createIndex(name)
+	if i < 0 || u.info.Creates[i].ScriptName == scriptName {
+		return false
+	}
+	u.info.Creates[i].ScriptName = scriptName
+	return true
+}
+
+func (u *undoSet) addLocale(l undoLocale) bool {
+	if slices.Contains(u.info.AddedLocales, l) {
+		return false
+	}
+	u.info.AddedLocales = append(u.info.AddedLocales, l)
+	return true
+}
+
+func (u *undoSet) addDelete(scriptName string) bool {
+	if slices.Contains(u.info.Deletes, scriptName) {
+		return false
+	}
+	u.info.Deletes = append(u.info.Deletes, scriptName)
+	return true
+}
