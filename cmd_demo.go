@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -121,7 +122,15 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 		Importer: importer.Options{Concurrency: 4, StateDir: filepath.Join(o.Dir, "state"), ToolVersion: version, Logger: e.log,
 			UndoPath: filepath.Join(o.Dir, "undo-production.tar.gz"), MappingPath: filepath.Join(o.Dir, "mapping.json")},
 	}
-	fmt.Fprintf(out, "3. Plan the import into production\n\n")
+	// Production, too, has connectors the list does not show. An administrator
+	// names those that carry a sandbox connector's name in a mapping file, so
+	// that the import updates them instead of trying to create a duplicate.
+	io.Importer.Mapping = unlistedNameMatches(sandbox.Dump(), prod.Dump())
+	fmt.Fprintf(out, "3. Plan the import into production")
+	if n := len(io.Importer.Mapping); n > 0 {
+		fmt.Fprintf(out, " (%d unlisted production connectors mapped by name, as with --map)", n)
+	}
+	fmt.Fprintf(out, "\n\n")
 	p, err := prepare(ctx, e, io)
 	if err != nil {
 		return err
@@ -164,6 +173,24 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	fmt.Fprintf(out, "  connvault plan backup.tar.gz --out plan.json   # against the target tenant's SAIL_* settings\n")
 	fmt.Fprintf(out, "  connvault import plan.json\n")
 	return nil
+}
+
+// unlistedNameMatches maps sandbox scriptNames to those of production's
+// unlisted connectors of the same name.
+func unlistedNameMatches(sandbox, prod tenantsim.Dump) map[string]string {
+	hidden := map[string]string{}
+	for _, c := range prod.Connectors {
+		if !c.BuiltIn && c.Status != "RELEASED" {
+			hidden[strings.ToLower(c.Name)] = c.ScriptName
+		}
+	}
+	m := map[string]string{}
+	for _, c := range sandbox.Connectors {
+		if sn, ok := hidden[strings.ToLower(c.Name)]; ok && !c.BuiltIn {
+			m[c.ScriptName] = sn
+		}
+	}
+	return m
 }
 
 func countCustom(d tenantsim.Dump) int {

@@ -26,7 +26,7 @@ type exportOptions struct {
 
 func exportFlags() []cli.Flag {
 	return append(tenantFlags(),
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Required: true, Usage: "destination: FILE.tar.gz|.tgz, a directory (existing, or ending in /), or - for stdout"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "destination (required): FILE.tar.gz|.tgz, a directory (existing, or ending in /), or - for stdout"},
 		&cli.StringSliceFlag{Name: "script-name", Usage: "also export this connector by scriptName (repeatable; the list hides DEVELOPMENT/DEMO ones)"},
 		&cli.StringFlag{Name: "filter", Usage: `ISC filter sent to the tenant, e.g. 'name sw "HR"'`},
 		&cli.StringSliceFlag{Name: "include", Usage: "export only connectors whose name matches this glob (repeatable)"},
@@ -46,6 +46,9 @@ func exportCommand(e *env) *cli.Command {
 		UsageText: "connvault export --out backup.tar.gz [--script-name NAME]... [--filter F] [--include GLOB]...",
 		Flags:     exportFlags(),
 		Action: func(c *cli.Context) error {
+			if c.String("out") == "" {
+				return usageErrorf("export needs --out PATH (FILE.tar.gz, DIR/, or - for stdout)")
+			}
 			topts, err := tenantOptions(c, e.getenv, e.log)
 			if err != nil {
 				return err

@@ -32,6 +32,7 @@ func importFlags() []cli.Flag {
 		&cli.StringFlag{Name: "map", Usage: "mapping file (source scriptName → target scriptName), as written by a previous import"},
 		&cli.BoolFlag{Name: "allow-delete", Usage: "delete custom connectors that exist only in the target"},
 		&cli.BoolFlag{Name: "allow-incomplete", Usage: "accept a bundle whose export was incomplete"},
+		&cli.BoolFlag{Name: "skip-conflicts", Usage: "import the rest when some connectors conflict (same name, different type or className); conflicts are never written"},
 		&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once (one shared rate governor)"},
 		&cli.StringFlag{Name: "state-dir", Value: ".connvault", Usage: "directory of the journal, undo bundles and mapping files"},
 		&cli.BoolFlag{Name: "json", Usage: "print results as JSON on stdout"},
@@ -57,6 +58,7 @@ func importOptionsWith(c *cli.Context, e *env, topts tenant.Options) (importOpti
 		Importer: importer.Options{
 			AllowDelete:     c.Bool("allow-delete"),
 			AllowIncomplete: c.Bool("allow-incomplete"),
+			SkipConflicts:   c.Bool("skip-conflicts"),
 			Concurrency:     c.Int("concurrency"),
 			StateDir:        c.String("state-dir"),
 			ToolVersion:     version,
@@ -311,6 +313,7 @@ func rollbackCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
 			&cli.BoolFlag{Name: "json", Usage: "print results as JSON on stdout"},
 			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once"},
+			&cli.StringFlag{Name: "state-dir", Value: ".connvault", Usage: "directory of the import's journal (it knows the scriptNames the import created)"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -330,7 +333,7 @@ func rollbackCommand(e *env) *cli.Command {
 				}
 			}
 			start := time.Now()
-			res, err := importer.Rollback(c.Context, cl, c.Args().First(), importer.Options{Concurrency: c.Int("concurrency"), ToolVersion: version, Logger: e.log})
+			res, err := importer.Rollback(c.Context, cl, c.Args().First(), importer.Options{Concurrency: c.Int("concurrency"), StateDir: c.String("state-dir"), ToolVersion: version, Logger: e.log})
 			if err != nil {
 				return fmt.Errorf("rollback: %w", err)
 			}

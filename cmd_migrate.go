@@ -15,8 +15,8 @@ func migrateCommand(e *env) *cli.Command {
 	flags := importFlags()
 	flags = append(flags,
 		&cli.StringFlag{Name: "config", Value: "connvault.yaml", Usage: "profiles file naming the tenants (secrets come from the environment variables or files it names)"},
-		&cli.StringFlag{Name: "from", Required: true, Usage: "source tenant (a name in the profiles file)"},
-		&cli.StringFlag{Name: "to", Required: true, Usage: "target tenant (a name in the profiles file)"},
+		&cli.StringFlag{Name: "from", Usage: "source tenant (required) (a name in the profiles file)"},
+		&cli.StringFlag{Name: "to", Usage: "target tenant (required) (a name in the profiles file)"},
 		&cli.StringSliceFlag{Name: "script-name", Usage: "also export this connector by scriptName (repeatable)"},
 		&cli.StringSliceFlag{Name: "include", Usage: "migrate only connectors whose name matches this glob (repeatable)"},
 		&cli.StringSliceFlag{Name: "exclude", Usage: "leave out connectors whose name matches this glob (repeatable)"},
@@ -29,6 +29,9 @@ func migrateCommand(e *env) *cli.Command {
 		UsageText: "connvault migrate --config connvault.yaml --from sandbox --to production [--dry-run] [--yes]",
 		Flags:     flags,
 		Action: func(c *cli.Context) error {
+			if c.String("from") == "" || c.String("to") == "" {
+				return usageErrorf("migrate needs --from and --to, names of tenants in the profiles file")
+			}
 			pf, err := loadProfiles(c.String("config"))
 			if err != nil {
 				return err

@@ -58,11 +58,11 @@ func TestExportVerifyInspectDiff(t *testing.T) {
 	sim, vars := startSim(t, tenantsim.Options{Seed: 3, Connectors: 10, MaxLocales: 3})
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a.tar.gz")
-	args := []string{"export", "--out", a, "--json", "--locales", "detail"}
+	common := []string{"--rate", "0", "--locales", "detail"}
 	for _, sn := range unlistedScriptNames(sim) {
-		args = append(args, "--script-name", sn)
+		common = append(common, "--script-name", sn)
 	}
-	r := runCLI(t, vars, args...)
+	r := runCLI(t, vars, append([]string{"export", "--out", a, "--json"}, common...)...)
 	if r.code != exitOK {
 		t.Fatalf("export: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
@@ -93,7 +93,7 @@ func TestExportVerifyInspectDiff(t *testing.T) {
 
 	// The same tenant gives no difference; a changed one names the part.
 	b := filepath.Join(dir, "b")
-	if r := runCLI(t, vars, append([]string{"export", "--out", b + "/"}, args[3:]...)...); r.code != exitOK {
+	if r := runCLI(t, vars, append([]string{"export", "--out", b + "/"}, common...)...); r.code != exitOK {
 		t.Fatalf("export to a directory: exit %d: %s", r.code, r.stderr)
 	}
 	if r := runCLI(t, nil, "diff", "--detailed-exitcode", a, b); r.code != exitOK {
@@ -110,7 +110,7 @@ func TestExportVerifyInspectDiff(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := filepath.Join(dir, "c.tgz")
-	if r := runCLI(t, vars, append([]string{"export", "--out", c}, args[3:]...)...); r.code != exitOK {
+	if r := runCLI(t, vars, append([]string{"export", "--out", c}, common...)...); r.code != exitOK {
 		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
 	}
 	r = runCLI(t, nil, "diff", "--content", "--detailed-exitcode", a, c)
@@ -122,7 +122,7 @@ func TestExportVerifyInspectDiff(t *testing.T) {
 func TestVerifyRejectsTamperedBundle(t *testing.T) {
 	_, vars := startSim(t, tenantsim.Options{Seed: 4, Connectors: 3, MaxLocales: 2})
 	dir := filepath.Join(t.TempDir(), "bundle")
-	if r := runCLI(t, vars, "export", "--locales", "detail", "--out", dir+"/"); r.code != exitOK {
+	if r := runCLI(t, vars, "export", "--rate", "0", "--locales", "detail", "--out", dir+"/"); r.code != exitOK {
 		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "connectors", "*", "source-config.xml"))
@@ -182,7 +182,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 		vars map[string]string
 		args []string
 	}{
-		{"export", vars, []string{"--log-level", "debug", "export", "--locales", "detail", "--out", filepath.Join(dir, "a.tar.gz")}},
+		{"export", vars, []string{"--log-level", "debug", "export", "--rate", "0", "--locales", "detail", "--out", filepath.Join(dir, "a.tar.gz")}},
 		{"wrong secret", wrong, []string{"--log-level", "debug", "export", "--out", filepath.Join(dir, "b.tar.gz")}},
 		{"plan", vars, []string{"--log-level", "debug", "plan", filepath.Join(dir, "a.tar.gz")}},
 	} {
@@ -229,7 +229,7 @@ func TestSimCommandPrintsConnectionFirst(t *testing.T) {
 	}
 	// The tenant it serves is usable with those settings.
 	r := runCLI(t, map[string]string{"SAIL_BASE_URL": base, "SAIL_CLIENT_ID": "cid", "SAIL_CLIENT_SECRET": "csecret"},
-		"export", "--locales", "detail", "--out", filepath.Join(t.TempDir(), "x.tar.gz"))
+		"export", "--rate", "0", "--locales", "detail", "--out", filepath.Join(t.TempDir(), "x.tar.gz"))
 	if r.code != exitOK {
 		t.Errorf("export from `connvault sim`: exit %d: %s", r.code, r.stderr)
 	}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/connvault/connvault/tenant/tenantsim"
+)
+
+// TestMain lets the test binary act as connvault itself, so that tests can
+// run it as a child process and kill it.
+func TestMain(m *testing.M) {
+	if os.Getenv("CONNVAULT_TEST_BE_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// killer wraps a simulated tenant and SIGKILLs the connvault child process
+// at the k-th write request: before the tenant sees it, or after the tenant
+// applied it (the response is then lost with the process).
+type killer struct {
+	next  http.Handler
+	k     int
+	after bool
+
+	mu     sync.Mutex
+	writes int
+	child  *exec.Cmd
+	killed bool
+}
+
+func (h *killer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet || strings.HasPrefix(r.URL.Path, "/oauth/") || strings.HasPrefix(r.URL.Path, "/_sim/") {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	h.mu.Lock()
+	h.writes++
+	hit := h.writes == h.k && !h.killed
+	h.mu.Unlock()
+	if !hit {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	if h.after {
+		h.next.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	h.mu.Lock()
+	h.killed = true
+	if h.child != nil && h.child.Process != nil {
+		_ = h.child.Process.Kill()
+	}
+	h.mu.Unlock()
+	panic(http.ErrAbortHandler)
+}
+
+func dumpJSON(t *testing.T, sim *tenantsim.Sim) string {
+	t.Helper()
+	b, err := json.MarshalIndent(sim.Dump(), "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestImportConvergesAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns 20 processes")
+	}
+	_, srcVars := startSim(t, tenantsim.Options{Seed: 31, Connectors: 8, MaxLocales: 3})
+	bundlePath := filepath.Join(t.TempDir(), "sandbox.tar.gz")
+	if r := runCLI(t, srcVars, "export", "--rate", "0", "--locales", "detail", "--out", bundlePath); r.code != exitOK {
+		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
+	}
+	target := tenantsim.Options{Seed: 32, Connectors: 5, MaxLocales: 2, TenantName: "production", ClientID: "prod", ClientSecret: "prod-secret"}
+
+	// The reference: one uninterrupted import.
+	refSim, refVars := startSim(t, target)
+	if r := runCLI(t, refVars, "import", "--rate", "0", "--yes", "--state-dir", t.TempDir(), bundlePath); r.code != exitOK {
+		t.Fatalf("reference import: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	want := dumpJSON(t, refSim)
+	writes := refSim.Stats().Writes
+	if writes < 20 {
+		t.Fatalf("the reference import made only %d writes; the test needs more", writes)
+	}
+
+	for i := range 20 {
+		k := 1 + i*(writes-1)/19
+		after := i%2 == 1
+		t.Run(fmt.Sprintf("write%d-after%t", k, after), func(t *testing.T) {
+			sim := tenantsim.New(target)
+			kl := &killer{next: sim, k: k, after: after}
+			srv := httptest.NewServer(kl)
+			defer srv.Close()
+			vars := map[string]string{"SAIL_BASE_URL": srv.URL, "SAIL_CLIENT_ID": target.ClientID, "SAIL_CLIENT_SECRET": target.ClientSecret}
+			state := t.TempDir()
+
+			cmd := exec.Command(os.Args[0], "import", "--rate", "0", "--yes", "--concurrency", "2", "--state-dir", state, bundlePath)
+			cmd.Env = append(os.Environ(), "CONNVAULT_TEST_BE_MAIN=1", "SAIL_BASE_URL="+srv.URL, "SAIL_CLIENT_ID="+target.ClientID, "SAIL_CLIENT_SECRET="+target.ClientSecret)
+			kl.mu.Lock()
+			kl.child = cmd
+			kl.mu.Unlock()
+			out, err := cmd.CombinedOutput()
+			kl.mu.Lock()
+			killed := kl.killed
+			kl.mu.Unlock()
+			if !killed {
+				t.Fatalf("the import was not killed at write %d (err %v):\n%s", k, err, out)
+			}
+
+			r := runCLI(t, vars, "import", "--rate", "0", "--yes", "--state-dir", state, bundlePath)
+			if r.code != exitOK {
+				t.Fatalf("rerun after a kill at write %d: exit %d:\n%s%s", k, r.code, r.stdout, r.stderr)
+			}
+			if got := dumpJSON(t, sim); got != want {
+				t.Errorf("after a kill at write %d and a rerun, the tenant differs from an uninterrupted import", k)
+				logDumpDiff(t, want, got)
+			}
+			if !reflect.DeepEqual(names(sim), names(refSim)) {
+				t.Errorf("connector names differ: %v vs %v", names(sim), names(refSim))
+			}
+		})
+	}
+}
+
+func names(sim *tenantsim.Sim) []string {
+	var out []string
+	for _, c := range sim.Dump().Connectors {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+func logDumpDiff(t *testing.T, want, got string) {
+	t.Helper()
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(wl) && i < len(gl); i++ {
+		if wl[i] != gl[i] {
+			t.Logf("first difference at line %d:\nwant %.200s\ngot  %.200s", i+1, wl[i], gl[i])
+			return
+		}
+	}
+	t.Logf("dumps differ in length: %d vs %d lines", len(wl), len(gl))
+}
