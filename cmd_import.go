@@ -242,9 +242,9 @@ func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) er
 	}
 	if !p.plan.HasChanges() {
 		if o.JSON {
-			return writeJSON(e.stdout, importer.Result{})
+			return writeJSON(e.stdout, importer.Result{Requests: p.plan.Requests, Reads: p.plan.Reads})
 		}
-		fmt.Fprintln(e.stdout, "\nNo changes: the target already matches the bundle.")
+		fmt.Fprintf(e.stdout, "\nNo changes: the target already matches the bundle (%d requests, all reads).\n", p.plan.Requests)
 		return nil
 	}
 	if !o.Yes {
