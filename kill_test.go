@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -34,9 +35,11 @@ type killer struct {
 	k     int
 	after bool
 
+	started chan struct{} // closed once proc is set
+	proc    *os.Process
+
 	mu     sync.Mutex
 	writes int
-	child  *exec.Cmd
 	killed bool
 }
 
@@ -56,11 +59,10 @@ func (h *killer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.after {
 		h.next.ServeHTTP(httptest.NewRecorder(), r)
 	}
+	<-h.started
+	_ = h.proc.Kill()
 	h.mu.Lock()
 	h.killed = true
-	if h.child != nil && h.child.Process != nil {
-		_ = h.child.Process.Kill()
-	}
 	h.mu.Unlock()
 	panic(http.ErrAbortHandler)
 }
@@ -101,7 +103,7 @@ func TestImportConvergesAfterKill(t *testing.T) {
 		after := i%2 == 1
 		t.Run(fmt.Sprintf("write%d-after%t", k, after), func(t *testing.T) {
 			sim := tenantsim.New(target)
-			kl := &killer{next: sim, k: k, after: after}
+			kl := &killer{next: sim, k: k, after: after, started: make(chan struct{})}
 			srv := httptest.NewServer(kl)
 			defer srv.Close()
 			vars := map[string]string{"SAIL_BASE_URL": srv.URL, "SAIL_CLIENT_ID": target.ClientID, "SAIL_CLIENT_SECRET": target.ClientSecret}
@@ -109,15 +111,19 @@ func TestImportConvergesAfterKill(t *testing.T) {
 
 			cmd := exec.Command(os.Args[0], "import", "--rate", "0", "--yes", "--concurrency", "2", "--state-dir", state, bundlePath)
 			cmd.Env = append(os.Environ(), "CONNVAULT_TEST_BE_MAIN=1", "SAIL_BASE_URL="+srv.URL, "SAIL_CLIENT_ID="+target.ClientID, "SAIL_CLIENT_SECRET="+target.ClientSecret)
-			kl.mu.Lock()
-			kl.child = cmd
-			kl.mu.Unlock()
-			out, err := cmd.CombinedOutput()
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			kl.proc = cmd.Process
+			close(kl.started)
+			err := cmd.Wait()
 			kl.mu.Lock()
 			killed := kl.killed
 			kl.mu.Unlock()
 			if !killed {
-				t.Fatalf("the import was not killed at write %d (err %v):\n%s", k, err, out)
+				t.Fatalf("the import was not killed at write %d (err %v):\n%s", k, err, out.String())
 			}
 
 			r := runCLI(t, vars, "import", "--rate", "0", "--yes", "--state-dir", state, bundlePath)

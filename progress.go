@@ -23,18 +23,17 @@ func isTerminal(w io.Writer) bool {
 // It draws only on a terminal; elsewhere it is silent. Its ETA knows the rate
 // limit: remaining items × requests per item ÷ rate, which is what bounds a run.
 type bar struct {
-	mu         sync.Mutex
-	pb         *progressbar.ProgressBar
-	w          io.Writer
-	label      string
-	perItem    float64 // requests per item
-	rate       tenant.Rate
-	total      int
-	done       int
-	failed     int
-	start      time.Time
-	enabled    bool
-	lastRedraw time.Time
+	mu      sync.Mutex
+	pb      *progressbar.ProgressBar
+	w       io.Writer
+	label   string
+	perItem float64 // requests per item
+	rate    tenant.Rate
+	total   int
+	done    int
+	failed  int
+	start   time.Time
+	enabled bool
 }
 
 func newBar(w io.Writer, enabled bool, label string, perItem float64, rate tenant.Rate) *bar {
