@@ -319,7 +319,7 @@ func (h *harness) importBench(quick bool) error {
 		state := filepath.Join(h.dir, fmt.Sprintf("state-%d", tc.n))
 		start := time.Now()
 		var first importResult
-		if err := h.connvault(dst, &first, "import", "--yes", "--json", "--rate", tc.rate, "--concurrency", "8", "--state-dir", state, bundlePath); err != nil {
+		if err := h.connvault(dst, &first, "import", "--yes", "--json", "--rate", tc.rate, "--concurrency", "16", "--state-dir", state, bundlePath); err != nil {
 			dst.stop()
 			return err
 		}

@@ -47,9 +47,10 @@ type Bundle struct {
 	// the export missed items; an incomplete bundle opens all the same.
 	Manifest Manifest
 
-	root  string         // the directory holding connectors/
-	tmp   string         // the extraction directory Close removes, or ""
-	index map[string]int // key → index in Manifest.Connectors
+	root    string           // the directory holding connectors/ (directory form)
+	spool   *os.File         // the extracted files of an archive, one after another
+	offsets map[string]int64 // path → offset in spool
+	index   map[string]int   // key → index in Manifest.Connectors
 }
 
 // Open identifies the bundle at path (a gzip-compressed tar, whatever its name,
@@ -57,7 +58,7 @@ type Bundle struct {
 // usable before everything is verified: the format and version, the manifest,
 // every path, entry type, size and SHA-256, and that the files are exactly those
 // of the manifest. An archive is extracted, while it is verified, into a private
-// temporary directory that Close removes. An error about the bundle's content
+// temporary spool file that Close removes. An error about the bundle's content
 // names the file and the reason and wraps ErrInvalid (and ErrNewerFormat for a
 // newer format version).
 func Open(ctx context.Context, path string, opts ReadOptions) (*Bundle, error) {
@@ -101,12 +102,17 @@ func Verify(ctx context.Context, path string, opts ReadOptions) (Manifest, error
 // Close removes the extracted files of an archive. It must not be called while
 // Load runs; a second Close does nothing.
 func (b *Bundle) Close() error {
-	if b.tmp == "" {
+	b.root = ""
+	if b.spool == nil {
 		return nil
 	}
-	tmp := b.tmp
-	b.tmp, b.root = "", ""
-	if err := os.RemoveAll(tmp); err != nil {
+	spool := b.spool
+	b.spool = nil
+	err := spool.Close()
+	if rerr := os.Remove(spool.Name()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+		err = rerr
+	}
+	if err != nil {
 		return fmt.Errorf("close bundle: %w", err)
 	}
 	return nil
@@ -120,7 +126,7 @@ func (b *Bundle) Load(key string) (Connector, error) {
 	if !ok {
 		return Connector{}, fmt.Errorf("load connector %q: no such key in the bundle", key)
 	}
-	if b.root == "" {
+	if b.root == "" && b.spool == nil {
 		return Connector{}, fmt.Errorf("load connector %q: bundle closed", key)
 	}
 	e := b.Manifest.Connectors[i]
@@ -164,11 +170,17 @@ func (b *Bundle) LoadAll() ([]Connector, error) {
 
 // read reads the file f and checks it against the manifest.
 func (b *Bundle) read(f File) ([]byte, error) {
-	r, err := os.Open(filepath.Join(b.root, filepath.FromSlash(f.Path)))
-	if err != nil {
-		return nil, err
+	var r io.Reader
+	if b.spool != nil {
+		r = io.NewSectionReader(b.spool, b.offsets[f.Path], f.Size)
+	} else {
+		file, err := os.Open(filepath.Join(b.root, filepath.FromSlash(f.Path)))
+		if err != nil {
+			return nil, err
+		}
+		defer file.Close()
+		r = file
 	}
-	defer r.Close()
 	buf := bytes.NewBuffer(make([]byte, 0, f.Size))
 	if err := copyChecked(buf, r, f); err != nil {
 		var ie *invalidError
@@ -181,33 +193,38 @@ func (b *Bundle) read(f File) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// openArchive verifies the archive at path while extracting it into a new
-// temporary directory.
+// openArchive verifies the archive at path while extracting its files, one
+// after another, into a temporary spool file: one file however many entries,
+// which keeps opening a bundle of thousands of files fast (creating thousands
+// of small files costs more than reading them).
 func openArchive(ctx context.Context, path string, opts ReadOptions) (*Bundle, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	tmp, err := os.MkdirTemp(opts.TempDir, "connvault-bundle-*")
+	spool, err := os.CreateTemp(opts.TempDir, "connvault-bundle-*")
 	if err != nil {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
-	x := &extraction{root: tmp, opts: opts, seen: map[string]bool{}}
+	x := &extraction{spool: spool, offsets: map[string]int64{}, opts: opts, seen: map[string]bool{}}
 	err = extractArchive(ctx, f, opts.MaxTotalSize, x.visit)
 	if err == nil {
 		err = x.finish()
 	}
 	if err != nil {
-		_ = os.RemoveAll(tmp)
+		_ = spool.Close()
+		_ = os.Remove(spool.Name())
 		return nil, err
 	}
-	return &Bundle{Manifest: x.manifest, root: tmp, tmp: tmp}, nil
+	return &Bundle{Manifest: x.manifest, spool: spool, offsets: x.offsets}, nil
 }
 
 // extraction is the state of verifying an archive entry by entry.
 type extraction struct {
-	root     string
+	spool    *os.File
+	offsets  map[string]int64 // path → offset in spool
+	end      int64            // bytes written to spool
 	opts     ReadOptions
 	started  bool // manifest.json has been read
 	manifest Manifest
@@ -275,24 +292,14 @@ func (x *extraction) visit(e archiveEntry) error {
 	return x.extract(e.r, want)
 }
 
-// extract writes the content of the file want into the extraction directory,
+// extract writes the content of the file want at the end of the spool file,
 // checking it on the way.
 func (x *extraction) extract(r io.Reader, want File) error {
-	dst := filepath.Join(x.root, filepath.FromSlash(want.Path))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-		return &writeError{err}
-	}
-	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return &writeError{err}
-	}
-	err = copyChecked(f, r, want)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = &writeError{cerr}
-	}
-	if err != nil {
+	x.offsets[want.Path] = x.end
+	if err := copyChecked(x.spool, r, want); err != nil {
 		return readFailure(want.Path, err)
 	}
+	x.end += want.Size
 	return nil
 }
 
