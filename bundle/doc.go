@@ -91,6 +91,8 @@
 // directory entries that are parents of listed files), no links, no special
 // files, no duplicates, each file listed in the manifest with its size and
 // SHA-256, and every listed file present. Sizes are capped (ReadOptions) while
-// reading, whatever the headers say, against decompression bombs. Errors name
-// the file and the reason and wrap ErrInvalid.
+// reading, whatever the headers say, against decompression bombs. Last, each
+// manifest entry's name, type, className, status and scriptName, which no hash
+// covers, must equal the same fields of its connector.json where that has them.
+// Errors name the file and the reason and wrap ErrInvalid.
 package bundle

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +86,50 @@ func Open(ctx context.Context, path string, opts ReadOptions) (*Bundle, error) {
 	for i, e := range b.Manifest.Connectors {
 		b.index[e.Key] = i
 	}
+	if err := b.checkEntries(); err != nil {
+		_ = b.Close()
+		var ie *invalidError
+		if errors.As(err, &ie) {
+			ie.bundle = path
+		}
+		return nil, err
+	}
 	return b, nil
+}
+
+// checkEntries checks that each manifest entry says of its connector what its
+// connector.json says: the manifest's name, type, className, status and
+// scriptName are not covered by any file hash, so a manifest edited by hand
+// must not rename a connector unnoticed. A field connector.json lacks is not
+// compared (bundles written from partial details).
+func (b *Bundle) checkEntries() error {
+	for _, e := range b.Manifest.Connectors {
+		for _, f := range e.Files {
+			if f.Kind != KindConnector {
+				continue
+			}
+			data, err := b.read(f)
+			if err != nil {
+				return err
+			}
+			var detail map[string]any
+			if err := json.Unmarshal(data, &detail); err != nil {
+				return invalid(f.Path, "not a JSON object: %v", err)
+			}
+			for _, field := range []struct{ key, manifest string }{
+				{"name", e.Name}, {"type", e.Type}, {"className", e.ClassName}, {"status", e.Status}, {"scriptName", e.ScriptName},
+			} {
+				v, ok := detail[field.key]
+				if !ok {
+					continue
+				}
+				if s, _ := v.(string); s != field.manifest {
+					return invalid(manifestName, "connector %q: the manifest says %s %q, its connector.json says %q", e.Key, field.key, field.manifest, v)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Verify opens and verifies the bundle at path, closes it and returns its
