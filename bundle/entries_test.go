@@ -42,3 +42,48 @@ func TestManifestEntryMustAgreeWithConnectorJSON(t *testing.T) {
 		})
 	}
 }
+
+// Writing into an existing directory replaces its manifest.json and
+// connectors/ only when they are a bundle's.
+func TestCreateRefusesToReplaceWhatIsNotABundle(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, dir string)
+		refuse  string
+	}{
+		{"empty directory", func(*testing.T, string) {}, ""},
+		{"a previous bundle", func(t *testing.T, dir string) {
+			writeConnectors(t, filepath.Dir(dir), filepath.Base(dir)+"/", sampleConnectors()[:1], nil)
+		}, ""},
+		{"foreign connectors dir", func(t *testing.T, dir string) {
+			os.MkdirAll(filepath.Join(dir, connectorsDir), 0o700)
+			os.WriteFile(filepath.Join(dir, connectorsDir, "notes.txt"), []byte("mine"), 0o600)
+		}, "not a connvault bundle"},
+		{"foreign manifest", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, manifestName), []byte(`{"name":"my-npm-thing"}`), 0o600)
+		}, "not a connvault manifest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			os.MkdirAll(dir, 0o700)
+			tt.prepare(t, dir)
+			w, err := Create(dir, testWriterOptions())
+			if tt.refuse == "" {
+				if err != nil {
+					t.Fatalf("Create: %v", err)
+				}
+				w.Abort()
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.refuse) {
+				t.Fatalf("Create into %s: error %v, want one saying %q", tt.name, err, tt.refuse)
+			}
+			if tt.name == "foreign connectors dir" {
+				if got := readFile(t, filepath.Join(dir, connectorsDir, "notes.txt")); string(got) != "mine" {
+					t.Errorf("notes.txt changed: %q", got)
+				}
+			}
+		})
+	}
+}

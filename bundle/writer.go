@@ -96,6 +96,9 @@ func Create(path string, opts WriterOptions) (*Writer, error) {
 		w.form = formArchive
 		w.staging, err = os.MkdirTemp(filepath.Dir(w.dest), "."+filepath.Base(w.dest)+".connvault-staging-*")
 	case exists && info.IsDir():
+		if err := checkReplaceable(w.dest); err != nil {
+			return nil, fmt.Errorf("create bundle %s: %w", path, err)
+		}
 		w.form, w.replace = formDir, true
 		w.staging, err = os.MkdirTemp(w.dest, ".connvault-staging-*")
 	case !exists && (strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator))):
@@ -111,6 +114,30 @@ func Create(path string, opts WriterOptions) (*Writer, error) {
 		return nil, fmt.Errorf("create bundle %s: staging: %w", path, err)
 	}
 	return w, nil
+}
+
+// checkReplaceable refuses to write a bundle into an existing directory whose
+// connectors/ or manifest.json is not a bundle's: replacing them would destroy
+// files that connvault did not write (think `--out .` in a repository).
+func checkReplaceable(dir string) error {
+	data, merr := os.ReadFile(filepath.Join(dir, manifestName))
+	_, cerr := os.Lstat(filepath.Join(dir, connectorsDir))
+	hasConnectors := cerr == nil
+	switch {
+	case merr == nil:
+		var m struct {
+			Format string `json:"format"`
+		}
+		if json.Unmarshal(data, &m) != nil || m.Format != Format {
+			return fmt.Errorf("%s is not a connvault manifest; refusing to replace it (choose an empty or new directory)", filepath.Join(dir, manifestName))
+		}
+	case !errors.Is(merr, os.ErrNotExist):
+		return merr
+	case hasConnectors:
+		return fmt.Errorf("%s exists but %s does not: it is not a connvault bundle; refusing to replace it (choose an empty or new directory)",
+			filepath.Join(dir, connectorsDir), manifestName)
+	}
+	return nil
 }
 
 // CreateStream starts an archive bundle that Commit writes to out, for
