@@ -170,7 +170,7 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	fmt.Fprintf(out, "\nDone in %s. Files are in %s/. Against a real tenant, next:\n", time.Since(start).Round(time.Millisecond), o.Dir)
 	fmt.Fprintf(out, "  export SAIL_BASE_URL=https://TENANT.api.identitynow.com SAIL_CLIENT_ID=… SAIL_CLIENT_SECRET_FILE=~/.sail/secret\n")
 	fmt.Fprintf(out, "  connvault export --out backup.tar.gz && connvault verify backup.tar.gz\n")
-	fmt.Fprintf(out, "  connvault plan backup.tar.gz --out plan.json   # against the target tenant's SAIL_* settings\n")
+	fmt.Fprintf(out, "  connvault plan --out plan.json backup.tar.gz   # against the target tenant's SAIL_* settings\n")
 	fmt.Fprintf(out, "  connvault import plan.json\n")
 	return nil
 }

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -46,8 +46,11 @@ func exportCommand(e *env) *cli.Command {
 		UsageText: "connvault export --out backup.tar.gz [--script-name NAME]... [--filter F] [--include GLOB]...",
 		Flags:     exportFlags(),
 		Action: func(c *cli.Context) error {
-			if c.String("out") == "" {
-				return usageErrorf("export needs --out PATH (FILE.tar.gz, DIR/, or - for stdout)")
+			if c.NArg() > 0 {
+				return usageErrorf("export takes no arguments (got %q); flags come before arguments", c.Args().Slice())
+			}
+			if err := checkOut(c.String("out")); err != nil {
+				return err
 			}
 			topts, err := tenantOptions(c, e.getenv, e.log)
 			if err != nil {
@@ -85,6 +88,22 @@ func exportCommand(e *env) *cli.Command {
 	}
 }
 
+// checkOut refuses an --out that names no bundle form, before any request.
+func checkOut(out string) error {
+	lower := strings.ToLower(out)
+	switch {
+	case out == "":
+		return usageErrorf("export needs --out PATH (FILE.tar.gz, DIR/, or - for stdout)")
+	case out == "-", strings.HasSuffix(lower, ".tar.gz"), strings.HasSuffix(lower, ".tgz"),
+		strings.HasSuffix(out, "/"), strings.HasSuffix(out, string(os.PathSeparator)):
+		return nil
+	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		return nil
+	}
+	return usageErrorf("--out %s: want FILE.tar.gz or FILE.tgz, a directory (existing, or ending in /), or - for stdout", out)
+}
+
 func parseLocales(s string) ([]string, error) {
 	switch s {
 	case "", "all":
@@ -118,6 +137,7 @@ type exportSummary struct {
 	Complete      bool               `json:"complete"`
 	PeakRSSBytes  int64              `json:"peakRSSBytes"`
 	Errors        []bundle.ItemError `json:"errors,omitempty"`
+	LeftOut       []string           `json:"leftOutAsBuiltIn,omitempty"`
 	Manifest      *bundle.Manifest   `json:"-"`
 	Stats         tenant.Stats       `json:"-"`
 	Result        export.Result      `json:"-"`
@@ -146,7 +166,7 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 		w, err = bundle.Create(o.Out, wopts)
 	}
 	if err != nil {
-		return exportSummary{}, fmt.Errorf("create bundle %s: %w", o.Out, err)
+		return exportSummary{}, err
 	}
 	defer w.Abort()
 
@@ -172,15 +192,17 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 		Requests: st.Requests, Retries: st.Retries, RateLimited: st.RateLimited,
 		Duration: dur.Round(time.Millisecond).String(), Seconds: dur.Seconds(),
 		ContentDigest: m.ContentDigest, Complete: m.Complete, Errors: m.Errors, PeakRSSBytes: peakRSS(),
-		Manifest: &m, Stats: st, Result: res,
+		Manifest: &m, Stats: st, Result: res, LeftOut: res.LeftOutAsBuiltIn,
 	}, nil
 }
 
 func reportExport(e *env, o exportOptions, s exportSummary) error {
-	if o.JSON && o.Out != "-" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(s); err != nil {
+	if o.JSON {
+		out := e.stdout
+		if o.Out == "-" {
+			out = e.stderr // stdout carries the archive
+		}
+		if err := writeJSON(out, s); err != nil {
 			return err
 		}
 	} else {
@@ -190,6 +212,18 @@ func reportExport(e *env, o exportOptions, s exportSummary) error {
 		}
 		fmt.Fprintf(out, "exported %d connectors (%d files, %d bytes) to %s in %s: %d requests, %d retries, %d rate-limited\ncontent digest %s\n",
 			s.Connectors, s.Files, s.Bytes, o.Out, s.Duration, s.Requests, s.Retries, s.RateLimited, s.ContentDigest)
+	}
+	if n := len(s.LeftOut); n > 0 {
+		names := s.LeftOut[:min(n, 10)]
+		more := ""
+		if n > 10 {
+			more = fmt.Sprintf(" and %d more", n-10)
+		}
+		fmt.Fprintf(e.stderr, "note: left out %d listed connectors taken for SailPoint's own, since their type does not start with \"custom\": %s%s; export them with --script-name or --builtin\n",
+			n, strings.Join(names, ", "), more)
+	}
+	if s.Connectors == 0 {
+		fmt.Fprintln(e.stderr, "note: no connector matched; the bundle is empty")
 	}
 	if !s.Complete {
 		for _, ie := range s.Errors {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -129,7 +130,10 @@ func planCommand(e *env) *cli.Command {
 				return err
 			}
 			if out := c.String("out"); out != "" {
-				p.plan.Rules, p.plan.Values, p.plan.Map = o.Rules, o.Values, o.Map
+				// A saved plan names its inputs by absolute path, so that it
+				// applies from any directory.
+				p.plan.Rules, p.plan.Values, p.plan.Map = absPath(o.Rules), absPath(o.Values), absPath(o.Map)
+				p.plan.Bundle.Path = absPath(p.plan.Bundle.Path)
 				if err := importer.SavePlan(out, p.plan); err != nil {
 					return err
 				}
@@ -198,6 +202,8 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 // read again, and the target must not have drifted since the plan was made.
 func runImportPlan(ctx context.Context, e *env, o importOptions, saved *importer.Plan) error {
 	o.Bundle = saved.Bundle.Path
+	// What the plan was made with is what was approved.
+	o.Importer.AllowDelete = o.Importer.AllowDelete || saved.AllowDelete
 	if o.Rules == "" {
 		o.Rules = saved.Rules
 	}
@@ -240,12 +246,16 @@ func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) er
 		fmt.Fprintln(e.stdout, "\nDry run: nothing was written.")
 		return nil
 	}
+	if n := p.plan.Count(importer.ActionConflict); n > 0 && !o.Importer.SkipConflicts {
+		return fmt.Errorf("%w: %d connectors have the name of a target connector of another type or className; resolve them, or import the rest with --skip-conflicts", importer.ErrConflicts, n)
+	}
 	if !p.plan.HasChanges() {
-		if o.JSON {
-			return writeJSON(e.stdout, importer.Result{Requests: p.plan.Requests, Reads: p.plan.Reads})
+		// Apply all the same: it writes nothing, but it finishes an
+		// interrupted run and writes the mapping file.
+		if !o.JSON {
+			fmt.Fprintf(e.stdout, "\nNo changes: the target already matches the bundle.\n")
 		}
-		fmt.Fprintf(e.stdout, "\nNo changes: the target already matches the bundle (%d requests, all reads).\n", p.plan.Requests)
-		return nil
+		o.Yes = true
 	}
 	if !o.Yes {
 		if err := confirm(e, "Apply these changes to "+p.client.BaseURL()+"?"); err != nil {
@@ -279,13 +289,28 @@ func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration) 
 		}
 	}
 	if n := res.Failed(); n > 0 {
-		return &exitErr{code: exitPartial, err: fmt.Errorf("%d connectors failed; rerun the same command to continue", n)}
+		advice := "fix what the errors above say, then rerun the same command"
+		if res.Retryable() {
+			advice = "rerun the same command to continue"
+		}
+		return &exitErr{code: exitPartial, err: fmt.Errorf("%d connectors failed; %s", n, advice)}
 	}
 	return nil
 }
 
+// absPath makes a non-empty path absolute (as is, if that fails).
+func absPath(p string) string {
+	if p == "" {
+		return ""
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
 // errNoConfirm refuses a change nobody could confirm.
-var errNoConfirm = errors.New("refusing to write without confirmation: stdin is not a terminal; pass --yes to apply, or --dry-run to look")
+var errNoConfirm = errors.New("refusing to write without confirmation: stdin is not a terminal; pass --yes to proceed")
 
 // confirm asks on the terminal and accepts only "yes".
 func confirm(e *env, question string) error {
@@ -299,7 +324,7 @@ func confirm(e *env, question string) error {
 		return fmt.Errorf("read answer: %w", err)
 	}
 	if strings.TrimSpace(line) != "yes" {
-		return fmt.Errorf("cancelled: nothing was written")
+		return &exitErr{code: exitUsage, err: errors.New("cancelled: nothing was written")}
 	}
 	return nil
 }

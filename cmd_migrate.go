@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/connvault/connvault/export"
+	"github.com/connvault/connvault/tenant"
 )
 
 func migrateCommand(e *env) *cli.Command {
@@ -44,8 +45,16 @@ func migrateCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := applyTenantFlags(c, &to); err != nil {
-				return err
+			for _, o := range []*tenant.Options{&from, &to} {
+				if err := applyTenantFlags(c, o); err != nil {
+					return err
+				}
+			}
+			if !c.Bool("yes") && !c.Bool("dry-run") {
+				// Refuse now rather than after a whole export.
+				if f, ok := e.stdin.(*os.File); !ok || !isTerminal(f) {
+					return &exitErr{code: exitUsage, err: errNoConfirm}
+				}
 			}
 			io, err := importOptionsWith(c, e, to)
 			if err != nil {

@@ -60,10 +60,10 @@ func (h *killer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(httptest.NewRecorder(), r)
 	}
 	<-h.started
-	_ = h.proc.Kill()
 	h.mu.Lock()
 	h.killed = true
 	h.mu.Unlock()
+	_ = h.proc.Kill()
 	panic(http.ErrAbortHandler)
 }
 

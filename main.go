@@ -42,6 +42,7 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
+	unknownCommand string // set when urfave/cli found no such command
 }
 
 // run runs connvault with args and returns the exit code.
@@ -52,6 +53,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func runEnv(ctx context.Context, args []string, e *env) int {
 	app := newApp(e)
 	err := app.RunContext(ctx, args)
+	if err == nil && e.unknownCommand != "" {
+		err = usageErrorf("unknown command %q (see connvault --help)", e.unknownCommand)
+	}
 	code := exitCode(ctx, err)
 	if err != nil && code != exitChanges && !errors.Is(err, errQuiet) {
 		fmt.Fprintf(e.stderr, "connvault: %v\n", err)
@@ -128,7 +132,7 @@ func newApp(e *env) *cli.App {
 			demoCommand(e),
 		},
 		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(e.stderr, "connvault: unknown command %q (see connvault --help)\n", name)
+			e.unknownCommand = name
 		},
 	}
 	for _, cmd := range app.Commands {

@@ -153,10 +153,17 @@ func TestUsageErrors(t *testing.T) {
 		{"bad rate", []string{"export", "--out", "x.tar.gz", "--rate", "fast"}, "--rate"},
 		{"verify without bundle", []string{"verify"}, "one bundle"},
 		{"bad api", []string{"export", "--out", "x.tar.gz", "--api", "v3"}, "--api"},
+		{"unknown command", []string{"frobnicate"}, "frobnicate"},
+		{"argument after the flags", []string{"export", "--out", "x.tar.gz", "extra"}, "no arguments"},
+		{"no bundle form", []string{"export", "--out", "foo.zip"}, "foo.zip"},
+		{"bad SOURCE_DATE_EPOCH", []string{"export", "--out", "x.tar.gz"}, "SOURCE_DATE_EPOCH"},
 	}
-	vars := map[string]string{"SAIL_BASE_URL": "http://127.0.0.1:1", "SAIL_CLIENT_ID": "id", "SAIL_CLIENT_SECRET": "secret"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{"SAIL_BASE_URL": "http://127.0.0.1:1", "SAIL_CLIENT_ID": "id", "SAIL_CLIENT_SECRET": "secret"}
+			if tt.name == "bad SOURCE_DATE_EPOCH" {
+				vars["SOURCE_DATE_EPOCH"] = "99999999999999"
+			}
 			r := runCLI(t, vars, tt.args...)
 			if r.code != exitUsage || !strings.Contains(r.stderr+r.stdout, tt.want) {
 				t.Errorf("exit %d, output %q; want 2 mentioning %q", r.code, r.stderr+r.stdout, tt.want)

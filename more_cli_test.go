@@ -16,7 +16,7 @@ import (
 
 func TestExportToStdout(t *testing.T) {
 	_, vars := startSim(t, tenantsim.Options{Seed: 61, Connectors: 3, MaxLocales: 2})
-	r := runCLI(t, vars, "export", "--rate", "0", "--locales", "detail", "--out", "-")
+	r := runCLI(t, vars, "export", "--rate", "0", "--locales", "detail", "--json", "--out", "-")
 	if r.code != exitOK {
 		t.Fatalf("export --out -: exit %d: %s", r.code, r.stderr)
 	}
@@ -28,8 +28,8 @@ func TestExportToStdout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the archive written to stdout does not verify: %v", err)
 	}
-	if len(m.Connectors) == 0 || !strings.Contains(r.stderr, "exported") {
-		t.Errorf("%d connectors; stderr %q", len(m.Connectors), r.stderr)
+	if len(m.Connectors) == 0 || !strings.Contains(r.stderr, `"contentDigest": "`+m.ContentDigest) {
+		t.Errorf("%d connectors; stderr %q; want the JSON summary on stderr", len(m.Connectors), r.stderr)
 	}
 }
 
@@ -156,5 +156,52 @@ tenants:
 	r = runCLI(t, env, "migrate", "--config", bad, "--from", "x", "--to", "x")
 	if r.code != exitError || !strings.Contains(r.stderr, "clientSecret") || strings.Contains(r.stderr, "hunter2") {
 		t.Errorf("profiles file with a secret: exit %d, stderr %q; want an error naming the key, not the value", r.code, r.stderr)
+	}
+}
+
+func TestSavedPlanKeepsItsOptionsAndPaths(t *testing.T) {
+	_, srcVars := startSim(t, tenantsim.Options{Seed: 66, Connectors: 3, MaxLocales: 2, TenantName: "sb"})
+	_, vars := startSim(t, tenantsim.Options{Seed: 67, Connectors: 3, MaxLocales: 2, TenantName: "prod"})
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if r := runCLI(t, srcVars, "export", "--rate", "0", "--locales", "detail", "--out", "b.tar.gz"); r.code != exitOK {
+		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLI(t, vars, "plan", "--rate", "0", "--allow-delete", "--state-dir", "state", "--out", "plan.json", "b.tar.gz")
+	if r.code != exitOK || !strings.Contains(r.stdout, "- delete") {
+		t.Fatalf("plan --allow-delete: exit %d, want a delete:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Applied from another directory, with no flag repeated.
+	other := t.TempDir()
+	t.Chdir(other)
+	r = runCLI(t, vars, "import", "--rate", "0", "--state-dir", filepath.Join(dir, "state"), filepath.Join(dir, "plan.json"))
+	if r.code != exitOK {
+		t.Fatalf("import of a saved plan from another directory: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := runCLI(t, vars, "plan", "--rate", "0", "--allow-delete", "--state-dir", filepath.Join(dir, "state"), "--detailed-exitcode", filepath.Join(dir, "b.tar.gz")); got.code != exitOK {
+		t.Errorf("after applying the saved plan, a new plan still has changes (exit %d):\n%s", got.code, got.stdout)
+	}
+}
+
+func TestMigrateRefusesBeforeExportingWithoutConfirmation(t *testing.T) {
+	src, srcVars := startSim(t, tenantsim.Options{Seed: 68, Connectors: 2, ClientID: "a", ClientSecret: "a-secret"})
+	_, dstVars := startSim(t, tenantsim.Options{Seed: 69, Connectors: 0, ClientID: "b", ClientSecret: "b-secret"})
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	os.WriteFile(filepath.Join(home, "b.secret"), []byte("b-secret\n"), 0o600)
+	config := filepath.Join(t.TempDir(), "connvault.yaml")
+	os.WriteFile(config, fmt.Appendf(nil, "version: 1\ntenants:\n  a:\n    baseURL: %s\n    clientID: a\n    clientSecretEnv: A_SECRET\n  b:\n    baseURL: %s\n    clientID: b\n    clientSecretFile: ~/b.secret\n",
+		srcVars["SAIL_BASE_URL"], dstVars["SAIL_BASE_URL"]), 0o600)
+	r := runCLI(t, map[string]string{"A_SECRET": "a-secret"}, "migrate", "--config", config, "--from", "a", "--to", "b", "--state-dir", t.TempDir())
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--yes") {
+		t.Errorf("migrate without --yes or a terminal: exit %d, stderr %q; want 2 naming --yes", r.code, r.stderr)
+	}
+	if n := src.Stats().Total; n != 0 {
+		t.Errorf("the source tenant got %d requests before the refusal", n)
+	}
+	// With --dry-run it runs, reading the target's secret from ~/b.secret.
+	r = runCLI(t, map[string]string{"A_SECRET": "a-secret"}, "migrate", "--config", config, "--from", "a", "--to", "b", "--state-dir", t.TempDir(), "--rate", "0", "--dry-run")
+	if r.code != exitOK || !strings.Contains(r.stdout, "Dry run") {
+		t.Errorf("migrate --dry-run: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -97,6 +98,13 @@ func secretFrom(tenantName, what, envName, file string, getenv func(string) stri
 		}
 		return v, nil
 	case file != "":
+		if rest, ok := strings.CutPrefix(file, "~/"); ok {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("tenant %q: %s file %s: %w", tenantName, what, file, err)
+			}
+			file = filepath.Join(home, rest)
+		}
 		data, err := os.ReadFile(file)
 		if err != nil {
 			return "", fmt.Errorf("tenant %q: read the %s file: %w", tenantName, what, err)

@@ -60,6 +60,7 @@ func (b *bar) SetTotal(n int) {
 		return
 	}
 	b.pb.ChangeMax(n)
+	b.pb.Describe(fmt.Sprintf("%s (%s)", b.label, b.eta()))
 }
 
 // Done records one finished item.
@@ -73,12 +74,13 @@ func (b *bar) Done(name string, err error) {
 	if b.pb == nil {
 		return
 	}
-	b.pb.Describe(fmt.Sprintf("%s (%s)", b.label, b.eta()))
 	_ = b.pb.Add(1)
+	b.pb.Describe(fmt.Sprintf("%s (%s)", b.label, b.eta()))
 }
 
-// eta estimates the remaining time from the rate limit and, once measured,
-// the observed pace, whichever is slower.
+// eta estimates the remaining time. Under a rate limit the limiter sets the
+// pace, so the estimate is the requests left ÷ the rate, whatever the
+// concurrency; without one, it is the observed pace of completions.
 func (b *bar) eta() string {
 	remaining := b.total - b.done
 	if remaining <= 0 {
@@ -88,11 +90,10 @@ func (b *bar) eta() string {
 	if b.rate.Requests > 0 {
 		byRate = time.Duration(float64(remaining) * b.perItem / float64(b.rate.Requests) * float64(b.rate.Per))
 	}
-	byPace := time.Duration(0)
-	if b.done > 0 {
-		byPace = time.Since(b.start) / time.Duration(b.done) * time.Duration(remaining)
+	eta := byRate
+	if b.rate.Requests <= 0 && b.done > 0 {
+		eta = time.Since(b.start) / time.Duration(b.done) * time.Duration(remaining)
 	}
-	eta := max(byRate, byPace)
 	s := "ETA " + eta.Round(time.Second).String()
 	if b.failed > 0 {
 		s += fmt.Sprintf(", %d failed", b.failed)

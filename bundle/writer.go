@@ -194,8 +194,10 @@ func CreatedAtFromEnv(getenv func(string) string, now time.Time) (time.Time, err
 		return now.UTC().Truncate(time.Second), nil
 	}
 	secs, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || secs < 0 {
-		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q is not a non-negative number of seconds since 1970", v)
+	// The upper bound is the end of year 9999, the last a JSON time (RFC 3339)
+	// can hold.
+	if err != nil || secs < 0 || secs > 253402300799 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q is not a number of seconds since 1970 between 0 and 253402300799 (year 9999)", v)
 	}
 	return time.Unix(secs, 0).UTC(), nil
 }

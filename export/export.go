@@ -102,6 +102,12 @@ type Result struct {
 	// Failed are the connectors that could not be read, also recorded in
 	// the writer with Fail, sorted by scriptName.
 	Failed []bundle.ItemError
+	// LeftOutAsBuiltIn names the listed connectors that the filters and
+	// globs chose but that were left out as SailPoint's own, because their
+	// type does not start with "custom" (see the package documentation). A
+	// custom connector created with a type of its own is among them: name it
+	// with ScriptNames, or set BuiltIn.
+	LeftOutAsBuiltIn []string
 }
 
 // Run lists the tenant's connectors, chooses those opts asks for, and fetches
@@ -130,6 +136,7 @@ func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Resul
 		return Result{}, fmt.Errorf("list connectors: %w", err)
 	}
 	targets := choose(listed, r.named, r.sel)
+	r.res.LeftOutAsBuiltIn = leftOutAsBuiltIn(listed, r.named, r.sel)
 	r.log.Debug("connectors chosen", "listed", len(listed), "chosen", len(targets))
 	r.progress.SetTotal(len(targets))
 

@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/connvault/connvault/tenant"
@@ -91,6 +92,25 @@ func choose(listed []tenant.Connector, named []string, s selector) []target {
 			seen[n] = true
 			out = append(out, target{ScriptName: n})
 		}
+	}
+	return out
+}
+
+// leftOutAsBuiltIn returns the names of the listed connectors that s would
+// export but for looking built-in, unless they are named.
+func leftOutAsBuiltIn(listed []tenant.Connector, named []string, s selector) []string {
+	if s.builtIn {
+		return nil
+	}
+	var out []string
+	for _, c := range listed {
+		if isCustom(c) || slices.Contains(named, c.ScriptName) {
+			continue
+		}
+		if len(s.include) > 0 && !matchAny(s.include, c) || matchAny(s.exclude, c) {
+			continue
+		}
+		out = append(out, c.Name)
 	}
 	return out
 }
