@@ -167,6 +167,10 @@ type bundleDiff struct {
 	Added   []string        `json:"added"`
 	Removed []string        `json:"removed"`
 	Changed []connectorDiff `json:"changed"`
+	// Unknown are connectors one bundle has and the other failed to export:
+	// neither added nor removed.
+	Unknown  []string `json:"unknown,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 type connectorDiff struct {
@@ -178,6 +182,12 @@ type connectorDiff struct {
 func (d bundleDiff) empty() bool { return len(d.Added)+len(d.Removed)+len(d.Changed) == 0 }
 
 func (d bundleDiff) write(w io.Writer) {
+	for _, warn := range d.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	for _, n := range d.Unknown {
+		fmt.Fprintf(w, "? %s (failed at export in the other bundle)\n", n)
+	}
 	for _, n := range d.Added {
 		fmt.Fprintf(w, "+ %s\n", n)
 	}
@@ -205,8 +215,23 @@ func diffBundles(a, b *bundle.Bundle, content bool) (bundleDiff, error) {
 	}
 	am, bm := byName(a.Manifest), byName(b.Manifest)
 	var d bundleDiff
-	for name := range bm {
+	failed := func(m bundle.Manifest, label string) map[string]bool {
+		out := map[string]bool{}
+		if !m.Complete {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("bundle %s is incomplete: %d connectors failed at export", label, len(m.Errors)))
+		}
+		for _, ie := range m.Errors {
+			out[ie.Name], out[ie.ScriptName] = true, true
+		}
+		return out
+	}
+	aFailed, bFailed := failed(a.Manifest, "A"), failed(b.Manifest, "B")
+	for name, be := range bm {
 		if _, ok := am[name]; !ok {
+			if aFailed[name] || aFailed[be.ScriptName] {
+				d.Unknown = append(d.Unknown, name)
+				continue
+			}
 			d.Added = append(d.Added, name)
 		}
 	}
@@ -220,6 +245,10 @@ func diffBundles(a, b *bundle.Bundle, content bool) (bundleDiff, error) {
 		ae := am[name]
 		be, ok := bm[name]
 		if !ok {
+			if bFailed[name] || bFailed[ae.ScriptName] {
+				d.Unknown = append(d.Unknown, name)
+				continue
+			}
 			d.Removed = append(d.Removed, name)
 			continue
 		}
@@ -245,6 +274,7 @@ func diffBundles(a, b *bundle.Bundle, content bool) (bundleDiff, error) {
 		}
 		d.Changed = append(d.Changed, cd)
 	}
+	sort.Strings(d.Unknown)
 	return d, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -106,7 +107,14 @@ func runSim(ctx context.Context, e *env, o simOptions) error {
 		return fmt.Errorf("listen on %s: %w", o.Addr, err)
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(e.log.Handler(), slog.LevelDebug)}
-	base := "http://" + ln.Addr().String()
+	// Listening on every address (0.0.0.0 or ::), the simulator is reached
+	// here at loopback, the only plain-http host connvault accepts.
+	addr := ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	base := "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 	clientID, secret := o.Sim.ClientID, o.Sim.ClientSecret
 	if clientID == "" {
 		clientID = "sim-client"

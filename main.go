@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/connvault/connvault/tenant"
 )
 
 // version is the tool version recorded in bundles; set with -ldflags "-X main.version=…".
@@ -58,9 +61,26 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	}
 	code := exitCode(ctx, err)
 	if err != nil && code != exitChanges && !errors.Is(err, errQuiet) {
-		fmt.Fprintf(e.stderr, "connvault: %v\n", err)
+		fmt.Fprintf(e.stderr, "connvault: %v%s\n", err, hint(err))
 	}
 	return code
+}
+
+// hint adds what to check to errors whose cause is usually the configuration.
+func hint(err error) string {
+	var ae *tenant.APIError
+	if !errors.As(err, &ae) {
+		return ""
+	}
+	switch {
+	case ae.Operation == "getAccessToken" && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusBadRequest):
+		return "\nhint: check SAIL_CLIENT_ID and SAIL_CLIENT_SECRET (a personal access token's id and secret), and that SAIL_BASE_URL is https://TENANT.api.identitynow.com with no /v2025 suffix"
+	case ae.Operation == "getAccessToken" && ae.Status == http.StatusNotFound:
+		return "\nhint: SAIL_BASE_URL should be https://TENANT.api.identitynow.com with no version suffix (or set SAIL_TOKEN_URL)"
+	case ae.Status == http.StatusForbidden:
+		return "\nhint: the token's user needs ORG_ADMIN, SOURCE_ADMIN or SOURCE_SUBADMIN and the scope idn:connector-config:manage (read for export); SailPoint's own connectors are read-only"
+	}
+	return ""
 }
 
 // errQuiet marks an exit code whose reason was already reported.

@@ -156,9 +156,12 @@ func getPart(ctx context.Context, src Source, scriptName string, p tenant.Part) 
 // detailJSON is connector.json: d re-encoded with its unknown fields, without
 // the fields kept in their own files. The bundle writer fixes its layout.
 func detailJSON(d tenant.ConnectorDetail) (json.RawMessage, error) {
-	b, err := json.Marshal(d)
-	if err != nil {
-		return nil, fmt.Errorf("encode detail: %w", err)
+	b := []byte(d.Raw) // as read: nulls and empty values are kept
+	if len(b) == 0 {
+		var err error
+		if b, err = json.Marshal(d); err != nil {
+			return nil, fmt.Errorf("encode detail: %w", err)
+		}
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {

@@ -182,12 +182,11 @@ func (c *tokenCache) fetchError(err error) error {
 		}
 		e := newAPIError(opToken, http.MethodPost, path, "", status, re.Body, c.redact)
 		if len(e.Messages) == 0 && re.ErrorCode != "" {
-			msg := re.ErrorCode
-			if re.ErrorDescription != "" {
-				msg += ": " + re.ErrorDescription
-			}
-			e.Messages = []string{c.redact(msg)}
+			e.Messages = []string{c.redact(re.ErrorCode)}
 			e.Body = ""
+		}
+		if re.ErrorDescription != "" {
+			e.Messages = append(e.Messages, c.redact(re.ErrorDescription))
 		}
 		return fmt.Errorf("get access token: %w", e)
 	}

@@ -104,6 +104,10 @@ type ConnectorDetail struct {
 	Status                Status            `json:"status,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
+	// Raw is the JSON the detail was decoded from, byte for byte (nil for a
+	// detail built in code): what a backup keeps, nulls and empty values
+	// included.
+	Raw json.RawMessage `json:"-"`
 }
 
 // UpdateDetail is the spec's UpdateDetail, the answer to every PUT.
@@ -166,6 +170,7 @@ func (d *ConnectorDetail) UnmarshalJSON(b []byte) error {
 	}
 	*d = ConnectorDetail(p)
 	d.Extra = extra
+	d.Raw = append(json.RawMessage(nil), b...)
 	return nil
 }
 
