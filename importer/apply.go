@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -31,11 +32,22 @@ type Result struct {
 	// Requests (HTTP requests, -1 if the target does not count them), Reads
 	// and Writes count the whole operation, planning included when the plan
 	// was made in this process, or the drift check of a saved plan.
-	Requests    int64  `json:"requests"`
-	Reads       int64  `json:"reads"`
-	Writes      int64  `json:"writes"`
-	RunID       string `json:"runId,omitempty"`
-	Resumed     bool   `json:"resumed,omitempty"` // Apply continued an interrupted run
+	Requests int64 `json:"requests"`
+	Reads    int64 `json:"reads"`
+	Writes   int64 `json:"writes"`
+	// RunID names the run (its journal is StateDir/run-<id>.journal); "" when
+	// Apply started none: the plan had no changes and no run was unfinished.
+	RunID string `json:"runId,omitempty"`
+	// Resumed: Apply continued an unfinished run of the same bundle into the
+	// same target (one interrupted, or stopped with failed items) instead of
+	// starting one. It then kept that run's undo bundle (UndoPath): the
+	// pre-images it holds are the state before that run, and Apply added the
+	// current pre-image of every connector it writes that the bundle did not
+	// hold yet. An unfinished run is continued even by a plan with no changes,
+	// which only finishes it.
+	Resumed bool `json:"resumed,omitempty"`
+	// UndoPath is the undo bundle that rolls the run back; "" when no run was
+	// started (nothing written, so nothing to undo).
 	UndoPath    string `json:"undoPath,omitempty"`
 	MappingPath string `json:"mappingPath,omitempty"`
 }
@@ -51,6 +63,12 @@ type ItemResult struct {
 	Error            string   `json:"error,omitempty"`
 	TrackingID       string   `json:"trackingId,omitempty"`
 	Notes            []string `json:"notes,omitempty"`
+	// Retryable: the item failed, but a plain rerun may succeed (a lost
+	// answer, a 5xx, a network failure, an interruption). It is false for what
+	// a rerun cannot fix: a create the tenant refused (a name already taken:
+	// add a mapping entry), ErrUnresolvedCreate, content the tenant refused,
+	// and anything a rollback cannot undo.
+	Retryable bool `json:"retryable,omitempty"`
 }
 
 // Failed returns how many items were not fully done (failed or partial):
@@ -65,6 +83,26 @@ func (r Result) Failed() int {
 	return n
 }
 
+// Retryable reports whether a plain rerun of the same command may succeed for
+// every item that failed (ItemResult.Retryable), so that "rerun to continue"
+// is sound advice. It is false if any item failed for a reason a rerun cannot
+// fix (the item's error says what to do: typically add a mapping entry), or
+// is partial (rollback: an effect the API cannot undo), and true when nothing
+// failed.
+func (r Result) Retryable() bool {
+	for _, it := range r.Items {
+		switch it.Status {
+		case StatusPartial:
+			return false
+		case StatusFailed:
+			if !it.Retryable {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Apply carries out a plan (ARCHITECTURE §6): it refuses a plan for another
 // target or other input, with conflicts (unless SkipConflicts), with deletions
 // (unless AllowDelete), or, when the plan was loaded from a file, made before
@@ -75,10 +113,17 @@ func (r Result) Failed() int {
 // compare. Finally it writes the mapping file.
 //
 // A journal in StateDir records the run. If a run of the same bundle into the
-// same target did not finish (crash, Ctrl-C, failed items), Apply continues it:
-// it keeps that run's undo bundle (adding pre-images only of connectors the
-// run had not touched) and its record of created connectors. A run finishes
-// when every item succeeded. A plan can be applied once.
+// same target did not finish (crash, Ctrl-C, failed items), Apply continues it
+// (Result.Resumed): it keeps that run's undo bundle, adding the current
+// pre-image of every connector it writes that the bundle does not hold yet,
+// and its record of created connectors, which it writes into the undo bundle.
+// A run finishes when every item succeeded. A plan can be applied once.
+//
+// A plan with no changes (HasChanges false) writes nothing to the target and
+// no undo bundle: Apply finishes an unfinished run of the same import if there
+// is one (recording its end and completing its undo bundle), else starts no
+// run at all; either way it writes the mapping file and returns one item per
+// plan item.
 func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Result, error) {
 	opts = opts.withDefaults()
 	m := newMeter(t)
@@ -105,7 +150,7 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 	}
 	a := &applier{t: m, opts: opts, plan: p, details: details, src: map[string]bundle.Connector{},
 		results: make([]ItemResult, len(p.Items)), targets: make([]string, len(p.Items)),
-		created: make([]*tenant.Connector, len(p.Items))}
+		created: make([]*tenant.Connector, len(p.Items)), refused: make([]bool, len(p.Items))}
 	for _, c := range src.Connectors {
 		a.src[c.ScriptName] = c
 	}
@@ -142,6 +187,10 @@ func checkApplicable(t Target, src Source, p *Plan, opts Options) error {
 	if len(deletes) > 0 && !opts.AllowDelete {
 		return fmt.Errorf("the plan deletes %s: apply it with --allow-delete", strings.Join(deletes, ", "))
 	}
+	if len(deletes) > 0 && !src.Manifest.Complete {
+		return fmt.Errorf("the plan deletes %s, but the bundle is incomplete: they may be connectors its export failed to capture; make a new plan (it keeps them)",
+			strings.Join(deletes, ", "))
+	}
 	return nil
 }
 
@@ -158,14 +207,16 @@ type applier struct {
 	targets []string            // target scriptName (matched, or created)
 	created []*tenant.Connector // create response
 
+	refused []bool // the item's create definitively created nothing
+
 	j           *journal
 	undo        *undoSet
 	runID       string
 	undoPath    string
 	mappingPath string
 	resumed     bool
-	attempted   map[string]bool     // names the interrupted run sent a create for
-	earlier     map[string][]string // scriptNames earlier runs created, by name
+	prevCreates map[string]createState // the continued run's creates, by lower-cased name
+	earlier     map[string][]string    // scriptNames earlier runs created, by name
 }
 
 func (a *applier) run(ctx context.Context) (Result, error) {
@@ -191,11 +242,17 @@ func (a *applier) run(ctx context.Context) (Result, error) {
 		a.results[i] = r
 	}
 	if len(work) == 0 {
-		// Nothing to write; but an interrupted run that got this far is
-		// finished now: record what it created.
-		if resume, err := a.hasResumable(); err != nil || !resume {
-			a.runID = newRunID(a.opts.Now())
-			return a.result(), errors.Join(err, a.writeMapping())
+		// Nothing to write, so no undo bundle and no run; but an unfinished
+		// run of this import is finished now, its undo bundle completed.
+		resume, err := a.hasResumable()
+		if err != nil {
+			return a.result(), err
+		}
+		if !resume {
+			a.opts.Progress.SetTotal(0)
+			a.mappingPath = firstNonEmpty(a.opts.MappingPath,
+				filepath.Join(a.opts.StateDir, "mapping-"+newRunID(a.opts.Now())+".json"))
+			return a.result(), a.writeMapping()
 		}
 	}
 	if err := a.begin(ctx); err != nil {
@@ -205,6 +262,11 @@ func (a *applier) run(ctx context.Context) (Result, error) {
 	a.opts.Progress.SetTotal(len(work))
 
 	forEach(ctx, a.opts.Concurrency, creates, a.create)
+	// The undo bundle lists what was created before anything else is
+	// written, so that it alone rolls back even a run killed from here on.
+	if err := a.syncUndo(context.WithoutCancel(ctx)); err != nil {
+		return a.result(), err
+	}
 	remap := a.remapTable()
 	forEach(ctx, a.opts.Concurrency, work, func(ctx context.Context, i int) {
 		switch {
@@ -247,7 +309,7 @@ func (a *applier) result() Result {
 
 func (a *applier) fail(i int, err error) {
 	r := &a.results[i]
-	r.Status, r.Error, r.TrackingID = StatusFailed, err.Error(), trackingID(err)
+	r.Status, r.Error, r.TrackingID, r.Retryable = StatusFailed, err.Error(), trackingID(err), retryable(err)
 	a.opts.Logger.Warn("import item failed", "name", r.Name, "error", err)
 	if a.j != nil {
 		_ = a.j.add(record{Op: opFailed, Name: r.Name, SourceScriptName: r.SourceScriptName, ScriptName: a.targets[i], Error: err.Error()}, false)
@@ -268,7 +330,7 @@ func (a *applier) hasResumable() (bool, error) {
 	return ok, nil
 }
 
-// begin opens the run's journal (continuing an interrupted run of the same
+// begin opens the run's journal (continuing an unfinished run of the same
 // import if there is one) and writes the undo bundle before any write.
 func (a *applier) begin(ctx context.Context) error {
 	dir := a.opts.StateDir
@@ -287,6 +349,7 @@ func (a *applier) begin(ctx context.Context) error {
 	bundleID := a.bundleID()
 	now := a.opts.Now()
 	prev, resume := resumable(runs, a.plan.Target.URL, bundleID)
+	changed := true // a new run's undo bundle is written in any case
 	if resume {
 		a.resumed, a.runID, a.undoPath = true, prev.begin.RunID, prev.begin.UndoPath
 		a.mappingPath = firstNonEmpty(a.opts.MappingPath, prev.begin.MappingPath)
@@ -297,22 +360,21 @@ func (a *applier) begin(ctx context.Context) error {
 			return fmt.Errorf("continue interrupted import %s: %w; it is needed to roll that import back: restore it, or move %s away to start afresh",
 				a.runID, err, prev.path)
 		}
-		a.attempted = prev.attempted()
+		a.prevCreates = prev.creates()
 		if a.j, err = openJournal(prev.path, a.opts.Now); err != nil {
 			return err
 		}
 		if err := a.j.add(record{Op: opResume, RunID: a.runID}, false); err != nil {
+			a.j.close()
 			return err
 		}
-		for name, s := range prev.created() {
-			a.undo.markCreated(name, s)
-		}
+		changed = a.reconcileCreates()
 	} else {
 		a.runID = newRunID(now)
 		a.undoPath = firstNonEmpty(a.opts.UndoPath, filepath.Join(dir, "undo-"+a.runID+".tar.gz"))
 		a.mappingPath = firstNonEmpty(a.opts.MappingPath, filepath.Join(dir, "mapping-"+a.runID+".json"))
 		a.undo = newUndoSet(a.runID, a.plan.Target, now)
-		a.attempted = map[string]bool{}
+		a.prevCreates = map[string]createState{}
 		if a.j, err = openJournal(journalPath(dir, a.runID), a.opts.Now); err != nil {
 			return err
 		}
@@ -322,7 +384,7 @@ func (a *applier) begin(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := a.recordPreImages(ctx); err != nil {
+	if err := a.recordPreImages(ctx, changed); err != nil {
 		a.j.close()
 		return err
 	}
@@ -335,10 +397,53 @@ func (a *applier) begin(ctx context.Context) error {
 	return nil
 }
 
+// reconcileCreates brings the continued run's undo bundle up to date with its
+// journal, which earlier attempts (killed, perhaps) may not have written into
+// it: the scriptName of every connector they created, and no entry for a
+// create that created nothing (refused, or never sent) and is not planned
+// again. It reports whether the undo bundle changed.
+func (a *applier) reconcileCreates() bool {
+	changed := false
+	for _, st := range a.prevCreates {
+		if st.scriptName != "" {
+			changed = a.undo.markCreated(st.name, st.source, st.scriptName) || changed
+		}
+	}
+	planned := map[string]bool{}
+	for _, it := range a.plan.Items {
+		if it.Action == ActionCreate {
+			planned[strings.ToLower(it.Name)] = true
+		}
+	}
+	for _, uc := range slices.Clone(a.undo.info.Creates) {
+		k := strings.ToLower(uc.Name)
+		if uc.ScriptName == "" && !planned[k] && !a.prevCreates[k].ambiguous {
+			changed = a.undo.dropCreate(uc.Name) || changed
+		}
+	}
+	return changed
+}
+
+// createdByRun reports whether the run created the connector name as target
+// scriptName: its create was confirmed with that scriptName, or its outcome
+// is unknown (an answer lost) and the connector, absent when the create was
+// planned, has been found since. A connector whose create the tenant refused
+// (its name was taken) is not the run's: it existed before.
+func (a *applier) createdByRun(name, scriptName string) bool {
+	if i := a.undo.createIndex(name); i >= 0 && a.undo.info.Creates[i].ScriptName == scriptName {
+		return true
+	}
+	st := a.prevCreates[strings.ToLower(name)]
+	if st.scriptName != "" {
+		return st.scriptName == scriptName
+	}
+	return st.ambiguous && a.undo.createIndex(name) >= 0
+}
+
 // recordPreImages adds to the undo bundle what this run will touch and the
-// bundle does not hold yet, and writes it if anything was added.
-func (a *applier) recordPreImages(ctx context.Context) error {
-	changed := !a.resumed
+// bundle does not hold yet, and writes it if anything was added (or changed
+// is already true).
+func (a *applier) recordPreImages(ctx context.Context, changed bool) error {
 	for _, it := range a.plan.Items {
 		t := it.TargetScriptName
 		if it.Action == ActionCreate {
@@ -348,11 +453,13 @@ func (a *applier) recordPreImages(ctx context.Context) error {
 		if it.Action != ActionUpdate && it.Action != ActionUnchanged && it.Action != ActionDelete {
 			continue
 		}
-		if _, ok := a.undo.pre[t]; !ok && a.undo.createIndex(it.Name) >= 0 {
-			// Created by the interrupted run: a rollback deletes it.
-			changed = a.undo.markCreated(it.Name, t) || changed
+		if _, ok := a.undo.pre[t]; !ok && a.createdByRun(it.Name, t) {
+			// Created by an earlier attempt of the run: a rollback deletes it.
+			changed = a.undo.markCreated(it.Name, it.SourceScriptName, t) || changed
 			continue
 		}
+		// It existed before the run: it is no create of the run's.
+		changed = a.undo.dropCreate(it.Name) || changed
 		if it.Action == ActionDelete {
 			changed = a.undo.addDelete(t) || changed
 		}
@@ -401,8 +508,10 @@ func (a *applier) create(ctx context.Context, i int) {
 		cands = append(cands, c.ScriptName)
 	}
 	got, err := safeCreate(ctx, a.t, a.j, createRequest{nc: newConnector(c), source: c.ScriptName,
-		candidates: cands, mayExist: a.attempted[name]})
+		candidates: cands, mayExist: a.prevCreates[name].ambiguous})
 	if err != nil {
+		var re *refusedError
+		a.refused[i] = errors.As(err, &re)
 		a.fail(i, err)
 		report(a.opts.Progress, a.results[i])
 		return
@@ -438,7 +547,7 @@ func (a *applier) write(ctx context.Context, i int, remap map[string]string) {
 	target := a.targets[i]
 	want, err := bundleContent(remapped(a.src[it.SourceScriptName], remap))
 	if err != nil {
-		a.fail(i, err)
+		a.fail(i, permanent(err))
 		return
 	}
 	var have content
@@ -479,21 +588,31 @@ func (a *applier) delete(ctx context.Context, i int) {
 	_ = a.j.add(record{Op: opDeleted, Name: it.Name, ScriptName: it.TargetScriptName}, false)
 }
 
-// finish records created scriptNames in the undo bundle, writes the mapping
-// file, and marks the run finished if every item succeeded.
-func (a *applier) finish(ctx context.Context) error {
+// syncUndo records this run's creates in the undo bundle: the scriptName of
+// each connector created, and no entry for one the tenant refused. It writes
+// the undo bundle if that changed it. Called once the creates are done
+// (before any other write), and by finish.
+func (a *applier) syncUndo(ctx context.Context) error {
 	changed := false
 	for i, c := range a.created {
-		if c != nil {
-			changed = a.undo.markCreated(a.plan.Items[i].Name, c.ScriptName) || changed
+		it := a.plan.Items[i]
+		switch {
+		case c != nil:
+			changed = a.undo.markCreated(it.Name, it.SourceScriptName, c.ScriptName) || changed
+		case a.refused[i]:
+			changed = a.undo.dropCreate(it.Name) || changed
 		}
 	}
-	var errs []error
-	if changed {
-		errs = append(errs, a.undo.write(ctx, a.undoPath, a.opts.ToolVersion))
+	if !changed {
+		return nil
 	}
-	errs = append(errs, a.writeMapping())
-	if err := errors.Join(errs...); err != nil {
+	return a.undo.write(ctx, a.undoPath, a.opts.ToolVersion)
+}
+
+// finish completes the undo bundle, writes the mapping file, and marks the
+// run finished if every item succeeded.
+func (a *applier) finish(ctx context.Context) error {
+	if err := errors.Join(a.syncUndo(ctx), a.writeMapping()); err != nil {
 		return err
 	}
 	if a.result().Failed() == 0 {

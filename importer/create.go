@@ -24,7 +24,7 @@ type createRequest struct {
 	nc         tenant.NewConnector
 	source     string   // source scriptName (messages, journal)
 	candidates []string // scriptNames to probe, for connectors the list cannot show
-	mayExist   bool     // an earlier run sent a create for this name
+	mayExist   bool     // an earlier attempt of the run sent a create of this name whose outcome is unknown
 }
 
 // safeCreate creates a connector and never a duplicate. The intent is
@@ -35,7 +35,10 @@ type createRequest struct {
 // (the list would show it); any other might exist unlisted, and the create is
 // sent again only because the tenant refuses a duplicate name: if it does,
 // the connector exists and the item fails with ErrUnresolvedCreate, telling the
-// user which mapping entry to add.
+// user which mapping entry to add. A create that definitively created nothing
+// (a 4xx, or never sent) while no earlier attempt can have is journaled as
+// refused and returns a *refusedError: a connector of that name is not the
+// import's, and a rollback must not delete it.
 func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (tenant.Connector, error) {
 	name := req.nc.Name
 	if j != nil {
@@ -62,10 +65,25 @@ func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (t
 			return tenant.Connector{}, fmt.Errorf("create %q: %w", name, err)
 		}
 		if !errors.Is(err, tenant.ErrAmbiguous) {
-			if tenant.IsStatus(err, 400) {
-				return tenant.Connector{}, refused(req, mayExist, err)
+			if mayExist {
+				// This POST created nothing, but an earlier one whose
+				// answer was lost may have: the outcome stays unknown.
+				if tenant.IsStatus(err, 400) {
+					return tenant.Connector{}, refused(req, true, err)
+				}
+				return tenant.Connector{}, fmt.Errorf("create %q: %w", name, err)
 			}
-			return tenant.Connector{}, fmt.Errorf("create %q: %w", name, err)
+			// Definitive (a 4xx, or never sent) and no earlier attempt can
+			// have created it: nothing of the name is ours.
+			if j != nil {
+				if jerr := j.add(record{Op: opRefused, Name: name, SourceScriptName: req.source, Error: err.Error()}, false); jerr != nil {
+					return tenant.Connector{}, jerr
+				}
+			}
+			if tenant.IsStatus(err, 400) {
+				return tenant.Connector{}, &refusedError{refused(req, false, err)}
+			}
+			return tenant.Connector{}, &refusedError{fmt.Errorf("create %q: %w", name, err)}
 		}
 		mayExist, lastErr = true, err
 		found, ok, lerr := lookupName(ctx, t, name, req.candidates)
@@ -80,6 +98,15 @@ func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (t
 	return tenant.Connector{}, fmt.Errorf("create %q: the outcome stayed unknown after %d attempts: %w; rerun the import to resolve it",
 		name, createRounds, lastErr)
 }
+
+// refusedError is a create that definitively created nothing: the tenant
+// refused it (a 4xx) or it was never sent, and no earlier attempt of the run
+// can have created the connector. A connector of that name in the target is
+// therefore not the import's.
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
 
 // refused explains a create the tenant answered with 400.
 func refused(req createRequest, mayExist bool, err error) error {

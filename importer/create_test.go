@@ -66,8 +66,7 @@ func TestSafeCreate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			prod := newTenant(t, tenantsim.Options{TenantName: "p"})
-			c := one
-			c.Status = tt.status
+			c := withStatus(t, one, tt.status)
 			src := writeSource(t, sandbox.url, []bundle.Connector{c}, nil)
 			at := &ambiguousTarget{Client: prod.client(t), applied: tt.applied, posts: map[string]int{}}
 			res, err := importOnce(t.Context(), t, at, src, testOptions(t))

@@ -33,7 +33,9 @@
 // metadata), unchanged, or a conflict (same name, different type or
 // className, which the API cannot change; or a difference in a read-only
 // built-in). Custom connectors only in the target are kept, or deleted with
-// AllowDelete; built-ins never. Differences the API cannot write (status,
+// AllowDelete; built-ins never, and nothing when the bundle is incomplete
+// (AllowIncomplete): any of them may be one the export failed to capture, so
+// each is kept with a note, and Apply refuses a plan that deletes anyway. Differences the API cannot write (status,
 // directConnect, name) are reported as notes, not written; so is a locale an
 // update adds, which a rollback cannot remove. Connector metadata means
 // connectorMetadata, written with PATCH; a bundle without it leaves the
@@ -60,9 +62,16 @@
 // compare what it wrote. ScriptName references in the content are remapped
 // (transform.RemapScriptNames) from source to target scriptNames; creating
 // every connector first means references between bundle connectors resolve.
-// Last, the mapping file (source scriptName → target scriptName, with names)
-// is written: sources' connectorScriptName needs it, and it is valid --map
-// input for the next import.
+// Once the creates are done the undo bundle is rewritten with the scriptNames
+// they got. Last, the mapping file (source scriptName → target scriptName,
+// with names) is written: sources' connectorScriptName needs it, and it is
+// valid --map input for the next import.
+//
+// A plan with no changes writes nothing to the target and no undo bundle (there
+// is nothing to undo): Apply finishes an unfinished run of the same import if
+// there is one (see below), else starts no run at all (Result.RunID and
+// UndoPath are ""); either way it writes the mapping file and reports one item
+// per plan item.
 //
 // # Safe create
 //
@@ -76,6 +85,17 @@
 // user to add the connector's scriptName to the mapping file and rerun. No
 // duplicate is ever created.
 //
+// A create that definitively created nothing (a 4xx such as a taken name, or
+// never sent) while no earlier attempt can have created the connector is
+// journaled as refused, and dropped from the undo bundle's creates. A
+// connector counts as created by the import only if a create of it was
+// confirmed (the scriptName answered, or found by the lookup after a lost
+// answer), or a create's outcome stayed unknown and the connector, absent
+// when the create was planned, is matched later (by the mapping the user
+// added). Any other connector a rerun matches existed before: it is updated
+// like any other, with its pre-image in the undo bundle, and a rollback
+// restores it and never deletes it.
+//
 // # Journal and reruns
 //
 // StateDir/run-<id>.journal records a run line by line: its start (target,
@@ -83,15 +103,27 @@
 // create intent and created scriptName, each connector done or failed, and
 // the end, written only when every item succeeded. A rerun of the same bundle
 // into the same target (with a fresh plan) continues the newest unfinished
-// run: it keeps that run's undo bundle, adding pre-images only of connectors
-// the run had not touched, and knows which connectors it created. Records are
-// single appends, so a killed process leaves whole records; the start, undo
-// and end records are also fsynced. One import at a time per StateDir.
+// run, one that was interrupted (crash, Ctrl-C, kill) or stopped with failed
+// items, and never one that ended or was rolled back (Result.Resumed). It
+// keeps that run's undo bundle: a connector the bundle holds keeps its
+// pre-image, the state before that run; every other connector the rerun
+// writes has its current pre-image added before the first write. It knows
+// which connectors the run created, and writes their scriptNames into the
+// undo bundle, so the undo bundle alone rolls back every attempt of the run.
+// A rerun whose plan has no changes only finishes the run. Records are single
+// appends, so a killed process leaves whole records; the start, undo and end
+// records are also fsynced. One import at a time per StateDir.
+//
+// Result.Retryable tells whether a plain rerun may fix every failed item (a
+// lost answer, a 5xx); it is false when an item needs the user first (a name
+// taken by an unlisted connector: add a mapping entry; ErrUnresolvedCreate;
+// content the tenant refuses).
 //
 // # Rollback
 //
 // Rollback deletes the connectors the import created and writes every
-// pre-image back. A locale the import added cannot be removed (the API has no
+// pre-image back. A connector whose create the tenant refused, or that was
+// never sent, is not the import's: it is not deleted. A locale the import added cannot be removed (the API has no
 // way to), and a connector the import deleted comes back with a new
 // scriptName: both are reported as partial items.
 package importer

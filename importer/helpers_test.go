@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"net/http/httptest"
@@ -91,6 +92,36 @@ func setStatus(t testing.TB, f tenantFixture, status string, names ...string) {
 	if err := f.sim.Restore(d); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// withStatus returns c with another status, in the manifest and in its
+// connector.json alike, as an export of a connector of that status would have.
+func withStatus(t testing.TB, c bundle.Connector, status string) bundle.Connector {
+	t.Helper()
+	c.Status = status
+	return withDetail(t, c, "status", status)
+}
+
+// withName returns c renamed, in the manifest and in its connector.json.
+func withName(t testing.TB, c bundle.Connector, name string) bundle.Connector {
+	t.Helper()
+	c.Name = name
+	return withDetail(t, c, "name", name)
+}
+
+func withDetail(t testing.TB, c bundle.Connector, key, value string) bundle.Connector {
+	t.Helper()
+	var obj map[string]any
+	if err := json.Unmarshal(c.Detail, &obj); err != nil {
+		t.Fatal(err)
+	}
+	obj[key] = value
+	b, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Detail = b
+	return c
 }
 
 // sandboxOnly are the connectors of the sandbox that production lacks.

@@ -23,6 +23,7 @@ const (
 	opUndo       = "undo"       // the undo bundle is written; writes may follow
 	opCreate     = "create"     // a POST is about to be sent for this name
 	opCreated    = "created"    // the tenant created it with this scriptName
+	opRefused    = "refused"    // the create definitively created nothing (a 4xx, or never sent), and no earlier attempt of the run can have
 	opDeleted    = "deleted"    // a target-only connector was deleted
 	opDone       = "done"       // a connector was written and read back equal
 	opFailed     = "failed"     // a connector failed (error recorded)
@@ -125,12 +126,58 @@ func (r runLog) created() map[string]string {
 	return out
 }
 
-// attempted returns the names this run sent a create for, lower-cased.
-func (r runLog) attempted() map[string]bool {
-	out := map[string]bool{}
+// createState is what a run's journal tells about the creates it sent for
+// one name, over all its attempts.
+type createState struct {
+	name, source string // as journaled
+	scriptName   string // created (or adopted after a lost answer) with this scriptName
+	// ambiguous: a create was sent whose outcome is unknown (the answer was
+	// lost, the process died, or the tenant refused a retry after a lost
+	// answer: ErrUnresolvedCreate) and no later create of the name
+	// succeeded. A connector of the name may be the run's.
+	ambiguous bool
+	// refused: a create was definitively refused (a 4xx, or never sent) while
+	// no earlier attempt could have created the connector. Alone, it means
+	// the run created nothing under the name: a connector of that name the
+	// target has is not the run's.
+	refused bool
+}
+
+// creates returns what the run's creates came to, by lower-cased name.
+// Records of one name are in order: an intent (create), then at most one
+// outcome (created or refused); an intent without an outcome is ambiguous.
+func (r runLog) creates() map[string]createState {
+	out := map[string]createState{}
+	pending := map[string]bool{}
 	for _, rec := range r.records {
-		if rec.Op == opCreate {
-			out[strings.ToLower(rec.Name)] = true
+		k := strings.ToLower(rec.Name)
+		st := out[k]
+		switch rec.Op {
+		case opCreate:
+			if pending[k] {
+				st.ambiguous = true
+			}
+			pending[k] = true
+			st.name, st.source = rec.Name, rec.SourceScriptName
+		case opCreated:
+			if rec.ScriptName == "" {
+				continue
+			}
+			st.scriptName, st.ambiguous, st.refused = rec.ScriptName, false, false
+			pending[k] = false
+		case opRefused:
+			st.refused = true
+			pending[k] = false
+		default:
+			continue
+		}
+		out[k] = st
+	}
+	for k, p := range pending {
+		if p {
+			st := out[k]
+			st.ambiguous = true
+			out[k] = st
 		}
 	}
 	return out
@@ -198,7 +245,11 @@ func readRun(path string) (runLog, error) {
 }
 
 // resumable returns the newest unfinished run of the same import (same
-// target, same bundle) that may have written to the target.
+// target, same bundle) that may have written to the target: its undo bundle
+// is written, and it has neither ended (every item succeeded) nor been rolled
+// back. Such a run was interrupted (crash, Ctrl-C, kill) or stopped with
+// failed items; a run whose every item succeeded, including a later run
+// that finished it, has ended and is never continued.
 func resumable(runs []runLog, target, bundleID string) (runLog, bool) {
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]

@@ -424,9 +424,15 @@ func ValidateMapping(ctx context.Context, t Target, m map[string]string) error {
 	return pl.checkMapping(ctx)
 }
 
+// noteIncomplete is the note of a target-only connector AllowDelete would
+// delete but an incomplete bundle keeps.
+const noteIncomplete = "not deleted: the bundle is incomplete, so it may be one the export failed to capture"
+
 // targetOnly plans the custom connectors the list shows and no bundle
 // connector matched: kept, or deleted with AllowDelete (read first, for the
-// undo bundle). Built-ins are left out.
+// undo bundle). Built-ins are left out. An incomplete bundle (imported with
+// AllowIncomplete) deletes nothing: any target-only connector may be one the
+// export failed to capture, listed or not in its errors.
 func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, matches []match) ([]Item, error) {
 	claimed := map[string]bool{}
 	for _, m := range matches {
@@ -438,7 +444,10 @@ func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, ma
 			continue
 		}
 		it := Item{Action: ActionKeep, Name: l.Name, TargetScriptName: l.ScriptName}
-		if pl.opts.AllowDelete {
+		if pl.opts.AllowDelete && !pl.src.Manifest.Complete {
+			it.Notes = append(it.Notes, noteIncomplete)
+		}
+		if pl.opts.AllowDelete && pl.src.Manifest.Complete {
 			it.Action = ActionDelete
 			d, found, err := pl.get(ctx, l.ScriptName)
 			if err != nil {

@@ -76,7 +76,7 @@ func TestBadInputIsRefusedBeforeAnyWrite(t *testing.T) {
 	}
 	incomplete := write("incomplete.tar.gz", cs[1:], []bundle.ItemError{{ScriptName: cs[0].ScriptName, Name: cs[0].Name, Error: "500 after 8 attempts"}})
 	dupNames := append([]bundle.Connector(nil), cs...)
-	dupNames[1].Name = dupNames[0].Name
+	dupNames[1] = withName(t, dupNames[1], dupNames[0].Name)
 	duplicate := write("duplicate.tar.gz", dupNames, nil)
 	srcGood, err := prepare(t.Context(), good, "")
 	if err != nil {

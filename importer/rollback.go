@@ -45,7 +45,7 @@ func Rollback(ctx context.Context, t Target, undoPath string, opts Options) (Res
 	var journalPath string
 	for _, r := range runs {
 		if r.begin.RunID == u.info.RunID {
-			rb.journal, rb.journalCreated, rb.journalAttempted = true, r.created(), r.attempted()
+			rb.journal, rb.journalCreates = true, r.creates()
 			journalPath = r.path
 		}
 	}
@@ -92,10 +92,9 @@ type rollbacker struct {
 	opts Options
 	undo *undoSet
 
-	journal          bool // the run's journal was found
-	journalCreated   map[string]string
-	journalAttempted map[string]bool
-	results          []ItemResult
+	journal        bool // the run's journal was found
+	journalCreates map[string]createState
+	results        []ItemResult
 
 	listMu   sync.Mutex
 	listed   []tenant.Connector
@@ -124,15 +123,23 @@ func (rb *rollbacker) findListed(ctx context.Context, name string) (tenant.Conne
 }
 
 func failed(r ItemResult, err error) ItemResult {
-	r.Status, r.Error, r.TrackingID = StatusFailed, err.Error(), trackingID(err)
+	r.Status, r.Error, r.TrackingID, r.Retryable = StatusFailed, err.Error(), trackingID(err), retryable(err)
 	return r
 }
 
 // deleteCreated deletes a connector the import created.
 func (rb *rollbacker) deleteCreated(ctx context.Context, uc undoCreate) ItemResult {
 	r := ItemResult{Action: ActionDelete, Name: uc.Name, SourceScriptName: uc.SourceScriptName}
-	s := firstNonEmpty(uc.ScriptName, rb.journalCreated[strings.ToLower(uc.Name)])
+	st := rb.journalCreates[strings.ToLower(uc.Name)]
+	s := firstNonEmpty(uc.ScriptName, st.scriptName)
 	if s == "" {
+		if rb.journal && !st.ambiguous {
+			// Never sent, or refused: a connector of that name (listed or
+			// not) is not the import's.
+			r.Status = StatusSkipped
+			r.Notes = append(r.Notes, "the import did not create it (its create was never sent, or the tenant refused it)")
+			return r
+		}
 		l, ok, err := rb.findListed(ctx, uc.Name)
 		if err != nil {
 			return failed(r, err)
@@ -140,10 +147,6 @@ func (rb *rollbacker) deleteCreated(ctx context.Context, uc undoCreate) ItemResu
 		switch {
 		case ok:
 			s = l.ScriptName
-		case rb.journal && !rb.journalAttempted[strings.ToLower(uc.Name)]:
-			r.Status = StatusSkipped
-			r.Notes = append(r.Notes, "the import never sent its create")
-			return r
 		default:
 			r.Status = StatusPartial
 			r.Notes = append(r.Notes, fmt.Sprintf("not found: the import may not have created it; if the tenant has a connector named %q (not RELEASED, so not listed), delete it by hand", uc.Name))
@@ -161,7 +164,7 @@ func (rb *rollbacker) deleteCreated(ctx context.Context, uc undoCreate) ItemResu
 		return failed(r, fmt.Errorf("read %q: %w", s, err))
 	}
 	if !strings.EqualFold(d.Name, uc.Name) {
-		return failed(r, fmt.Errorf("connector %q is now named %q, not %q: not deleted", s, d.Name, uc.Name))
+		return failed(r, permanent(fmt.Errorf("connector %q is now named %q, not %q: not deleted", s, d.Name, uc.Name)))
 	}
 	if err := rb.t.DeleteConnector(ctx, s); err != nil && !tenant.IsNotFound(err) {
 		return failed(r, fmt.Errorf("delete %q (%s): %w", uc.Name, s, err))

@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -46,7 +47,11 @@ func (p *Plan) WriteTable(w io.Writer) {
 		case ActionConflict:
 			fmt.Fprintf(&b, ": %s", it.Reason)
 		case ActionKeep:
-			b.WriteString(": only in the target, kept (--allow-delete deletes it)")
+			if slices.Contains(it.Notes, noteIncomplete) {
+				b.WriteString(": only in the target, kept")
+			} else {
+				b.WriteString(": only in the target, kept (--allow-delete deletes it)")
+			}
 		}
 		if it.MatchedBy != "" && it.MatchedBy != MatchedByName {
 			fmt.Fprintf(&b, " — matched by %s", it.MatchedBy)

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync/atomic"
 
@@ -132,4 +133,42 @@ func trackingID(err error) string {
 func sameURL(a, b string) bool {
 	norm := func(s string) string { return strings.TrimRight(strings.ToLower(strings.TrimSpace(s)), "/") }
 	return norm(a) == norm(b)
+}
+
+// permanentError marks a failure a plain rerun cannot fix (ItemResult.Retryable).
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+func permanent(err error) error { return &permanentError{err} }
+
+// retryable reports whether an item that failed with err may succeed on a
+// plain rerun. Not: a connector of the name that cannot be found
+// (ErrUnresolvedCreate), a request the tenant refused for what it was (a
+// 4xx other than 404, 408, 409, 425 and 429: a taken name, bad content, no
+// permission), a file the tenant refused (UpdateError), and what is marked
+// permanent (a read-back that differs, a renamed connector). Anything else
+// (a lost answer, a 5xx, a network failure, an interruption) may pass.
+func retryable(err error) bool {
+	var (
+		pe *permanentError
+		ue *tenant.UpdateError
+		ae *tenant.APIError
+	)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, ErrUnresolvedCreate), errors.As(err, &pe), errors.As(err, &ue):
+		return false
+	case errors.Is(err, tenant.ErrAmbiguous):
+		return true
+	case errors.As(err, &ae):
+		switch ae.Status {
+		case http.StatusNotFound, http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly, http.StatusTooManyRequests:
+			return true
+		}
+		return ae.Status < 400 || ae.Status >= 500
+	}
+	return true
 }

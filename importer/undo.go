@@ -16,8 +16,10 @@ import (
 // pre-images: every connector an import updates or deletes, as it was before
 // the first write, keyed by its target scriptName. The manifest's options
 // hold an undoInfo: which connectors the import creates (deleted by a
-// rollback), which it deletes, and which locales it adds to existing
-// connectors (a rollback cannot remove those).
+// rollback; listed before the creates are sent, given their scriptNames once
+// known, and dropped when the tenant refused the create), which it deletes,
+// and which locales it adds to existing connectors (a rollback cannot remove
+// those).
 const (
 	undoKind          = "connvault-undo"
 	undoFormatVersion = 1
@@ -129,13 +131,31 @@ func (u *undoSet) addCreate(name, sourceScriptName string) bool {
 	return true
 }
 
-// markCreated records the scriptName of a created connector; false if known.
-func (u *undoSet) markCreated(name, scriptName string) bool {
+// markCreated records the scriptName of a connector the import created,
+// adding it to the creates if missing; false if already known.
+func (u *undoSet) markCreated(name, sourceScriptName, scriptName string) bool {
 	i := u.createIndex(name)
-	if i < 0 || u.info.Creates[i].ScriptName == scriptName {
+	if i < 0 {
+		u.info.Creates = append(u.info.Creates, undoCreate{Name: name, SourceScriptName: sourceScriptName, ScriptName: scriptName})
+		return true
+	}
+	if u.info.Creates[i].ScriptName == scriptName {
 		return false
 	}
 	u.info.Creates[i].ScriptName = scriptName
+	return true
+}
+
+// dropCreate removes a connector the import planned to create but did not
+// (the tenant refused it, or it was never sent): a rollback must neither
+// delete nor look for it. One already created (a scriptName recorded) stays.
+// It returns false if there was nothing to remove.
+func (u *undoSet) dropCreate(name string) bool {
+	i := u.createIndex(name)
+	if i < 0 || u.info.Creates[i].ScriptName != "" {
+		return false
+	}
+	u.info.Creates = slices.Delete(u.info.Creates, i, i+1)
 	return true
 }
 

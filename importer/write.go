@@ -61,7 +61,9 @@ func verify(ctx context.Context, t Target, scriptName string, want content, exac
 		return fmt.Errorf("read back %q: %w", scriptName, err)
 	}
 	if bad := changes(want, detailContent(d), exactMetadata); len(bad) > 0 {
-		return fmt.Errorf("read back %q: %s differ from what was written", scriptName, strings.Join(bad, ", "))
+		// A rerun would write the same again: the tenant changed what it
+		// stored, or someone else is writing the connector.
+		return permanent(fmt.Errorf("read back %q: %s differ from what was written", scriptName, strings.Join(bad, ", ")))
 	}
 	return nil
 }
