@@ -213,13 +213,15 @@ func reportExport(e *env, o exportOptions, s exportSummary) error {
 		fmt.Fprintf(out, "exported %d connectors (%d files, %d bytes) to %s in %s: %d requests, %d retries, %d rate-limited\ncontent digest %s\n",
 			s.Connectors, s.Files, s.Bytes, o.Out, s.Duration, s.Requests, s.Retries, s.RateLimited, s.ContentDigest)
 	}
-	if n := len(s.LeftOut); n > 0 {
+	if n := len(s.LeftOut); n > 0 && len(o.Export.Include) > 0 {
+		// The globs chose them by name: say which were left out, since a
+		// custom connector created with a type of its own is among them.
 		names := s.LeftOut[:min(n, 10)]
 		more := ""
 		if n > 10 {
 			more = fmt.Sprintf(" and %d more", n-10)
 		}
-		fmt.Fprintf(e.stderr, "note: left out %d listed connectors taken for SailPoint's own, since their type does not start with \"custom\": %s%s; export them with --script-name or --builtin\n",
+		fmt.Fprintf(e.stderr, "note: --include matched %d connectors whose type does not start with \"custom\", left out as SailPoint's own: %s%s; export them with --script-name or --builtin\n",
 			n, strings.Join(names, ", "), more)
 	}
 	if s.Connectors == 0 {
