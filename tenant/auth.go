@@ -40,6 +40,11 @@ type authTransport struct {
 	log    *slog.Logger
 }
 
+// maxRenewals is how many times one request is sent again with a new token
+// after a 401: once is the rule, but a token revoked again while the retry
+// layer backs off deserves another (each renewal fetches a different token).
+const maxRenewals = 3
+
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	tok, err := t.tokens.token(ctx)
@@ -50,25 +55,28 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := t.next.RoundTrip(t.authorize(req, tok, req.Body))
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || !t.tokens.invalidate(tok) {
-		return resp, err
-	}
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		return resp, nil // cannot send it again
-	}
-	t.log.Warn("access token rejected; fetching a new one", "method", req.Method, "path", req.URL.Path)
-	resp.Body.Close()
-	if tok, err = t.tokens.token(ctx); err != nil {
-		return nil, err
-	}
-	body := req.Body
-	if req.GetBody != nil {
-		if body, err = req.GetBody(); err != nil {
-			return nil, fmt.Errorf("%s %s: replay request body: %w", req.Method, req.URL.Path, err)
+	for range maxRenewals {
+		if err != nil || resp.StatusCode != http.StatusUnauthorized || !t.tokens.invalidate(tok) {
+			return resp, err
 		}
+		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+			return resp, nil // cannot send it again
+		}
+		t.log.Warn("access token rejected; fetching a new one", "method", req.Method, "path", req.URL.Path)
+		resp.Body.Close()
+		if tok, err = t.tokens.token(ctx); err != nil {
+			return nil, err
+		}
+		body := req.Body
+		if req.GetBody != nil {
+			if body, err = req.GetBody(); err != nil {
+				return nil, fmt.Errorf("%s %s: replay request body: %w", req.Method, req.URL.Path, err)
+			}
+		}
+		t.stats.retries.Add(1)
+		resp, err = t.next.RoundTrip(t.authorize(req, tok, body))
 	}
-	t.stats.retries.Add(1)
-	return t.next.RoundTrip(t.authorize(req, tok, body))
+	return resp, err
 }
 
 func (t *authTransport) authorize(req *http.Request, tok string, body io.ReadCloser) *http.Request {
