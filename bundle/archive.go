@@ -22,44 +22,55 @@ import (
 // the gzip-compressed tar form of a bundle.
 
 // writeArchive writes the gzip-compressed tar of a bundle to out: manifest.json
-// first, then every file in manifest order (entries by key, files by path), each
-// read from open(file) and checked against its size and SHA-256 on the way.
-// Entries are regular files, mode 0644, uid/gid 0 without names, modified at
-// createdAt; the gzip header has no name, a zero modification time and the
-// "unknown" OS, so the same content and createdAt give the same bytes.
-func writeArchive(ctx context.Context, out io.Writer, manifest []byte, m Manifest, createdAt time.Time, open func(File) (io.Reader, error)) error {
-	files := make([]archives.FileInfo, 0, 1+len(m.Connectors)*5)
-	files = append(files, archives.FileInfo{
-		FileInfo:      entryInfo{name: manifestName, size: int64(len(manifest)), mtime: createdAt},
-		NameInArchive: manifestName,
-		Open: func() (fs.File, error) {
-			return &memFile{Reader: bytes.NewReader(manifest), info: entryInfo{name: manifestName, size: int64(len(manifest)), mtime: createdAt}}, nil
-		},
-	})
-	for _, e := range m.Connectors {
-		for _, f := range e.Files {
-			info := entryInfo{name: f.Path, size: f.Size, mtime: createdAt}
-			files = append(files, archives.FileInfo{
-				FileInfo:      info,
-				NameInArchive: f.Path,
-				Open: func() (fs.File, error) {
-					r, err := open(f)
-					if err != nil {
-						return nil, err
-					}
-					return &checkedFile{r: r, info: info, want: f, h: sha256.New()}, nil
-				},
-			})
-		}
-	}
+// (size bytes, read from manifest) first, then every file that walk visits, in
+// manifest order (entries by key, files by path), each read from the reader
+// that comes with it and checked against its size and SHA-256 on the way. The
+// entries are handed to the tar writer one at a time, so that nothing is held
+// per file. Entries are regular files, mode 0644, uid/gid 0 without names,
+// modified at createdAt; the gzip header has no name, a zero modification time
+// and the "unknown" OS, so the same content and createdAt give the same bytes.
+func writeArchive(ctx context.Context, out io.Writer, manifest io.Reader, size int64, createdAt time.Time, walk func(visit func(File, io.Reader) error) error) error {
 	gz, err := archives.Gz{}.OpenWriter(&zeroMTime{w: out})
 	if err != nil {
 		return err
 	}
-	// Tar.Archive closes its tar writer but drops that error; checkedFile makes
-	// sure every file is complete, which is the only way that Close could fail
-	// besides a write error, and writes go through gz, whose Close reports them.
-	if err := (archives.Tar{}).Archive(ctx, gz, files); err != nil {
+	jobs := make(chan archives.ArchiveAsyncJob)
+	archived := make(chan error, 1)
+	// Tar.ArchiveAsync closes its tar writer but drops that error; checkedFile
+	// makes sure every file is complete, which is the only way that Close could
+	// fail besides a write error, and writes go through gz, whose Close reports
+	// them.
+	go func() { archived <- (archives.Tar{}).ArchiveAsync(ctx, gz, jobs) }()
+	result := make(chan error, 1)
+	add := func(fi archives.FileInfo) error {
+		jobs <- archives.ArchiveAsyncJob{File: fi, Result: result}
+		return <-result
+	}
+	info := entryInfo{name: manifestName, size: size, mtime: createdAt}
+	err = add(archives.FileInfo{
+		FileInfo:      info,
+		NameInArchive: manifestName,
+		Open: func() (fs.File, error) {
+			return &checkedFile{r: manifest, info: info, want: File{Path: manifestName, Size: size}}, nil
+		},
+	})
+	if err == nil {
+		err = walk(func(f File, r io.Reader) error {
+			info := entryInfo{name: f.Path, size: f.Size, mtime: createdAt}
+			return add(archives.FileInfo{
+				FileInfo:      info,
+				NameInArchive: f.Path,
+				Open: func() (fs.File, error) {
+					return &checkedFile{r: r, info: info, want: f, h: sha256.New()}, nil
+				},
+			})
+		})
+	}
+	close(jobs)
+	if aerr := <-archived; err == nil {
+		err = aerr
+	}
+	if err != nil {
 		_ = gz.Close()
 		return fmt.Errorf("write archive: %w", err)
 	}
@@ -112,22 +123,14 @@ func (i entryInfo) Gname() (string, error) { return "", nil }
 
 var _ tar.FileInfoNames = entryInfo{}
 
-// memFile is manifest.json, held in memory.
-type memFile struct {
-	*bytes.Reader
-	info fs.FileInfo
-}
-
-func (f *memFile) Stat() (fs.FileInfo, error) { return f.info, nil }
-func (f *memFile) Close() error               { return nil }
-
 // checkedFile reads a staged file and fails unless it has exactly the size and
-// SHA-256 recorded in the manifest when it was staged.
+// SHA-256 recorded in the manifest when it was staged (only the size when h is
+// nil: manifest.json).
 type checkedFile struct {
 	r    io.Reader
 	info fs.FileInfo
 	want File
-	h    hash.Hash
+	h    hash.Hash // nil for manifest.json
 	n    int64
 }
 
@@ -135,12 +138,14 @@ type checkedFile struct {
 // which archives uses, drops an error that comes with them.
 func (c *checkedFile) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.h.Write(p[:n])
+	if c.h != nil {
+		c.h.Write(p[:n])
+	}
 	c.n += int64(n)
 	switch {
 	case c.n > c.want.Size:
 		return 0, fmt.Errorf("staged %s changed since it was added", c.want.Path)
-	case c.n == c.want.Size && hex.EncodeToString(c.h.Sum(nil)) != c.want.SHA256:
+	case c.n == c.want.Size && c.h != nil && hex.EncodeToString(c.h.Sum(nil)) != c.want.SHA256:
 		return 0, fmt.Errorf("staged %s changed since it was added", c.want.Path)
 	case err == io.EOF && c.n < c.want.Size:
 		return 0, fmt.Errorf("staged %s changed since it was added: %w", c.want.Path, io.ErrUnexpectedEOF)

@@ -1,11 +1,20 @@
 package bundle
 
 import (
+	"bufio"
+	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // Commit writes the bundle and returns its manifest. An archive is written to a
@@ -13,6 +22,9 @@ import (
 // destination; a directory is swapped in as the package documentation
 // describes. Whatever the outcome, the staging files are removed and the Writer
 // is closed: on error the destination is as it was.
+//
+// manifest.json and the archive are streamed from the staging files; the
+// manifest returned is built from them once the bundle is written.
 func (w *Writer) Commit(ctx context.Context) (Manifest, error) {
 	w.life.Lock()
 	defer w.life.Unlock()
@@ -20,8 +32,7 @@ func (w *Writer) Commit(ctx context.Context) (Manifest, error) {
 		return Manifest{}, errors.New("commit bundle: bundle writer already closed")
 	}
 	w.done = true
-	m := w.manifest()
-	keepStaging, err := w.commit(ctx, m)
+	m, keepStaging, err := w.commit(ctx)
 	if cerr := w.closeSpool(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -39,30 +50,264 @@ func (w *Writer) Commit(ctx context.Context) (Manifest, error) {
 	return m, nil
 }
 
-// commit writes the bundle of manifest m. keepStaging is true when the staging
-// directory must survive (it holds the previous content of a directory bundle
-// that could not be put back).
-func (w *Writer) commit(ctx context.Context, m Manifest) (keepStaging bool, err error) {
+// commit writes the bundle and returns its manifest. keepStaging is true when
+// the staging directory must survive (it holds the previous content of a
+// directory bundle that could not be put back).
+func (w *Writer) commit(ctx context.Context) (m Manifest, keepStaging bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return Manifest{}, false, err
 	}
-	manifest, err := encodeJSON(m)
+	// Every Add is over (Commit holds life): the staged entries are w's alone.
+	slices.SortFunc(w.staged, func(a, b stagedEntry) int { return strings.Compare(a.key, b.key) })
+	errs := slices.Clone(w.errs)
+	slices.SortFunc(errs, func(a, b ItemError) int {
+		return strings.Compare(
+			a.ScriptName+"\x00"+a.Name+"\x00"+a.Part+"\x00"+a.Error,
+			b.ScriptName+"\x00"+b.Name+"\x00"+b.Part+"\x00"+b.Error)
+	})
+	m = Manifest{
+		Format:        Format,
+		FormatVersion: FormatVersion,
+		ToolVersion:   w.opts.ToolVersion,
+		CreatedAt:     w.createdAt,
+		Source:        w.opts.Source,
+		Options:       w.opts.Options,
+		Connectors:    []Entry{},
+		Complete:      len(errs) == 0,
+		Errors:        errs,
+	}
+	if m.ContentDigest, err = w.stagedDigest(); err != nil {
+		return Manifest{}, false, err
+	}
+	manifest := filepath.Join(w.staging, manifestName)
+	size, err := w.writeManifest(manifest, m, w.form == formDir)
 	if err != nil {
-		return false, fmt.Errorf("encode manifest: %w", err)
+		return Manifest{}, false, fmt.Errorf("write manifest: %w", err)
 	}
 	switch w.form {
 	case formStream:
-		return false, writeArchive(ctx, w.out, manifest, m, w.createdAt, w.openStaged)
+		err = w.writeArchive(ctx, w.out, manifest, size)
 	case formArchive:
-		return false, w.commitArchive(ctx, manifest, m)
-	default:
-		return w.commitDir(ctx, manifest)
+		err = w.commitArchive(ctx, manifest, size)
 	}
+	if err != nil {
+		return Manifest{}, false, err
+	}
+	// The bundle is written (or, for a directory, staged): only now is the
+	// manifest held in memory whole.
+	if m.Connectors, err = w.stagedEntries(); err != nil {
+		return Manifest{}, false, err
+	}
+	if w.form == formDir {
+		// The staging directory becomes the bundle, or part of it: the
+		// entries file must go first.
+		if err := w.closeSpool(); err != nil {
+			return Manifest{}, false, err
+		}
+		if err := os.Remove(filepath.Join(w.staging, entriesName)); err != nil {
+			return Manifest{}, false, err
+		}
+		if keepStaging, err = w.commitDir(ctx); err != nil {
+			return Manifest{}, keepStaging, err
+		}
+	}
+	return m, keepStaging, nil
+}
+
+// readEntry reads the manifest entry of s from the entries file into buf
+// (grown as needed) and decodes it into e, unless e is nil. It returns the
+// entry's compact JSON, which stays valid until buf is used again.
+func (w *Writer) readEntry(s stagedEntry, buf *[]byte, e *Entry) ([]byte, error) {
+	if cap(*buf) < int(s.length) {
+		*buf = make([]byte, s.length)
+	}
+	rec := (*buf)[:s.length]
+	if _, err := w.entries.ReadAt(rec, s.entry); err != nil {
+		return nil, fmt.Errorf("read staged entry %s: %w", s.key, err)
+	}
+	if e != nil {
+		*e = Entry{}
+		if err := json.Unmarshal(rec, e); err != nil {
+			return nil, fmt.Errorf("read staged entry %s: %w", s.key, err)
+		}
+		if e.Key != s.key {
+			return nil, fmt.Errorf("staged entry %s changed since it was added", s.key)
+		}
+	}
+	return rec, nil
+}
+
+// stagedEntries reads back every staged entry, sorted by key.
+func (w *Writer) stagedEntries() ([]Entry, error) {
+	entries := make([]Entry, len(w.staged))
+	var buf []byte
+	for i, s := range w.staged {
+		if _, err := w.readEntry(s, &buf, &entries[i]); err != nil {
+			return nil, err
+		}
+	}
+	return entries, nil
+}
+
+// stagedDigest is the contentDigest of the staged entries (see contentDigest),
+// computed one entry at a time. The paths of a connector all begin with
+// "connectors/<key>/" and keys hold no "/", so the paths sorted are the
+// connectors sorted by key+"/", each with its files (sorted by path); and a
+// line sorts as its path does, since the "  " after a path sorts before any
+// byte a path can hold.
+func (w *Writer) stagedDigest() (string, error) {
+	order := make([]int32, len(w.staged))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return compareDirs(w.staged[a].key, w.staged[b].key) })
+	h := sha256.New()
+	var buf []byte
+	var e Entry
+	for _, i := range order {
+		if _, err := w.readEntry(w.staged[i], &buf, &e); err != nil {
+			return "", err
+		}
+		for _, f := range e.Files {
+			_, _ = io.WriteString(h, f.Path)
+			_, _ = io.WriteString(h, "  ")
+			_, _ = io.WriteString(h, f.SHA256)
+			_, _ = io.WriteString(h, "\n")
+		}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// compareDirs compares a+"/" with b+"/", keys that hold no "/", without
+// building them.
+func compareDirs(a, b string) int {
+	n := min(len(a), len(b))
+	if c := strings.Compare(a[:n], b[:n]); c != 0 {
+		return c
+	}
+	switch {
+	case len(a) == len(b):
+		return 0
+	case len(a) < len(b):
+		return cmp.Compare('/', b[n])
+	default:
+		return cmp.Compare(a[n], '/')
+	}
+}
+
+// connectorsMark is where the connectors are in the encoding of a manifest
+// without any: a top-level key is the only thing indented by exactly two spaces
+// and followed by a quote (strings hold no raw newline), so it is found once.
+const connectorsMark = "\n  \"connectors\": []"
+
+// writeManifest writes name (0600, which must not exist): the encoding of m
+// (whose Connectors are empty) with the staged entries in its connectors,
+// synced if durable. It is what encodeJSON gives for the whole manifest: the
+// entries are encoded one at a time and indented at their depth, as that does.
+// It returns the size written.
+func (w *Writer) writeManifest(name string, m Manifest, durable bool) (int64, error) {
+	skeleton, err := encodeJSON(m)
+	if err != nil {
+		return 0, err
+	}
+	i := bytes.Index(skeleton, []byte(connectorsMark))
+	if i < 0 {
+		return 0, errors.New("no connectors in the manifest encoding")
+	}
+	split := i + len(connectorsMark) - 1 // at the "]"
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	cw := &countWriter{w: f}
+	bw := bufio.NewWriterSize(cw, 64<<10)
+	err = w.writeManifestBody(bw, skeleton[:split], skeleton[split:])
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil && durable {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return cw.n, err
+}
+
+func (w *Writer) writeManifestBody(bw *bufio.Writer, head, tail []byte) error {
+	_, _ = bw.Write(head)
+	var buf []byte
+	var indented bytes.Buffer
+	for i, s := range w.staged {
+		rec, err := w.readEntry(s, &buf, nil)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			_ = bw.WriteByte(',')
+		}
+		_, _ = bw.WriteString("\n    ")
+		indented.Reset()
+		if err := json.Indent(&indented, rec, "    ", "  "); err != nil {
+			return fmt.Errorf("staged entry %s: %w", s.key, err)
+		}
+		if _, err := bw.Write(indented.Bytes()); err != nil {
+			return err
+		}
+	}
+	if len(w.staged) > 0 {
+		_, _ = bw.WriteString("\n  ")
+	}
+	_, err := bw.Write(tail)
+	return err
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// writeArchive writes the archive to out: manifest.json, of size bytes, from
+// the file manifest, then the staged files in manifest order.
+func (w *Writer) writeArchive(ctx context.Context, out io.Writer, manifest string, size int64) error {
+	f, err := os.Open(manifest)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return writeArchive(ctx, out, io.NewSectionReader(f, 0, size), size, w.createdAt, w.walkStaged)
+}
+
+// walkStaged calls visit for every staged file in manifest order, with its
+// content in the spool.
+func (w *Writer) walkStaged(visit func(File, io.Reader) error) error {
+	var buf []byte
+	var e Entry
+	for _, s := range w.staged {
+		if _, err := w.readEntry(s, &buf, &e); err != nil {
+			return err
+		}
+		off := s.data
+		for _, f := range e.Files {
+			if err := visit(f, io.NewSectionReader(w.spool, off, f.Size)); err != nil {
+				return err
+			}
+			off += f.Size
+		}
+	}
+	return nil
 }
 
 // commitArchive writes the archive to a temporary file beside the destination,
 // then renames it into place.
-func (w *Writer) commitArchive(ctx context.Context, manifest []byte, m Manifest) error {
+func (w *Writer) commitArchive(ctx context.Context, manifest string, size int64) error {
 	dir := filepath.Dir(w.dest)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(w.dest)+".connvault-tmp-*")
 	if err != nil {
@@ -78,7 +323,7 @@ func (w *Writer) commitArchive(ctx context.Context, manifest []byte, m Manifest)
 	if err := tmp.Chmod(0o600); err != nil {
 		return err
 	}
-	if err := writeArchive(ctx, tmp, manifest, m, w.createdAt, w.openStaged); err != nil {
+	if err := w.writeArchive(ctx, tmp, manifest, size); err != nil {
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
@@ -102,11 +347,9 @@ func (w *Writer) commitArchive(ctx context.Context, manifest []byte, m Manifest)
 // manifest.json and connectors/ are moved into the staging directory, the new
 // connectors/ is moved in, then the new manifest.json, last. A reader in between
 // finds no manifest (never a manifest that does not match the files); on
-// failure, the previous content is moved back.
-func (w *Writer) commitDir(ctx context.Context, manifest []byte) (keepStaging bool, err error) {
-	if err := writeFile(filepath.Join(w.staging, manifestName), manifest, true); err != nil {
-		return false, err
-	}
+// failure, the previous content is moved back. manifest.json is already in the
+// staging directory, synced.
+func (w *Writer) commitDir(ctx context.Context) (keepStaging bool, err error) {
 	newConnectors := filepath.Join(w.staging, connectorsDir)
 	hasConnectors := true
 	if _, err := os.Lstat(newConnectors); errors.Is(err, os.ErrNotExist) {
@@ -183,12 +426,17 @@ func (w *Writer) Abort() error {
 	return nil
 }
 
-// closeSpool closes the spool file, if any.
+// closeSpool closes the spool and entries files, if open.
 func (w *Writer) closeSpool() error {
-	if w.spool == nil {
-		return nil
+	var err error
+	for _, f := range []**os.File{&w.spool, &w.entries} {
+		if *f == nil {
+			continue
+		}
+		if cerr := (*f).Close(); err == nil {
+			err = cerr
+		}
+		*f = nil
 	}
-	err := w.spool.Close()
-	w.spool = nil
 	return err
 }

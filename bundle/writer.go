@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,7 +47,10 @@ const (
 //
 // For an archive, files are appended to one spool file (creating thousands of
 // small files costs more than writing them); for a directory, they are staged
-// in their final layout, so that Commit only renames.
+// in their final layout, so that Commit only renames. The manifest entries are
+// staged too, in an entries file, so that what a Writer holds in memory per
+// connector is its key and a few offsets; Commit streams manifest.json and the
+// archive from the staged files.
 type Writer struct {
 	dest      string    // the destination; "" for a stream
 	form      form      // archive, directory or stream
@@ -55,6 +58,7 @@ type Writer struct {
 	replace   bool      // formDir: dest exists, its content is swapped on Commit
 	staging   string    // the staging directory
 	spool     *os.File  // archive and stream forms: the staged content, file after file
+	entries   *os.File  // the staged manifest entries, compact JSON one after another
 	createdAt time.Time
 	opts      WriterOptions
 
@@ -63,12 +67,22 @@ type Writer struct {
 	life sync.RWMutex
 	done bool // Commit or Abort has started; guarded by life
 
-	mu       sync.Mutex
-	keys     map[string]string // lower-case key → key, for case-insensitive uniqueness
-	entries  []Entry
-	errs     []ItemError
-	spoolEnd int64            // where the next file goes in the spool
-	offsets  map[string]int64 // path in the bundle → offset in the spool
+	mu         sync.Mutex
+	keys       map[string]string // lower-case key → key, for case-insensitive uniqueness
+	staged     []stagedEntry     // the connectors added, in no particular order
+	errs       []ItemError
+	spoolEnd   int64 // where the next file goes in the spool
+	entriesEnd int64 // where the next entry goes in the entries file
+}
+
+// stagedEntry is all a Writer holds in memory of a connector: its key, where
+// its manifest entry is in the entries file and, for an archive, where its
+// files are in the spool (one after another, in the order of the entry's files).
+type stagedEntry struct {
+	key    string
+	entry  int64  // offset of the entry in the entries file
+	data   int64  // offset of the first file in the spool
+	length uint32 // length of the entry
 }
 
 // Create starts a bundle at path. A path ending in ".tar.gz" or ".tgz" is an
@@ -107,8 +121,8 @@ func Create(path string, opts WriterOptions) (*Writer, error) {
 	default:
 		return nil, fmt.Errorf("create bundle %s: want a path ending in .tar.gz or .tgz, or a directory (end it with /)", path)
 	}
-	if err == nil && w.form == formArchive {
-		err = w.openSpool()
+	if err == nil {
+		err = w.openSpool(w.form == formArchive)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create bundle %s: staging: %w", path, err)
@@ -149,7 +163,7 @@ func CreateStream(out io.Writer, tempDir string, opts WriterOptions) (*Writer, e
 	}
 	w.form, w.out = formStream, out
 	if w.staging, err = os.MkdirTemp(tempDir, "connvault-staging-*"); err == nil {
-		err = w.openSpool()
+		err = w.openSpool(true)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create bundle stream: staging: %w", err)
@@ -157,14 +171,27 @@ func CreateStream(out io.Writer, tempDir string, opts WriterOptions) (*Writer, e
 	return w, nil
 }
 
-// openSpool creates the spool file in the staging directory.
-func (w *Writer) openSpool() error {
-	f, err := os.OpenFile(filepath.Join(w.staging, "spool"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+// Names of the staging files of a Writer, in its staging directory.
+const (
+	spoolName   = "spool"
+	entriesName = "entries"
+)
+
+// openSpool creates the entries file and, with content, the spool file in the
+// staging directory.
+func (w *Writer) openSpool(content bool) error {
+	f, err := os.OpenFile(filepath.Join(w.staging, entriesName), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		w.entries = f
+		if content {
+			w.spool, err = os.OpenFile(filepath.Join(w.staging, spoolName), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		}
+	}
 	if err != nil {
+		_ = w.closeSpool()
 		_ = os.RemoveAll(w.staging)
 		return err
 	}
-	w.spool = f
 	return nil
 }
 
@@ -180,7 +207,6 @@ func newWriter(opts WriterOptions) (*Writer, error) {
 		createdAt: createdAt.UTC().Truncate(time.Second),
 		opts:      opts,
 		keys:      make(map[string]string),
-		offsets:   make(map[string]int64),
 	}, nil
 }
 
@@ -231,10 +257,14 @@ func (w *Writer) Add(c Connector) (Entry, error) {
 		return Entry{}, fmt.Errorf("add connector %q: %w", c.ScriptName, err)
 	}
 	e := Entry{Key: key, Name: c.Name, Type: c.Type, ClassName: c.ClassName, Status: c.Status, ScriptName: c.ScriptName}
+	var data int64
 	if w.spool != nil {
-		e.Files, err = w.spoolParts(key, parts)
+		e.Files, data, err = w.spoolParts(key, parts)
 	} else {
 		e.Files, err = w.stageParts(key, parts)
+	}
+	if err == nil {
+		err = w.stageEntry(e, data)
 	}
 	if err != nil {
 		_ = os.RemoveAll(filepath.Join(w.staging, connectorsDir, key))
@@ -243,10 +273,30 @@ func (w *Writer) Add(c Connector) (Entry, error) {
 		w.mu.Unlock()
 		return Entry{}, fmt.Errorf("add connector %q: stage: %w", c.ScriptName, err)
 	}
-	w.mu.Lock()
-	w.entries = append(w.entries, e)
-	w.mu.Unlock()
 	return e, nil
+}
+
+// stageEntry appends e to the entries file and records where it is, and where
+// its files are in the spool (data).
+func (w *Writer) stageEntry(e Entry, data int64) error {
+	rec, err := compactJSON(e)
+	if err != nil {
+		return err
+	}
+	if len(rec) > math.MaxUint32 {
+		return errors.New("manifest entry too large")
+	}
+	w.mu.Lock()
+	off := w.entriesEnd
+	w.entriesEnd += int64(len(rec))
+	w.mu.Unlock()
+	if _, err := w.entries.WriteAt(rec, off); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.staged = append(w.staged, stagedEntry{key: e.Key, entry: off, data: data, length: uint32(len(rec))})
+	w.mu.Unlock()
+	return nil
 }
 
 // reserve claims key, refusing one taken, also in another letter case.
@@ -331,34 +381,45 @@ func encodeJSON(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// spoolParts appends parts to the spool and returns their manifest files,
-// sorted by path. The space is reserved under the lock; the writes, at their own
-// offsets, run concurrently.
-func (w *Writer) spoolParts(key string, parts []stagedPart) ([]File, error) {
-	files := make([]File, 0, len(parts))
+// compactJSON encodes v without indentation, HTML escaping or a trailing
+// newline: indented by json.Indent, it is what encodeJSON gives for v.
+func compactJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// spoolParts appends parts to the spool, sorted by path, and returns their
+// manifest files, sorted by path, and the offset of the first. The space is
+// reserved under the lock; the writes, at their own offsets, run concurrently.
+func (w *Writer) spoolParts(key string, parts []stagedPart) ([]File, int64, error) {
+	files := make([]File, len(parts))
+	order := make([]int, len(parts))
 	var size int64
-	for _, p := range parts {
+	for i, p := range parts {
+		files[i] = fileOf(key, p)
+		order[i] = i
 		size += int64(len(p.data))
 	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(files[a].Path, files[b].Path) })
 	w.mu.Lock()
-	off := w.spoolEnd
+	start := w.spoolEnd
 	w.spoolEnd += size
 	w.mu.Unlock()
-	offsets := make(map[string]int64, len(parts))
-	for _, p := range parts {
-		if _, err := w.spool.WriteAt(p.data, off); err != nil {
-			return nil, err
+	sorted := make([]File, 0, len(parts))
+	off := start
+	for _, i := range order {
+		if _, err := w.spool.WriteAt(parts[i].data, off); err != nil {
+			return nil, 0, err
 		}
-		f := fileOf(key, p)
-		offsets[f.Path] = off
-		off += f.Size
-		files = append(files, f)
+		off += files[i].Size
+		sorted = append(sorted, files[i])
 	}
-	w.mu.Lock()
-	maps.Copy(w.offsets, offsets)
-	w.mu.Unlock()
-	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
-	return files, nil
+	return sorted, start, nil
 }
 
 // stageParts writes parts into staging/connectors/<key>/, synced, and returns
@@ -436,37 +497,6 @@ func (w *Writer) Fail(e ItemError) {
 	w.mu.Unlock()
 }
 
-// manifest assembles the manifest: entries sorted by key, errors sorted, the
-// content digest over every file.
-func (w *Writer) manifest() Manifest {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	entries := slices.Clone(w.entries)
-	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
-	if entries == nil {
-		entries = []Entry{}
-	}
-	errs := slices.Clone(w.errs)
-	slices.SortFunc(errs, func(a, b ItemError) int {
-		return strings.Compare(
-			a.ScriptName+"\x00"+a.Name+"\x00"+a.Part+"\x00"+a.Error,
-			b.ScriptName+"\x00"+b.Name+"\x00"+b.Part+"\x00"+b.Error)
-	})
-	m := Manifest{
-		Format:        Format,
-		FormatVersion: FormatVersion,
-		ToolVersion:   w.opts.ToolVersion,
-		CreatedAt:     w.createdAt,
-		Source:        w.opts.Source,
-		Options:       w.opts.Options,
-		Connectors:    entries,
-		Complete:      len(errs) == 0,
-		Errors:        errs,
-	}
-	m.ContentDigest = contentDigest(m.Connectors)
-	return m
-}
-
 // WriteAll writes a complete bundle at path from connectors held in memory,
 // recording errs as failed items. Used by transform, rollback and tests.
 func WriteAll(ctx context.Context, path string, opts WriterOptions, cs []Connector, errs []ItemError) (Manifest, error) {
@@ -505,15 +535,4 @@ func contentDigest(entries []Entry) string {
 		_, _ = io.WriteString(h, l)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
-
-// openStaged returns the staged content of f, from the spool.
-func (w *Writer) openStaged(f File) (io.Reader, error) {
-	w.mu.Lock()
-	off, ok := w.offsets[f.Path]
-	w.mu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("%s was not staged", f.Path)
-	}
-	return io.NewSectionReader(w.spool, off, f.Size), nil
 }
