@@ -327,9 +327,16 @@ func partTexts(c bundle.Connector) map[string][]byte {
 // lines; fine for configuration files of a few thousand lines).
 func unifiedDiff(name string, a, b []byte) string {
 	al, bl := splitLines(a), splitLines(b)
-	ops := lineDiff(al, bl)
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "--- a/%s\n+++ b/%s\n", name, name)
+	// The line table is len(a) × len(b); past this size (about 64 MB) say so
+	// instead of diffing.
+	const maxCells = 16 << 20
+	if len(al)*len(bl) > maxCells {
+		fmt.Fprintf(&out, "(%d and %d lines: too large for a line diff)\n", len(al), len(bl))
+		return out.String()
+	}
+	ops := lineDiff(al, bl)
 	const ctxLines = 3
 	for i := 0; i < len(ops); {
 		if ops[i].kind == ' ' {
@@ -362,6 +369,13 @@ func unifiedDiff(name string, a, b []byte) string {
 			if op.kind != '-' {
 				bN++
 			}
+		}
+		// An empty side is numbered from the line before it, as diff -u does.
+		if aN == 0 {
+			aStart--
+		}
+		if bN == 0 {
+			bStart--
 		}
 		fmt.Fprintf(&out, "@@ -%d,%d +%d,%d @@\n", aStart, aN, bStart, bN)
 		for _, op := range ops[start:end] {
@@ -408,12 +422,12 @@ func lineDiff(a, b []string) []lineOp {
 			ops = append(ops, lineOp{' ', a[i], i, j})
 			i++
 			j++
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+			ops = append(ops, lineOp{'-', a[i], i, j}) // removals first, as diff -u
+			i++
+		default:
 			ops = append(ops, lineOp{'+', b[j], i, j})
 			j++
-		default:
-			ops = append(ops, lineOp{'-', a[i], i, j})
-			i++
 		}
 	}
 	return ops
