@@ -41,10 +41,12 @@ func (r *Rules) Apply(cs []bundle.Connector, lookup Lookup) ([]bundle.Connector,
 			continue
 		}
 		unresolved = append(unresolved, miss...)
-		if src, taken := sourceOf[nc.Name]; taken && src != c.Name {
-			errs = append(errs, fmt.Errorf("rename: connectors %q and %q would both be named %q", src, c.Name, nc.Name))
+		// ISC compares connector names ignoring case.
+		folded := strings.ToLower(nc.Name)
+		if src, taken := sourceOf[folded]; taken && src != c.Name {
+			errs = append(errs, fmt.Errorf("rename: connectors %q and %q would both be named %q (names are unique in a tenant, ignoring case)", src, c.Name, nc.Name))
 		}
-		sourceOf[nc.Name] = c.Name
+		sourceOf[folded] = c.Name
 		out = append(out, nc)
 	}
 	if len(unresolved) > 0 {

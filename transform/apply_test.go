@@ -71,7 +71,10 @@ func TestApplyErrors(t *testing.T) {
 	}{
 		{"rename onto a kept name", "version: 1\nrename: {A: B}\n",
 			[]bundle.Connector{conn("a", "A"), conn("b", "B")},
-			`rename: connectors "A" and "B" would both be named "B"`},
+			`rename: connectors "A" and "B" would both be named "B" (names are unique in a tenant, ignoring case)`},
+		{"rename onto a name that differs only in case", "version: 1\nrename: {A: shared, B: Shared}\n",
+			[]bundle.Connector{conn("a", "A"), conn("b", "B")},
+			`rename: connectors "A" and "B" would both be named "Shared" (names are unique in a tenant, ignoring case)`},
 		{"connectorMetadata not an object", "version: 1\nmetadata: [{match: '*', set: {a: b}}]\n",
 			[]bundle.Connector{badMeta},
 			`connector "Bad": connector.json: connectorMetadata: want a JSON object: json: cannot unmarshal string into Go value of type map[string]json.RawMessage`},
