@@ -43,7 +43,8 @@
 // connector.json); its scriptName, type and bundle key stay, the target
 // tenant derives a new scriptName when the importer creates the connector.
 // A name renamed twice, two names renamed to one, and a rename that makes two
-// kept connectors share a name are errors. Renames of connectors not in the
+// kept connectors share a name (ignoring case,
+// as the tenant does) are errors. Renames of connectors not in the
 // bundle are ignored, so one file can serve several bundles.
 //
 // Replace rewrites the text files (kinds source-config, source-template,
