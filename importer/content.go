@@ -195,9 +195,14 @@ func directConnect(c bundle.Connector) bool {
 // toBundle turns a connector as read from the tenant into a bundle connector,
 // the form of an undo bundle's pre-images.
 func toBundle(d tenant.ConnectorDetail) (bundle.Connector, error) {
-	raw, err := json.Marshal(d)
-	if err != nil {
-		return bundle.Connector{}, fmt.Errorf("encode %q: %w", d.ScriptName, err)
+	// The detail as read keeps what the struct's omitempty would drop, such
+	// as an empty connectorMetadata, which rollback must restore as it was.
+	raw := []byte(d.Raw)
+	if len(raw) == 0 {
+		var err error
+		if raw, err = json.Marshal(d); err != nil {
+			return bundle.Connector{}, fmt.Errorf("encode %q: %w", d.ScriptName, err)
+		}
 	}
 	obj, err := detailObject(raw)
 	if err != nil {
