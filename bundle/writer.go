@@ -299,6 +299,10 @@ func (w *Writer) stageEntry(e Entry, data int64) error {
 	return nil
 }
 
+// ErrKeyTaken is wrapped by Add's error when a connector's key is already
+// taken in another letter case: that connector cannot be added, the others can.
+var ErrKeyTaken = errors.New("bundle key taken")
+
 // reserve claims key, refusing one taken, also in another letter case.
 func (w *Writer) reserve(key string) error {
 	w.mu.Lock()
@@ -308,7 +312,7 @@ func (w *Writer) reserve(key string) error {
 		if other == key {
 			return fmt.Errorf("duplicate key %q", key)
 		}
-		return fmt.Errorf("key %q collides with %q on case-insensitive file systems", key, other)
+		return fmt.Errorf("key %q collides with %q on case-insensitive file systems: %w", key, other, ErrKeyTaken)
 	}
 	w.keys[lower] = key
 	return nil

@@ -218,11 +218,20 @@ func newRun(src Source, w *bundle.Writer, opts Options) (*run, error) {
 // could not. It returns an error only when the run must stop.
 func (r *run) export(ctx context.Context, t target) error {
 	c, err := fetch(ctx, r.src, t, r.locales)
+	var entry bundle.Entry
 	if err == nil {
-		entry, err := r.w.Add(c)
-		if err != nil {
-			return fmt.Errorf("add %q to bundle: %w", t.ScriptName, err)
+		var aerr error
+		entry, aerr = r.w.Add(c)
+		switch {
+		case errors.Is(aerr, bundle.ErrKeyTaken):
+			// Another connector's scriptName differs only in letter case:
+			// this one is recorded as failed, the backup goes on.
+			err = fmt.Errorf("add to bundle: %w", aerr)
+		case aerr != nil:
+			return fmt.Errorf("add %q to bundle: %w", t.ScriptName, aerr)
 		}
+	}
+	if err == nil {
 		r.mu.Lock()
 		r.res.Connectors++
 		r.res.Files += len(entry.Files)
