@@ -87,3 +87,50 @@ func TestCreateRefusesToReplaceWhatIsNotABundle(t *testing.T) {
 		})
 	}
 }
+
+// What a killed run left beside or inside the destination is removed by the
+// next run to it.
+func TestCreateRemovesStaleStaging(t *testing.T) {
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "b.tar.gz")
+	staleArchive := filepath.Join(dir, ".b.tar.gz.connvault-staging-123")
+	staleTmp := filepath.Join(dir, ".b.tar.gz.connvault-tmp-456")
+	other := filepath.Join(dir, ".other.tar.gz.connvault-staging-789")
+	for _, p := range []string{staleArchive, other} {
+		os.MkdirAll(p, 0o700)
+		os.WriteFile(filepath.Join(p, "spool"), []byte("x"), 0o600)
+	}
+	os.WriteFile(staleTmp, []byte("partial"), 0o600)
+	w, err := Create(archive, testWriterOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Abort()
+	for _, p := range []string{staleArchive, staleTmp} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s was left", filepath.Base(p))
+		}
+	}
+	if _, err := os.Lstat(other); err != nil {
+		t.Errorf("another destination's staging was removed: %v", err)
+	}
+
+	// Inside an existing directory bundle; one holding a previous bundle
+	// (killed mid-swap) is kept.
+	bdir, _ := writeSample(t, t.TempDir(), "d/")
+	stale := filepath.Join(bdir, ".connvault-staging-1")
+	keep := filepath.Join(bdir, ".connvault-staging-2")
+	os.MkdirAll(stale, 0o700)
+	os.MkdirAll(filepath.Join(keep, ".old"), 0o700)
+	w, err = Create(bdir, testWriterOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Abort()
+	if _, err := os.Lstat(stale); err == nil {
+		t.Error("stale staging inside the directory bundle was left")
+	}
+	if _, err := os.Lstat(keep); err != nil {
+		t.Error("staging holding a previous bundle was removed")
+	}
+}

@@ -102,6 +102,13 @@ func Create(path string, opts WriterOptions) (*Writer, error) {
 		return nil, fmt.Errorf("create bundle %s: %w", path, statErr)
 	}
 	lower := strings.ToLower(w.dest)
+	// A run killed outright (SIGKILL, power loss) leaves its staging behind;
+	// the next run to the same destination removes it. Two runs must not
+	// write one destination at once.
+	removeStale(filepath.Join(filepath.Dir(w.dest), "."+filepath.Base(w.dest)+".connvault-*"))
+	if exists && info.IsDir() {
+		removeStale(filepath.Join(w.dest, ".connvault-staging-*"))
+	}
 	switch {
 	case strings.HasSuffix(lower, ".tar.gz") || strings.HasSuffix(lower, ".tgz"):
 		if exists && info.IsDir() {
@@ -297,6 +304,20 @@ func (w *Writer) stageEntry(e Entry, data int64) error {
 	w.staged = append(w.staged, stagedEntry{key: e.Key, entry: off, data: data, length: uint32(len(rec))})
 	w.mu.Unlock()
 	return nil
+}
+
+// removeStale removes what a killed run left behind, by glob pattern, except
+// a staging directory holding a previous bundle's content (".old": the run
+// was killed while swapping a directory bundle), which may be all that is left
+// of it.
+func removeStale(pattern string) {
+	stale, _ := filepath.Glob(pattern)
+	for _, p := range stale {
+		if _, err := os.Lstat(filepath.Join(p, ".old")); err == nil {
+			continue
+		}
+		_ = os.RemoveAll(p)
+	}
 }
 
 // ErrKeyTaken is wrapped by Add's error when a connector's key is already
