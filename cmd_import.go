@@ -289,11 +289,21 @@ func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration) 
 		}
 	}
 	if n := res.Failed(); n > 0 {
-		advice := "fix what the errors above say, then rerun the same command"
+		partial := 0
+		for _, it := range res.Items {
+			if it.Status == "partial" {
+				partial++
+			}
+		}
+		what := fmt.Sprintf("%d connectors failed", n-partial)
+		if partial > 0 {
+			what = fmt.Sprintf("%d connectors failed and %d were only partly done", n-partial, partial)
+		}
+		advice := "see the errors and notes above; a plain rerun will not change them"
 		if res.Retryable() {
 			advice = "rerun the same command to continue"
 		}
-		return &exitErr{code: exitPartial, err: fmt.Errorf("%d connectors failed; %s", n, advice)}
+		return &exitErr{code: exitPartial, err: fmt.Errorf("%s; %s", what, advice)}
 	}
 	return nil
 }
