@@ -109,7 +109,7 @@ func (r Result) WriteTable(w io.Writer) {
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 		if it.Error != "" {
 			fmt.Fprintf(w, "  %*s  error: %s", width, "", it.Error)
-			if it.TrackingID != "" {
+			if it.TrackingID != "" && !strings.Contains(it.Error, it.TrackingID) {
 				fmt.Fprintf(w, " (trackingId %s)", it.TrackingID)
 			}
 			fmt.Fprintln(w)
