@@ -198,10 +198,11 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 	return applyPrepared(ctx, e, o, p)
 }
 
-// runImportPlan applies a saved plan: the bundle, rules and values it names are
-// read again, and the target must not have drifted since the plan was made.
+// runImportPlan applies a saved plan: the bundle and rules it names are read
+// and transformed again, and importer.Apply refuses the plan if that input or
+// the target changed since it was made (Apply's drift check re-reads each
+// pre-image once and writes from what it read). The plan carries its mapping.
 func runImportPlan(ctx context.Context, e *env, o importOptions, saved *importer.Plan) error {
-	o.Bundle = saved.Bundle.Path
 	// What the plan was made with is what was approved.
 	o.Importer.AllowDelete = o.Importer.AllowDelete || saved.AllowDelete
 	if o.Rules == "" {
@@ -210,29 +211,20 @@ func runImportPlan(ctx context.Context, e *env, o importOptions, saved *importer
 	if o.Values == "" {
 		o.Values = saved.Values
 	}
-	if o.Map == "" && saved.Map != "" {
-		m, err := importer.LoadMapping(saved.Map)
-		if err != nil {
-			return fmt.Errorf("mapping file: %w", err)
-		}
-		o.Importer.Mapping = m
-	}
 	cl, err := newClient(o.Tenant, nil)
 	if err != nil {
 		return err
 	}
-	if err := importer.CheckDrift(ctx, cl, saved); err != nil {
-		return fmt.Errorf("plan %s is stale: %w", o.PlanFile, err)
-	}
-	p, err := prepare(ctx, e, o)
+	ti, err := loadTransformed(ctx, saved.Bundle.Path, o.Rules, o.Values, e.getenv)
 	if err != nil {
 		return err
 	}
-	if err := importer.SamePlan(saved, p.plan); err != nil {
-		return fmt.Errorf("plan %s no longer matches the bundle and target: %w", o.PlanFile, err)
-	}
+	src := importer.Source{Manifest: ti.Manifest, Path: ti.Path, Connectors: ti.Connectors}
 	o.Yes = true // the saved plan is what was approved
-	return applyPrepared(ctx, e, o, p)
+	if err := applyPrepared(ctx, e, o, &prepared{client: cl, src: src, plan: saved}); err != nil {
+		return fmt.Errorf("plan %s: %w", o.PlanFile, err)
+	}
+	return nil
 }
 
 func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) error {
