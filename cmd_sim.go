@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/connvault/connvault/internal/atomicfile"
 	"github.com/connvault/connvault/tenant"
 	"github.com/connvault/connvault/tenant/tenantsim"
 )
@@ -161,7 +162,7 @@ func loadSimState(sim *tenantsim.Sim, path string) error {
 }
 
 func saveSimState(sim *tenantsim.Sim, path string) error {
-	return writeFileAtomic(path, 0o600, sim.Save)
+	return atomicfile.Write(path, 0o600, sim.Save)
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

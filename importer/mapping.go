@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/connvault/connvault/internal/atomicfile"
 )
 
 // MappingFormatVersion is the version of mapping files Apply writes.
@@ -109,40 +110,8 @@ func WriteMapping(path string, m Mapping) error {
 	if err != nil {
 		return fmt.Errorf("encode mapping: %w", err)
 	}
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(path, 0o600, append(b, '\n')); err != nil {
 		return fmt.Errorf("write mapping file: %w", err)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it into place: readers see the old file or the new one.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

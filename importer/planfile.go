@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/connvault/connvault/internal/atomicfile"
 )
 
 // SavePlan writes a plan as JSON, atomically, mode 0600.
@@ -12,7 +14,7 @@ func SavePlan(path string, p *Plan) error {
 	if err != nil {
 		return fmt.Errorf("encode plan: %w", err)
 	}
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(path, 0o600, append(b, '\n')); err != nil {
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
 	return nil
