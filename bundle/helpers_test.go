@@ -93,9 +93,9 @@ func sampleArchive(t testing.TB) (Manifest, []tarEntry) {
 	return m, readEntries(t, readFile(t, p))
 }
 
-// readEntries returns the entries of a gzip-compressed tar, read with
-// archive/tar; the manifest entry has a nil body.
-func readEntries(t testing.TB, raw []byte) []tarEntry {
+// tarFiles returns every entry of a gzip-compressed tar with its body, read
+// with archive/tar.
+func tarFiles(t testing.TB, raw []byte) []tarEntry {
 	t.Helper()
 	zr, err := gzip.NewReader(bytes.NewReader(raw))
 	if err != nil {
@@ -115,10 +115,20 @@ func readEntries(t testing.TB, raw []byte) []tarEntry {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if hdr.Name == manifestName {
-			body = nil
-		}
 		es = append(es, tarEntry{hdr: *hdr, body: body})
+	}
+	return es
+}
+
+// readEntries returns the entries of a gzip-compressed tar; the manifest
+// entry has a nil body (buildArchive writes the manifest it is given).
+func readEntries(t testing.TB, raw []byte) []tarEntry {
+	t.Helper()
+	es := tarFiles(t, raw)
+	for i := range es {
+		if es[i].hdr.Name == manifestName {
+			es[i].body = nil
+		}
 	}
 	return es
 }

@@ -1,13 +1,9 @@
 package bundle
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -124,26 +120,12 @@ func TestStreamedManifest(t *testing.T) {
 // archiveManifest returns manifest.json and the entry names of an archive.
 func archiveManifest(t *testing.T, raw []byte) ([]byte, []string) {
 	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
 	var names []string
 	var body []byte
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, hdr.Name)
-		if hdr.Name == manifestName {
-			if body, err = io.ReadAll(tr); err != nil {
-				t.Fatal(err)
-			}
+	for _, e := range tarFiles(t, raw) {
+		names = append(names, e.hdr.Name)
+		if e.hdr.Name == manifestName {
+			body = e.body
 		}
 	}
 	return body, names

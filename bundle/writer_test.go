@@ -3,11 +3,8 @@ package bundle
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -244,26 +241,15 @@ func TestArchiveLayout(t *testing.T) {
 	if raw[3] != 0 || !bytes.Equal(raw[4:8], []byte{0, 0, 0, 0}) || raw[9] != 255 {
 		t.Errorf("gzip header % x: want no flags (no name), zero mtime, OS 255", raw[:10])
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := []string{manifestName}
 	for _, e := range m.Connectors {
 		for _, f := range e.Files {
 			want = append(want, f.Path)
 		}
 	}
-	tr := tar.NewReader(zr)
 	var names []string
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range tarFiles(t, raw) {
+		hdr := e.hdr
 		names = append(names, hdr.Name)
 		if hdr.Typeflag != tar.TypeReg || hdr.Mode != 0o644 || hdr.Uid != 0 || hdr.Gid != 0 ||
 			hdr.Uname != "" || hdr.Gname != "" || !hdr.ModTime.Equal(testCreatedAt) {
@@ -271,7 +257,7 @@ func TestArchiveLayout(t *testing.T) {
 				hdr.Name, hdr.Typeflag, hdr.Mode, hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname, hdr.ModTime)
 		}
 		if hdr.Name == manifestName {
-			body, _ := io.ReadAll(tr)
+			body := e.body
 			if !bytes.HasPrefix(body, []byte("{\n  \"format\": \"connvault-bundle\",\n  \"formatVersion\": 1,\n")) ||
 				!bytes.HasSuffix(body, []byte("}\n")) || !bytes.Contains(body, []byte(`"createdAt": "2024-05-06T07:08:09Z"`)) {
 				t.Errorf("manifest.json not as specified:\n%s", body)
