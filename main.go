@@ -1,162 +1,25 @@
 // Command connvault backs up, exports and migrates SailPoint Identity Security
-// Cloud (ISC) custom connectors between tenants.
+// Cloud (ISC) custom connectors between tenants. main only wires the process:
+// signals cancel the context, internal/cli runs the command, and its result
+// becomes the exit code.
 package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/urfave/cli/v2"
-
-	"github.com/connvault/connvault/tenant"
+	"github.com/connvault/connvault/internal/cli"
 )
 
 // version is the tool version recorded in bundles; set with -ldflags "-X main.version=…".
 var version = "0.1.0-dev"
 
-// Exit codes, decided in one place (exitCode).
-const (
-	exitOK          = 0
-	exitError       = 1
-	exitUsage       = 2
-	exitPartial     = 3
-	exitChanges     = 4
-	exitInterrupted = 130
-)
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	cli.Version = version
+	code := cli.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
-}
-
-// env is what a command sees of the process: streams and environment, so that
-// run is callable in-process from tests.
-type env struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	getenv         func(string) string
-	log            *slog.Logger
-	unknownCommand string // set when urfave/cli found no such command
-}
-
-// run runs connvault with args and returns the exit code.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runEnv(ctx, args, &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
-}
-
-func runEnv(ctx context.Context, args []string, e *env) int {
-	app := newApp(e)
-	err := app.RunContext(ctx, args)
-	if err == nil && e.unknownCommand != "" {
-		err = usageErrorf("unknown command %q (see connvault --help)", e.unknownCommand)
-	}
-	code := exitCode(ctx, err)
-	if err != nil && code != exitChanges && !errors.Is(err, errQuiet) {
-		fmt.Fprintf(e.stderr, "connvault: %v%s\n", err, hint(err))
-	}
-	return code
-}
-
-// hint adds what to check to errors whose cause is usually the configuration.
-func hint(err error) string {
-	var ae *tenant.APIError
-	if !errors.As(err, &ae) {
-		return ""
-	}
-	switch {
-	case ae.Operation == "getAccessToken" && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusBadRequest):
-		return "\nhint: check SAIL_CLIENT_ID and SAIL_CLIENT_SECRET (a personal access token's id and secret), and that SAIL_BASE_URL is https://TENANT.api.identitynow.com with no /v2025 suffix"
-	case ae.Operation == "getAccessToken" && ae.Status == http.StatusNotFound:
-		return "\nhint: SAIL_BASE_URL should be https://TENANT.api.identitynow.com with no version suffix (or set SAIL_TOKEN_URL)"
-	case ae.Status == http.StatusForbidden:
-		return "\nhint: the token's user needs ORG_ADMIN, SOURCE_ADMIN or SOURCE_SUBADMIN and the scope idn:connector-config:manage (read for export); SailPoint's own connectors are read-only"
-	}
-	return ""
-}
-
-// errQuiet marks an exit code whose reason was already reported.
-var errQuiet = errors.New("already reported")
-
-// exitErr carries an exit code other than 1.
-type exitErr struct {
-	code int
-	err  error
-}
-
-func (e *exitErr) Error() string { return e.err.Error() }
-func (e *exitErr) Unwrap() error { return e.err }
-
-func usageErrorf(format string, a ...any) error {
-	return &exitErr{code: exitUsage, err: fmt.Errorf(format, a...)}
-}
-
-func exitCode(ctx context.Context, err error) int {
-	var ee *exitErr
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &ee):
-		return ee.code
-	case ctx.Err() != nil || errors.Is(err, context.Canceled):
-		return exitInterrupted
-	default:
-		return exitError
-	}
-}
-
-func newApp(e *env) *cli.App {
-	onUsage := func(_ *cli.Context, err error, _ bool) error {
-		return &exitErr{code: exitUsage, err: err}
-	}
-	app := &cli.App{
-		Name:      "connvault",
-		Usage:     "back up, export and migrate SailPoint ISC custom connectors",
-		Version:   version,
-		Reader:    e.stdin,
-		Writer:    e.stdout,
-		ErrWriter: e.stderr,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn, error"},
-		},
-		Before: func(c *cli.Context) error {
-			var level slog.Level
-			if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-				return usageErrorf("--log-level: %v", err)
-			}
-			e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-			return nil
-		},
-		ExitErrHandler:  func(*cli.Context, error) {},
-		OnUsageError:    onUsage,
-		HideHelpCommand: true,
-		Commands: []*cli.Command{
-			exportCommand(e),
-			verifyCommand(e),
-			inspectCommand(e),
-			diffCommand(e),
-			transformCommand(e),
-			planCommand(e),
-			importCommand(e),
-			rollbackCommand(e),
-			migrateCommand(e),
-			simCommand(e),
-			demoCommand(e),
-		},
-		CommandNotFound: func(c *cli.Context, name string) {
-			e.unknownCommand = name
-		},
-	}
-	for _, cmd := range app.Commands {
-		cmd.OnUsageError = onUsage
-	}
-	return app
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -155,7 +155,7 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 	}
 	wopts := bundle.WriterOptions{
 		CreatedAt:   createdAt,
-		ToolVersion: version,
+		ToolVersion: Version,
 		Source:      bundle.Source{URL: cl.BaseURL(), API: cl.API()},
 		Options:     export.OptionsJSON(o.Export),
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -119,7 +119,7 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	prodTenant := tenant.Options{BaseURL: prodURL, ClientID: prodOpts.ClientID, ClientSecret: prodOpts.ClientSecret, Rate: o.Rate, Logger: e.log}
 	io := importOptions{
 		Bundle: bundlePath, Tenant: prodTenant, Yes: true,
-		Importer: importer.Options{Concurrency: 4, StateDir: filepath.Join(o.Dir, "state"), ToolVersion: version, Logger: e.log,
+		Importer: importer.Options{Concurrency: 4, StateDir: filepath.Join(o.Dir, "state"), ToolVersion: Version, Logger: e.log,
 			UndoPath: filepath.Join(o.Dir, "undo-production.tar.gz"), MappingPath: filepath.Join(o.Dir, "mapping.json")},
 	}
 	// Production, too, has connectors the list does not show. An administrator

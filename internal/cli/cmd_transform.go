@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -100,7 +100,7 @@ func transformCommand(e *env) *cli.Command {
 			}
 			opts, _ := json.Marshal(map[string]any{"transformedFrom": ti.Manifest.ContentDigest, "rules": c.String("rules"), "exportOptions": ti.Manifest.Options})
 			m, err := bundle.WriteAll(c.Context, out, bundle.WriterOptions{
-				CreatedAt: createdAt, ToolVersion: version, Source: ti.Manifest.Source, Options: opts,
+				CreatedAt: createdAt, ToolVersion: Version, Source: ti.Manifest.Source, Options: opts,
 			}, ti.Connectors, ti.Manifest.Errors)
 			if err != nil {
 				return fmt.Errorf("write %s: %w", out, err)

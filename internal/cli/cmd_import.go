@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -62,7 +62,7 @@ func importOptionsWith(c *cli.Context, e *env, topts tenant.Options) (importOpti
 			SkipConflicts:   c.Bool("skip-conflicts"),
 			Concurrency:     c.Int("concurrency"),
 			StateDir:        c.String("state-dir"),
-			ToolVersion:     version,
+			ToolVersion:     Version,
 			Logger:          e.log,
 		},
 	}
@@ -360,7 +360,7 @@ func rollbackCommand(e *env) *cli.Command {
 				}
 			}
 			start := time.Now()
-			res, err := importer.Rollback(c.Context, cl, c.Args().First(), importer.Options{Concurrency: c.Int("concurrency"), StateDir: c.String("state-dir"), ToolVersion: version, Logger: e.log})
+			res, err := importer.Rollback(c.Context, cl, c.Args().First(), importer.Options{Concurrency: c.Int("concurrency"), StateDir: c.String("state-dir"), ToolVersion: Version, Logger: e.log})
 			if err != nil {
 				return fmt.Errorf("rollback: %w", err)
 			}

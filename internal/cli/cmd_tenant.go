@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -29,7 +29,7 @@ func tenantOptions(c *cli.Context, getenv func(string) string, log *slog.Logger)
 		return tenant.Options{}, err
 	}
 	opts.Logger = log
-	opts.UserAgent = "connvault/" + version
+	opts.UserAgent = "connvault/" + Version
 	return opts, nil
 }
 

@@ -1,4 +1,4 @@
-package main
+package bundle
 
 import (
 	"os"
@@ -18,7 +18,7 @@ func TestUnifiedDiff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := unifiedDiff("x", []byte(tt.a), []byte(tt.b)); got != tt.want {
+			if got := UnifiedDiff("x", []byte(tt.a), []byte(tt.b)); got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}
 		})
@@ -36,7 +36,7 @@ func TestUnifiedDiffAppliesWithPatch(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "x"), []byte(a), 0o600)
 	cmd := exec.Command("patch", "-p1", "--quiet")
 	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(unifiedDiff("x", []byte(a), []byte(b)))
+	cmd.Stdin = strings.NewReader(UnifiedDiff("x", []byte(a), []byte(b)))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("patch: %v\n%s", err, out)
 	}

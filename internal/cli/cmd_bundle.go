@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/connvault/connvault/bundle"
+)
+
+func verifyCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "check a bundle completely: format, paths, sizes, hashes, manifest",
+		UsageText: "connvault verify BUNDLE",
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the manifest summary as JSON"}},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErrorf("verify takes one bundle, got %d arguments", c.NArg())
+			}
+			path := c.Args().First()
+			m, err := bundle.Verify(c.Context, path, bundle.ReadOptions{})
+			if err != nil {
+				return fmt.Errorf("verify %s: %w", path, err)
+			}
+			files := 0
+			for _, en := range m.Connectors {
+				files += len(en.Files)
+			}
+			if c.Bool("json") {
+				return writeJSON(e.stdout, map[string]any{"bundle": path, "ok": true, "connectors": len(m.Connectors), "files": files, "complete": m.Complete, "contentDigest": m.ContentDigest, "formatVersion": m.FormatVersion})
+			}
+			fmt.Fprintf(e.stdout, "%s: ok, format %s v%d, %d connectors, %d files, content digest %s\n", path, m.Format, m.FormatVersion, len(m.Connectors), files, m.ContentDigest)
+			if !m.Complete {
+				fmt.Fprintf(e.stdout, "warning: the bundle is incomplete: %d connectors failed at export\n", len(m.Errors))
+				return &exitErr{code: exitPartial, err: fmt.Errorf("%s is incomplete", path)}
+			}
+			return nil
+		},
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func openBundle(ctx context.Context, path string) (*bundle.Bundle, error) {
+	b, err := bundle.Open(ctx, path, bundle.ReadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return b, nil
+}
+
+func inspectCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "list a bundle's connectors, locales, files and sizes",
+		UsageText: "connvault inspect [--files] [--json] BUNDLE",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the verified manifest as JSON"},
+			&cli.BoolFlag{Name: "files", Usage: "list every file"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErrorf("inspect takes one bundle, got %d arguments", c.NArg())
+			}
+			b, err := openBundle(c.Context, c.Args().First())
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			if c.Bool("json") {
+				return writeJSON(e.stdout, b.Manifest)
+			}
+			writeInspect(e.stdout, b.Manifest, c.Bool("files"))
+			return nil
+		},
+	}
+}
+
+func writeInspect(w io.Writer, m bundle.Manifest, files bool) {
+	fmt.Fprintf(w, "format %s v%d, tool %s, created %s\nsource %s (%s)\ncomplete %t, content digest %s\n\n",
+		m.Format, m.FormatVersion, m.ToolVersion, m.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"), m.Source.URL, m.Source.API, m.Complete, m.ContentDigest)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSCRIPT NAME\tSTATUS\tLOCALES\tFILES\tBYTES")
+	var total int64
+	for _, en := range m.Connectors {
+		var locales []string
+		var size int64
+		for _, f := range en.Files {
+			size += f.Size
+			if f.Locale != "" {
+				locales = append(locales, f.Locale)
+			}
+		}
+		total += size
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", en.Name, en.ScriptName, en.Status, strings.Join(locales, ","), len(en.Files), size)
+		if files {
+			for _, f := range en.Files {
+				fmt.Fprintf(tw, "  %s\t%s\t\t\t\t%d\n", f.Path, f.SHA256[:min(12, len(f.SHA256))], f.Size)
+			}
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d connectors, %d bytes\n", len(m.Connectors), total)
+	for _, ie := range m.Errors {
+		fmt.Fprintf(w, "failed at export: %s %s: %s\n", firstNonEmpty(ie.Name, ie.ScriptName), ie.Part, ie.Error)
+	}
+}
+
+func diffCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "diff",
+		Usage:     "compare two bundles: connectors added, removed, changed, and which parts",
+		UsageText: "connvault diff [--content] [--json] A B",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "content", Usage: "show a unified diff of the changed text"},
+			&cli.BoolFlag{Name: "json", Usage: "print the differences as JSON"},
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 4 when the bundles differ"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 2 {
+				return usageErrorf("diff takes two bundles, got %d arguments", c.NArg())
+			}
+			a, err := openBundle(c.Context, c.Args().Get(0))
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			b, err := openBundle(c.Context, c.Args().Get(1))
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			d, err := bundle.Compare(a, b, c.Bool("content"))
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				if err := writeJSON(e.stdout, d); err != nil {
+					return err
+				}
+			} else {
+				d.Write(e.stdout)
+			}
+			if c.Bool("detailed-exitcode") && !d.Empty() {
+				return &exitErr{code: exitChanges, err: errQuiet}
+			}
+			return nil
+		},
+	}
+}
