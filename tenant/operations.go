@@ -91,39 +91,6 @@ func (c *Client) ListConnectors(ctx context.Context, o ListOptions) (Page, error
 	return page, nil
 }
 
-// ListAllConnectors pages through every RELEASED connector matching filters
-// (limit 250) until a short page. The first page asks for the total, which
-// goes to onTotal if it is not nil (and the tenant sent one). A connector that
-// shows up twice because pages shifted under concurrent creates is kept once.
-func (c *Client) ListAllConnectors(ctx context.Context, filters string, onTotal func(total int)) ([]Connector, error) {
-	var all []Connector
-	seen := map[string]bool{}
-	for offset := 0; ; offset += pageLimit {
-		page, err := c.ListConnectors(ctx, ListOptions{Filters: filters, Limit: pageLimit, Offset: offset, Count: offset == 0})
-		if err != nil {
-			return nil, fmt.Errorf("list connectors from offset %d: %w", offset, err)
-		}
-		if offset == 0 && onTotal != nil && page.Total >= 0 {
-			onTotal(page.Total)
-		}
-		added := 0
-		for _, conn := range page.Items {
-			if conn.ScriptName != "" && seen[conn.ScriptName] {
-				continue
-			}
-			seen[conn.ScriptName] = true
-			all = append(all, conn)
-			added++
-		}
-		if len(page.Items) < pageLimit {
-			return all, nil
-		}
-		if added == 0 {
-			return nil, fmt.Errorf("list connectors from offset %d: the tenant returned a full page of connectors already listed (is offset ignored?)", offset)
-		}
-	}
-}
-
 // CreateConnector creates a custom connector (createCustomConnector) and
 // returns it with the scriptName the tenant derived from its name.
 //

@@ -149,6 +149,9 @@ func (s *Sim) handleList(rc *reqCtx) (*reply, error) {
 				with("filterable fields: name (sw, co), type (sw, co, eq), directConnect (eq), category (eq), features (ca), labels (ca)")
 		}
 	}
+	if s.opts.PageCap > 0 {
+		limit = min(limit, s.opts.PageCap)
+	}
 	s.store.mu.RLock()
 	var matched []connectorDto
 	total := 0
@@ -160,6 +163,10 @@ func (s *Sim) handleList(rc *reqCtx) (*reply, error) {
 			matched = append(matched, toDto(&e.c))
 		}
 		total++
+	}
+	if s.opts.RejectOffsetPastEnd && offset > 0 && offset >= total {
+		s.store.mu.RUnlock()
+		return nil, badRequest("offset is invalid: %d is at or beyond the %d connectors that match", offset, total)
 	}
 	if matched == nil {
 		matched = []connectorDto{}

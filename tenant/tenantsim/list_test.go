@@ -119,3 +119,29 @@ func TestListManyConnectors(t *testing.T) {
 		t.Errorf("paged %d connectors, X-Total-Count %d", len(seen), total)
 	}
 }
+
+func TestListPageCapAndOffsetPastEnd(t *testing.T) {
+	h := newHarness(t, Options{Seed: 5, Connectors: 40, PageCap: 10, RejectOffsetPastEnd: true})
+	total := len(h.list("offset=0&limit=0")) // limit=0: an empty page
+	if total != 0 {
+		t.Fatalf("limit=0 gave %d items", total)
+	}
+	first := h.list("limit=250")
+	if len(first) != 10 {
+		t.Fatalf("PageCap 10: a page of limit 250 has %d items", len(first))
+	}
+	res := h.get("?count=true&limit=1")
+	n, err := strconv.Atoi(res.mustOK(t).header.Get("X-Total-Count"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := h.list("limit=250&offset=" + strconv.Itoa(n-1)); len(last) != 1 {
+		t.Fatalf("the last item's offset gave %d items", len(last))
+	}
+	for _, off := range []int{n, n + 1, 100000} {
+		res := h.get("?offset=" + strconv.Itoa(off))
+		if res.status != 400 || !strings.Contains(string(res.body), "offset is invalid") {
+			t.Errorf("offset %d of %d: status %d %s, want 400 offset is invalid", off, n, res.status, res.body)
+		}
+	}
+}

@@ -27,6 +27,14 @@ type Options struct {
 	RateWindow   time.Duration // sliding window (0 → 10s)
 	Latency      time.Duration // added to every API request
 	Faults       Faults        // fault injection (zero = none)
+	// PageCap caps the items of a list page below the limit asked for (0 =
+	// no cap): a tenant may serve shorter pages than asked, so a short page
+	// is not the end of the list.
+	PageCap int
+	// RejectOffsetPastEnd answers a list request whose offset is at or beyond
+	// the total (other than 0) with 400 "offset is invalid", as ISC's list
+	// endpoints have been reported to do; the default answers an empty page.
+	RejectOffsetPastEnd bool
 	Logger       *slog.Logger  // nil = discard
 }
 
