@@ -35,7 +35,7 @@ type Options struct {
 	// the total (other than 0) with 400 "offset is invalid", as ISC's list
 	// endpoints have been reported to do; the default answers an empty page.
 	RejectOffsetPastEnd bool
-	Logger       *slog.Logger  // nil = discard
+	Logger              *slog.Logger // nil = discard
 }
 
 // Option defaults.
