@@ -11,8 +11,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/tenant"
 )
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func runEnv(ctx context.Context, args []string, e *env) int {
 	app := newApp(e)
-	err := app.RunContext(ctx, args)
+	err := app.Run(ctx, args)
 	if err == nil && e.unknownCommand != "" {
 		err = usageErrorf("unknown command %q (see connvault --help)", e.unknownCommand)
 	}
@@ -113,11 +114,15 @@ func exitCode(ctx context.Context, err error) int {
 	}
 }
 
-func newApp(e *env) *cli.App {
-	onUsage := func(_ *cli.Context, err error, _ bool) error {
+// newApp builds the command tree. Flags may come before or after arguments
+// and the global flags (--log-level) after the command, as urfave/cli v3
+// parses them; list flags are repeated, never split at commas, since
+// connector names and globs may contain commas.
+func newApp(e *env) *cli.Command {
+	onUsage := func(_ context.Context, _ *cli.Command, err error, _ bool) error {
 		return &exitErr{code: exitUsage, err: err}
 	}
-	app := &cli.App{
+	app := &cli.Command{
 		Name:      "connvault",
 		Usage:     "back up, export and migrate SailPoint ISC custom connectors",
 		Version:   Version,
@@ -127,17 +132,17 @@ func newApp(e *env) *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn, error"},
 		},
-		Before: func(c *cli.Context) error {
-			var level slog.Level
-			if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-				return usageErrorf("--log-level: %v", err)
+		Before: func(ctx context.Context, c *cli.Command) (context.Context, error) {
+			level, err := parseLogLevel(c.String("log-level"))
+			if err != nil {
+				return ctx, err
 			}
 			e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-			return nil
+			return ctx, nil
 		},
-		ExitErrHandler:  func(*cli.Context, error) {},
-		OnUsageError:    onUsage,
-		HideHelpCommand: true,
+		ExitErrHandler:            func(context.Context, *cli.Command, error) {},
+		OnUsageError:              onUsage,
+		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
 			exportCommand(e),
 			verifyCommand(e),
@@ -151,12 +156,33 @@ func newApp(e *env) *cli.App {
 			simCommand(e),
 			demoCommand(e),
 		},
-		CommandNotFound: func(c *cli.Context, name string) {
+		CommandNotFound: func(_ context.Context, _ *cli.Command, name string) {
 			e.unknownCommand = name
+		},
+		// Without a command: help, or a usage error naming what was typed.
+		Action: func(_ context.Context, c *cli.Command) error {
+			if c.NArg() > 0 {
+				return usageErrorf("unknown command %q (see connvault --help)", c.Args().First())
+			}
+			return cli.ShowRootCommandHelp(c)
 		},
 	}
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = onUsage
+		cmd.DisableSliceFlagSeparator = true
 	}
 	return app
+}
+
+// logLevels are the values of --log-level, quietest last.
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+
+// parseLogLevel reads a --log-level value (any letter case); a usage error
+// lists the levels.
+func parseLogLevel(s string) (slog.Level, error) {
+	level, ok := logLevels[strings.ToLower(strings.TrimSpace(s))]
+	if !ok {
+		return 0, usageErrorf("--log-level %q: want one of debug, info, warn, error", s)
+	}
+	return level, nil
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/bundle"
 )
@@ -19,12 +19,12 @@ func verifyCommand(e *env) *cli.Command {
 		Usage:     "check a bundle completely: format, paths, sizes, hashes, manifest",
 		UsageText: "connvault verify BUNDLE",
 		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the manifest summary as JSON"}},
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 1 {
 				return usageErrorf("verify takes one bundle, got %d arguments", c.NArg())
 			}
 			path := c.Args().First()
-			m, err := bundle.Verify(c.Context, path, bundle.ReadOptions{})
+			m, err := bundle.Verify(ctx, path, bundle.ReadOptions{})
 			if err != nil {
 				return fmt.Errorf("verify %s: %w", path, err)
 			}
@@ -68,11 +68,11 @@ func inspectCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print the verified manifest as JSON"},
 			&cli.BoolFlag{Name: "files", Usage: "list every file"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 1 {
 				return usageErrorf("inspect takes one bundle, got %d arguments", c.NArg())
 			}
-			b, err := openBundle(c.Context, c.Args().First())
+			b, err := openBundle(ctx, c.Args().First())
 			if err != nil {
 				return err
 			}
@@ -126,16 +126,16 @@ func diffCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print the differences as JSON"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 4 when the bundles differ"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 2 {
 				return usageErrorf("diff takes two bundles, got %d arguments", c.NArg())
 			}
-			a, err := openBundle(c.Context, c.Args().Get(0))
+			a, err := openBundle(ctx, c.Args().Get(0))
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			b, err := openBundle(c.Context, c.Args().Get(1))
+			b, err := openBundle(ctx, c.Args().Get(1))
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/export"
@@ -38,12 +38,15 @@ func demoCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "dir", Value: "connvault-demo", Usage: "where the bundle, undo bundle and mapping go"},
 			&cli.BoolFlag{Name: "realistic", Usage: "use ISC's real rate limit, 100 requests per 10 s (takes minutes)"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
+			if c.NArg() > 0 {
+				return usageErrorf("demo takes no arguments (got %q)", c.Args().Slice())
+			}
 			o := demoOptions{Dir: c.String("dir"), Realistic: c.Bool("realistic"), Rate: tenant.Rate{Requests: 100, Per: time.Second}}
 			if o.Realistic {
 				o.Rate = tenant.DefaultRate()
 			}
-			return runDemo(c.Context, e, o)
+			return runDemo(ctx, e, o)
 		},
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/export"
@@ -45,9 +45,9 @@ func exportCommand(e *env) *cli.Command {
 		Usage:     "export a tenant's custom connectors into a verified bundle",
 		UsageText: "connvault export --out backup.tar.gz [--script-name NAME]... [--filter F] [--include GLOB]...",
 		Flags:     exportFlags(),
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() > 0 {
-				return usageErrorf("export takes no arguments (got %q); flags come before arguments", c.Args().Slice())
+				return usageErrorf("export takes no arguments (got %q)", c.Args().Slice())
 			}
 			if err := checkOut(c.String("out")); err != nil {
 				return err
@@ -79,7 +79,7 @@ func exportCommand(e *env) *cli.Command {
 					Logger:      e.log,
 				},
 			}
-			sum, err := runExport(c.Context, e, o)
+			sum, err := runExport(ctx, e, o)
 			if err != nil {
 				return err
 			}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/importer"
 	"github.com/connvault/connvault/tenant"
@@ -40,7 +40,7 @@ func importFlags() []cli.Flag {
 	)
 }
 
-func importOptionsFrom(c *cli.Context, e *env) (importOptions, error) {
+func importOptionsFrom(c *cli.Command, e *env) (importOptions, error) {
 	topts, err := tenantOptions(c, e.getenv, e.log)
 	if err != nil {
 		return importOptions{}, err
@@ -49,7 +49,7 @@ func importOptionsFrom(c *cli.Context, e *env) (importOptions, error) {
 }
 
 // importOptionsWith reads the import flags for a target tenant given by topts.
-func importOptionsWith(c *cli.Context, e *env, topts tenant.Options) (importOptions, error) {
+func importOptionsWith(c *cli.Command, e *env, topts tenant.Options) (importOptions, error) {
 	if c.Int("concurrency") < 1 {
 		return importOptions{}, usageErrorf("--concurrency must be at least 1")
 	}
@@ -113,10 +113,10 @@ func planCommand(e *env) *cli.Command {
 		Usage:     "show what importing a bundle into the target tenant would do (writes nothing)",
 		UsageText: "connvault plan [--rules R] [--values V] [--map M] [--out plan.json] [--detailed-exitcode] BUNDLE",
 		Flags: append(importFlags(),
-			&cli.StringFlag{Name: "out", Usage: "save the plan as JSON, to apply later with `connvault import plan.json`"},
+			&cli.StringFlag{Name: "out", Usage: "save the plan as JSON to this file, to apply later with: connvault import FILE"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 4 when the plan has changes"},
 		),
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 1 {
 				return usageErrorf("plan takes one bundle, got %d arguments", c.NArg())
 			}
@@ -125,7 +125,7 @@ func planCommand(e *env) *cli.Command {
 				return err
 			}
 			o.Bundle = c.Args().First()
-			p, err := prepare(c.Context, e, o)
+			p, err := prepare(ctx, e, o)
 			if err != nil {
 				return err
 			}
@@ -167,7 +167,7 @@ func importCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "undo", Usage: "where to write the undo bundle (default STATE-DIR/undo-<run>.tar.gz)"},
 			&cli.StringFlag{Name: "mapping-out", Usage: "where to write the mapping file (default STATE-DIR/mapping-<run>.json)"},
 		),
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 1 {
 				return usageErrorf("import takes one bundle or plan file, got %d arguments", c.NArg())
 			}
@@ -180,12 +180,12 @@ func importCommand(e *env) *cli.Command {
 			arg := c.Args().First()
 			if saved, err := importer.LoadPlan(arg); err == nil {
 				o.PlanFile = arg
-				return runImportPlan(c.Context, e, o, saved)
+				return runImportPlan(ctx, e, o, saved)
 			} else if strings.HasSuffix(arg, ".json") {
 				return fmt.Errorf("read plan %s: %w", arg, err)
 			}
 			o.Bundle = arg
-			return runImport(c.Context, e, o)
+			return runImport(ctx, e, o)
 		},
 	}
 }
@@ -342,7 +342,7 @@ func rollbackCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once"},
 			&cli.StringFlag{Name: "state-dir", Value: ".connvault", Usage: "directory of the import's journal (it knows the scriptNames the import created)"},
 		),
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 1 {
 				return usageErrorf("rollback takes one undo bundle, got %d arguments", c.NArg())
 			}
@@ -360,7 +360,7 @@ func rollbackCommand(e *env) *cli.Command {
 				}
 			}
 			start := time.Now()
-			res, err := importer.Rollback(c.Context, cl, c.Args().First(), importer.Options{Concurrency: c.Int("concurrency"), StateDir: c.String("state-dir"), ToolVersion: Version, Logger: e.log})
+			res, err := importer.Rollback(ctx, cl, c.Args().First(), importer.Options{Concurrency: c.Int("concurrency"), StateDir: c.String("state-dir"), ToolVersion: Version, Logger: e.log})
 			if err != nil {
 				return fmt.Errorf("rollback: %w", err)
 			}

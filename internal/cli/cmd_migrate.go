@@ -1,12 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/export"
 	"github.com/connvault/connvault/tenant"
@@ -29,7 +30,10 @@ func migrateCommand(e *env) *cli.Command {
 		Usage:     "export from one tenant and import into another in one run",
 		UsageText: "connvault migrate --config connvault.yaml --from sandbox --to production [--dry-run] [--yes]",
 		Flags:     flags,
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
+			if c.NArg() > 0 {
+				return usageErrorf("migrate takes no arguments (got %q)", c.Args().Slice())
+			}
 			if c.String("from") == "" || c.String("to") == "" {
 				return usageErrorf("migrate needs --from and --to, names of tenants in the profiles file")
 			}
@@ -68,7 +72,7 @@ func migrateCommand(e *env) *cli.Command {
 			eo := exportOptions{Out: out, Tenant: from, JSON: io.JSON, Export: export.Options{
 				ScriptNames: c.StringSlice("script-name"), Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"), Logger: e.log,
 			}}
-			sum, err := runExport(c.Context, e, eo)
+			sum, err := runExport(ctx, e, eo)
 			if err != nil {
 				return err
 			}
@@ -79,7 +83,7 @@ func migrateCommand(e *env) *cli.Command {
 				fmt.Fprintf(e.stdout, "Exported %d connectors from %s to %s.\n\n", sum.Connectors, c.String("from"), out)
 			}
 			io.Bundle, io.DryRun, io.Yes = out, c.Bool("dry-run"), c.Bool("yes")
-			return runImport(c.Context, e, io)
+			return runImport(ctx, e, io)
 		},
 	}
 }

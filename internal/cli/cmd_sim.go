@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/internal/atomicfile"
 	"github.com/connvault/connvault/tenant"
@@ -43,7 +43,7 @@ func simFlags() []cli.Flag {
 	}
 }
 
-func simOptionsFrom(c *cli.Context) (simOptions, error) {
+func simOptionsFrom(c *cli.Command) (simOptions, error) {
 	rate, err := tenant.ParseRate(c.String("rate-limit"))
 	if err != nil {
 		return simOptions{}, usageErrorf("--rate-limit: %v", err)
@@ -85,13 +85,16 @@ func simCommand(e *env) *cli.Command {
 			"so that connvault or any ISC client can be pointed at it. /_sim/stats and /_sim/tenant\n" +
 			"show request statistics and the whole tenant.",
 		Flags: simFlags(),
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
+			if c.NArg() > 0 {
+				return usageErrorf("sim takes no arguments (got %q)", c.Args().Slice())
+			}
 			o, err := simOptionsFrom(c)
 			if err != nil {
 				return err
 			}
 			o.Sim.Logger = e.log
-			return runSim(c.Context, e, o)
+			return runSim(ctx, e, o)
 		},
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/tenant"
 )
@@ -20,7 +20,7 @@ func tenantFlags() []cli.Flag {
 }
 
 // tenantOptions builds client options from the SAIL_* environment and flags.
-func tenantOptions(c *cli.Context, getenv func(string) string, log *slog.Logger) (tenant.Options, error) {
+func tenantOptions(c *cli.Command, getenv func(string) string, log *slog.Logger) (tenant.Options, error) {
 	opts, err := tenant.OptionsFromEnv(getenv)
 	if err != nil {
 		return tenant.Options{}, fmt.Errorf("tenant configuration: %w", err)
@@ -35,7 +35,7 @@ func tenantOptions(c *cli.Context, getenv func(string) string, log *slog.Logger)
 
 // applyTenantFlags sets the API surface and rate from flags; values already
 // in opts (from a profile) win over flag defaults, not over flags given.
-func applyTenantFlags(c *cli.Context, opts *tenant.Options) error {
+func applyTenantFlags(c *cli.Command, opts *tenant.Options) error {
 	if c.IsSet("api") || opts.API == "" {
 		api := c.String("api")
 		if api != "v2025" && api != "v1" {

@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/transform"
@@ -85,12 +85,12 @@ func transformCommand(e *env) *cli.Command {
 		Usage:     "rewrite a bundle for its target tenant (filters, renames, placeholders, metadata)",
 		UsageText: "connvault transform --rules rules.yaml [--values values.yaml] IN OUT",
 		Flags:     transformFlags(),
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 2 {
 				return usageErrorf("transform takes an input and an output bundle, got %d arguments", c.NArg())
 			}
 			in, out := c.Args().Get(0), c.Args().Get(1)
-			ti, err := loadTransformed(c.Context, in, c.String("rules"), c.String("values"), e.getenv)
+			ti, err := loadTransformed(ctx, in, c.String("rules"), c.String("values"), e.getenv)
 			if err != nil {
 				return err
 			}
@@ -99,7 +99,7 @@ func transformCommand(e *env) *cli.Command {
 				return usageErrorf("SOURCE_DATE_EPOCH: %v", err)
 			}
 			opts, _ := json.Marshal(map[string]any{"transformedFrom": ti.Manifest.ContentDigest, "rules": c.String("rules"), "exportOptions": ti.Manifest.Options})
-			m, err := bundle.WriteAll(c.Context, out, bundle.WriterOptions{
+			m, err := bundle.WriteAll(ctx, out, bundle.WriterOptions{
 				CreatedAt: createdAt, ToolVersion: Version, Source: ti.Manifest.Source, Options: opts,
 			}, ti.Connectors, ti.Manifest.Errors)
 			if err != nil {

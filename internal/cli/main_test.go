@@ -23,9 +23,15 @@ type cliRun struct {
 
 func runCLI(t *testing.T, vars map[string]string, args ...string) cliRun {
 	t.Helper()
+	return runCLIContext(t.Context(), t, vars, args...)
+}
+
+// runCLIContext is runCLI under ctx.
+func runCLIContext(ctx context.Context, t *testing.T, vars map[string]string, args ...string) cliRun {
+	t.Helper()
 	var out, errb bytes.Buffer
 	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
-	code := runEnv(t.Context(), append([]string{"connvault"}, args...), e)
+	code := runEnv(ctx, append([]string{"connvault"}, args...), e)
 	return cliRun{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
@@ -155,6 +161,11 @@ func TestUsageErrors(t *testing.T) {
 		{"bad api", []string{"export", "--out", "x.tar.gz", "--api", "v3"}, "--api"},
 		{"unknown command", []string{"frobnicate"}, "frobnicate"},
 		{"argument after the flags", []string{"export", "--out", "x.tar.gz", "extra"}, "no arguments"},
+		{"argument to demo", []string{"demo", "connvault-demo"}, "no arguments"},
+		{"argument to sim", []string{"sim", "--connectors", "2", "extra"}, "no arguments"},
+		{"argument to migrate", []string{"migrate", "--from", "a", "--to", "b", "production"}, "no arguments"},
+		{"help for an unknown command", []string{"help", "frobnicate"}, "frobnicate"},
+		{"unknown log level", []string{"export", "--out", "x.tar.gz", "--log-level", "verbose"}, "debug, info, warn, error"},
 		{"no bundle form", []string{"export", "--out", "foo.zip"}, "foo.zip"},
 		{"bad SOURCE_DATE_EPOCH", []string{"export", "--out", "x.tar.gz"}, "SOURCE_DATE_EPOCH"},
 	}
