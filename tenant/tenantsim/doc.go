@@ -26,8 +26,8 @@
 // These are the tool's assumptions about a real tenant, stated in the README:
 //
 //   - A connector has the fields of ConnectorDetail. Sub-resources map onto
-//     them: source-config ↔ sourceConfigXml (and sourceConfig, always equal to
-//     it), source-template ↔ applicationXml, correlation-config ↔
+//     them: source-config ↔ sourceConfigXml (and sourceConfig, equal to it by
+//     default), source-template ↔ applicationXml, correlation-config ↔
 //     correlationConfigXml, translations/{locale} ↔ translationProperties[locale].
 //   - The list shows RELEASED connectors only, in a stable order (name, then
 //     scriptName). DEVELOPMENT, DEMO and DEPRECATED ones are reachable by
@@ -78,6 +78,28 @@
 //     Options.RateWindow per client id (ISC: 100 per 10 s). A refused request
 //     takes no slot; Retry-After is the time until the oldest request in the
 //     window leaves it.
+//
+// # Variants
+//
+// Where the spec is silent, Options.Variants (or ParseVariants, the textual
+// form of `connvault sim --variant`) chooses which plausible behaviour the
+// tenant shows; the defaults are the behaviour described above. Keys, with
+// the default first:
+//
+//	detail-locales=all|requested     translationProperties: every locale, or only the locale asked for (en)
+//	missing-locale=404|empty|en      GET of a locale without translations: 404, empty 200, or the en text
+//	detail-bytes=same|normalised     detail XML fields: the sub-resources' bytes, or another declaration and CRLF
+//	upload-normalise=none|crlf       uploads (PUT files, PATCHed XML) stored as sent, or with CRLF line endings
+//	list-order=stable|unstable       list order kept between calls, or reshuffled on every call
+//	page-cap=250|N                   the largest page served, whatever limit asks for
+//	custom-type=prefix|any           seeded custom types start with "custom", or a third carry their own
+//	create-status=strict|lenient     create takes status in upper case only, or in any case ("released")
+//	duplicate-name=400|409           the status of a create whose name is taken
+//	metadata-remove=allowed|refused  PATCH remove /connectorMetadata accepted, or 400
+//	translations-part=file|any       translations PUT takes part "file" only, or any first part
+//	source-config-json=copy|json|null  the detail's sourceConfig: a copy of sourceConfigXml, a JSON text, or null
+//
+// GET /_sim/tenant shows the variants in effect under "variants".
 //
 // # Seeded data
 //

@@ -10,10 +10,13 @@ import (
 )
 
 // Dump is the whole state of a tenant: every connector, listed or not,
-// built-in ones included, sorted by scriptName. Two dumps of the same state
-// are reflect.DeepEqual, and Restore(Dump()) changes nothing.
+// built-in ones included, sorted by scriptName, and the variants the tenant
+// serves (informational: Restore and Load leave the variants as they are).
+// Two dumps of the same state are reflect.DeepEqual, and Restore(Dump())
+// changes nothing.
 type Dump struct {
 	Connectors []DumpConnector `json:"connectors"`
+	Variants   *Variants       `json:"variants,omitempty"`
 }
 
 // DumpConnector is one connector with all its content. The JSON names are
@@ -49,7 +52,8 @@ func (s *Sim) Dump() Dump {
 	st := s.store
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	d := Dump{Connectors: make([]DumpConnector, 0, len(st.entries))}
+	v := s.opts.Variants
+	d := Dump{Connectors: make([]DumpConnector, 0, len(st.entries)), Variants: &v}
 	for _, e := range st.entries {
 		d.Connectors = append(d.Connectors, e.full())
 	}

@@ -129,6 +129,7 @@ func (s *Sim) handleList(rc *reqCtx) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	limit = min(limit, s.opts.Variants.PageCap)
 	offset, err := queryInt(rc, "offset", 0, 0, -1)
 	if err != nil {
 		return nil, err
@@ -149,13 +150,10 @@ func (s *Sim) handleList(rc *reqCtx) (*reply, error) {
 				with("filterable fields: name (sw, co), type (sw, co, eq), directConnect (eq), category (eq), features (ca), labels (ca)")
 		}
 	}
-	if s.opts.PageCap > 0 {
-		limit = min(limit, s.opts.PageCap)
-	}
 	s.store.mu.RLock()
 	var matched []connectorDto
 	total := 0
-	for _, e := range s.store.sorted {
+	for _, e := range s.listOrder(s.store.sorted) {
 		if e.c.Status != "RELEASED" || (filter != nil && !filter.match(&e.c)) {
 			continue
 		}
@@ -216,18 +214,16 @@ func (s *Sim) handleCreate(rc *reqCtx) (*reply, error) {
 		c.DirectConnect = *req.DirectConnect
 	}
 	if req.Status != nil {
-		switch *req.Status {
-		case "DEVELOPMENT", "DEMO", "RELEASED":
-			c.Status = *req.Status
-		default:
+		st, ok := s.opts.Variants.createStatus(*req.Status)
+		if !ok {
 			return nil, badRequest("field \"status\" must be one of DEVELOPMENT, DEMO, RELEASED, got %q", *req.Status)
 		}
+		c.Status = st
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	if other := s.store.names[foldName(c.Name)]; other != nil {
-		return nil, badRequest("a connector named %q already exists (scriptName %q, status %s); connector names are unique in a tenant, ignoring case",
-			other.c.Name, other.c.ScriptName, other.c.Status)
+		return nil, s.opts.Variants.nameTaken(other)
 	}
 	c.ScriptName = s.store.newScriptName(c.Name)
 	c.S3Location = "custom-connector/" + c.ScriptName
@@ -240,8 +236,8 @@ func (s *Sim) handleCreate(rc *reqCtx) (*reply, error) {
 }
 
 // handleGet is getConnector. The locale parameter is accepted (any value;
-// unknown ones fall back to en) and changes nothing: sourceConfig always
-// equals sourceConfigXml.
+// unknown ones fall back to en); it changes only what detail-locales=requested
+// shows.
 func (s *Sim) handleGet(rc *reqCtx) (*reply, error) {
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
@@ -249,7 +245,7 @@ func (s *Sim) handleGet(rc *reqCtx) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return jsonReply(http.StatusOK, toDetail(e.full())), nil
+	return jsonReply(http.StatusOK, s.opts.Variants.detailView(e.full(), rc.r.URL.Query().Get("locale"))), nil
 }
 
 // handleDelete is deleteCustomConnector.
@@ -288,8 +284,7 @@ func (s *Sim) handleGetPart(rc *reqCtx, p part) (*reply, error) {
 	}
 	t, ok := e.translation(rc.rt.locale)
 	if !ok {
-		return nil, notFound("connector %q has no translations for locale %q", e.c.ScriptName, rc.rt.locale).
-			with("locales present: " + strings.Join(presentLocales(e), ", "))
+		return s.opts.Variants.missingLocale(e, rc.rt.locale)
 	}
 	return rawReply(http.StatusOK, "text/plain; charset=utf-8", []byte(t)), nil
 }
@@ -324,7 +319,7 @@ func (s *Sim) handlePutPart(rc *reqCtx, p part) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := readFilePart(rc.r)
+	data, err := readFilePart(rc.r, s.opts.Variants.anyPartName(p))
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +350,7 @@ func (s *Sim) handlePutPart(rc *reqCtx, p part) (*reply, error) {
 	} else {
 		old = e.xml(p)
 	}
-	if had && string(data) == old {
+	if had && s.opts.Variants.equalStored(data, old) {
 		rc.wrote = rc.commit
 		return jsonReply(http.StatusOK, updateDetail{
 			Message: p.String() + " unchanged: the file equals the stored one", ScriptName: e.c.ScriptName, Status: "UNCHANGED",
@@ -363,6 +358,7 @@ func (s *Sim) handlePutPart(rc *reqCtx, p part) (*reply, error) {
 	}
 	if rc.commit {
 		e.materialize()
+		data = s.opts.Variants.stored(data)
 		switch p {
 		case partSourceConfig:
 			e.c.SourceConfigXml = string(data)
@@ -436,8 +432,9 @@ func jsonKind(goKind string) string {
 	return goKind
 }
 
-// readFilePart returns the content of multipart part "file".
-func readFilePart(r *http.Request) ([]byte, error) {
+// readFilePart returns the content of multipart part "file", or with anyName
+// of the first part, whatever its name.
+func readFilePart(r *http.Request, anyName bool) ([]byte, error) {
 	ct := r.Header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || mt != "multipart/form-data" {
@@ -456,7 +453,7 @@ func readFilePart(r *http.Request) ([]byte, error) {
 		if err != nil {
 			return nil, badRequest("malformed multipart body: %v", err)
 		}
-		if part.FormName() != "file" {
+		if part.FormName() != "file" && !anyName {
 			seen = append(seen, strconv.Quote(part.FormName()))
 			continue
 		}

@@ -47,20 +47,25 @@ func (s *Sim) handlePatch(rc *reqCtx) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.opts.Variants.refusedPatch(ops); err != nil {
+		return nil, err
+	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	if e, err = s.lookup(rc); err != nil {
 		return nil, err
 	}
-	next, err := applyPatch(e.full(), ops)
+	old := e.full()
+	next, err := applyPatch(old, ops)
 	if err != nil {
 		return nil, err
 	}
+	s.opts.Variants.normaliseUploads(old, &next)
 	if rc.commit {
 		e.c, e.src = next, nil
 		rc.wrote = true
 	}
-	return jsonReply(200, toDetail(next)), nil
+	return jsonReply(200, s.opts.Variants.detailView(next, rc.r.URL.Query().Get("locale"))), nil
 }
 
 // readPatch decodes and checks a JSON Patch document against the spec's

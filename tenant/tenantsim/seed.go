@@ -225,7 +225,7 @@ func seedEntries(opts Options, suffix string, taken func(string) bool) []*entry 
 		s := structureOf(name)
 		c := DumpConnector{
 			Name:          name,
-			Type:          s.typ,
+			Type:          opts.Variants.customType(name, s.typ, s.className),
 			ClassName:     s.className,
 			Features:      s.features,
 			DirectConnect: s.directConnect,

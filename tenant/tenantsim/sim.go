@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,9 +28,11 @@ type Options struct {
 	RateWindow   time.Duration // sliding window (0 → 10s)
 	Latency      time.Duration // added to every API request
 	Faults       Faults        // fault injection (zero = none)
+	Variants     Variants      // behaviours the spec leaves open (zero = the defaults)
 	// PageCap caps the items of a list page below the limit asked for (0 =
 	// no cap): a tenant may serve shorter pages than asked, so a short page
-	// is not the end of the list.
+	// is not the end of the list. It is Variants.PageCap (page-cap=N) under
+	// another name; when both are set the smaller wins.
 	PageCap int
 	// RejectOffsetPastEnd answers a list request whose offset is at or beyond
 	// the total (other than 0) with 400 "offset is invalid", as ISC's list
@@ -61,6 +64,7 @@ type Sim struct {
 	tokenLimit *limiter
 	faults     *faultState
 	stats      statsCollector
+	listCalls  atomic.Uint64 // list requests served, the shuffle of list-order=unstable
 }
 
 // New returns a simulated tenant seeded from opts. Custom connectors' content
@@ -84,6 +88,10 @@ func New(opts Options) *Sim {
 	if opts.RateWindow <= 0 {
 		opts.RateWindow = defaultRateWindow
 	}
+	if opts.PageCap > 0 && (opts.Variants.PageCap <= 0 || opts.PageCap < opts.Variants.PageCap) {
+		opts.Variants.PageCap = opts.PageCap
+	}
+	opts.Variants = opts.Variants.withDefaults()
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
