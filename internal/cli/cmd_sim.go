@@ -36,6 +36,7 @@ func simFlags() []cli.Flag {
 		&cli.StringFlag{Name: "rate-limit", Value: "100/10s", Usage: "requests per window per client id, e.g. 100/10s, 1000/1s; 0 turns it off"},
 		&cli.DurationFlag{Name: "latency", Usage: "latency added to every API request"},
 		&cli.StringFlag{Name: "faults", Usage: "fault injection, e.g. 500=0.05,reset=0.05,burst429=200:5s,revoke=300,lose-write=0.1,seed=7 (see README)"},
+		&cli.StringFlag{Name: "variant", Usage: "behaviours the spec leaves open, e.g. missing-locale=en,page-cap=50,duplicate-name=409 (see README)"},
 		&cli.DurationFlag{Name: "token-ttl", Value: 750 * time.Second, Usage: "access token lifetime"},
 		&cli.StringFlag{Name: "client-id", Value: "sim-client", Usage: "client id the simulator accepts"},
 		&cli.StringFlag{Name: "client-secret", Value: "sim-secret", Usage: "client secret the simulator accepts (a test credential, printed on start)"},
@@ -51,6 +52,10 @@ func simOptionsFrom(c *cli.Command) (simOptions, error) {
 	faults, err := tenantsim.ParseFaults(c.String("faults"))
 	if err != nil {
 		return simOptions{}, usageErrorf("--faults: %v", err)
+	}
+	variants, err := tenantsim.ParseVariants(c.String("variant"))
+	if err != nil {
+		return simOptions{}, usageErrorf("--variant: %v", err)
 	}
 	if c.Int("connectors") < 0 || c.Int("locales") < 1 || c.Int("locales") > len(tenant.Locales()) {
 		return simOptions{}, usageErrorf("--connectors must be ≥ 0 and --locales between 1 and %d", len(tenant.Locales()))
@@ -68,6 +73,7 @@ func simOptionsFrom(c *cli.Command) (simOptions, error) {
 			TokenTTL:     c.Duration("token-ttl"),
 			Latency:      c.Duration("latency"),
 			Faults:       faults,
+			Variants:     variants,
 		},
 	}
 	if rate.Requests > 0 {
@@ -80,7 +86,7 @@ func simCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "sim",
 		Usage:     "serve a simulated ISC tenant until interrupted",
-		UsageText: "connvault sim [--connectors 25] [--seed 1] [--rate-limit 100/10s] [--faults SPEC]",
+		UsageText: "connvault sim [--connectors 25] [--seed 1] [--rate-limit 100/10s] [--faults SPEC] [--variant SPEC]",
 		Description: "Prints SAIL_BASE_URL, SAIL_CLIENT_ID and SAIL_CLIENT_SECRET as its first three lines,\n" +
 			"so that connvault or any ISC client can be pointed at it. /_sim/stats and /_sim/tenant\n" +
 			"show request statistics and the whole tenant.",
@@ -127,7 +133,7 @@ func runSim(ctx context.Context, e *env, o simOptions) error {
 		secret = "sim-secret"
 	}
 	fmt.Fprintf(e.stdout, "SAIL_BASE_URL=%s\nSAIL_CLIENT_ID=%s\nSAIL_CLIENT_SECRET=%s\n", base, clientID, secret)
-	e.log.Info("simulated tenant serving", "url", base)
+	e.log.Info("simulated tenant serving", "url", base, "variants", sim.Variants().String())
 	if o.ReadyLine != nil {
 		o.ReadyLine(base)
 	}
