@@ -218,11 +218,12 @@ func (c *Client) Governor() *Governor { return c.gov }
 // Stats counts what a client did. Requests counts attempts sent, token
 // requests included; Retries the attempts after a failure, a 429 or a 401;
 // RateLimited the 429 answers; TokenRenewals the access tokens fetched after
-// the first; Waited the time requests spent waiting on the governor, summed
-// over goroutines.
+// the first; Held the requests the governor held back (for a full window or
+// a 429's pause; 0 for a job that fits in one window); Waited the time
+// requests spent waiting on the governor, summed over goroutines.
 type Stats struct {
-	Requests, Retries, RateLimited, TokenRenewals int64
-	Waited                                        time.Duration
+	Requests, Retries, RateLimited, TokenRenewals, Held int64
+	Waited                                              time.Duration
 }
 
 // Stats returns a snapshot of c's counters; safe for concurrent use.
@@ -232,18 +233,22 @@ func (c *Client) Stats() Stats {
 		Retries:       c.stats.retries.Load(),
 		RateLimited:   c.stats.rateLimited.Load(),
 		TokenRenewals: c.stats.tokenRenewals.Load(),
+		Held:          c.stats.held.Load(),
 		Waited:        time.Duration(c.stats.waited.Load()),
 	}
 }
 
 type stats struct {
-	requests, retries, rateLimited, tokenRenewals, waited atomic.Int64
+	requests, retries, rateLimited, tokenRenewals, held, waited atomic.Int64
 }
 
 // wait waits for gov and counts the time in Waited.
 func (s *stats) wait(ctx context.Context, gov *Governor) error {
 	start := time.Now()
-	err := gov.Wait(ctx)
+	held, err := gov.wait(ctx)
+	if held {
+		s.held.Add(1)
+	}
 	s.waited.Add(int64(time.Since(start)))
 	return err
 }

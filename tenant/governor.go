@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Rate is a request budget: at most Requests requests per Per.
@@ -85,47 +83,75 @@ func ParseRate(s string) (Rate, error) {
 	return Rate{Requests: requests, Per: d}, nil
 }
 
-// paceMargin slows the governor's pace slightly below the configured rate.
+// WindowFloor returns the least time n requests can take under r's sliding
+// window when each takes no time: every window of r.Per lets r.Requests
+// start, so n requests need ceil(n / r.Requests) windows and the last one
+// starts (ceil(n / r.Requests) - 1) × r.Per after the first. 0 for an
+// unlimited r or n <= r.Requests.
+func WindowFloor(n int, r Rate) time.Duration {
+	if r.IsUnlimited() || n <= 0 {
+		return 0
+	}
+	return time.Duration((n+r.Requests-1)/r.Requests-1) * r.Per
+}
+
+// paceMargin is how much later than the model allows a request goes, as a
+// fraction of the window.
 //
-// Why: ISC (and tenantsim) count requests in a sliding window of Per. Pacing
-// at exactly Requests/Per with burst 1 never puts more than Requests grants in
-// any window, but the server counts arrivals, and a request granted late (a
-// busy scheduler, a slow connection) can land closer to the next one than its
-// grant was. With the pace stretched by 2%, the server only sees more than
-// Requests arrivals in a window if arrival jitter exceeds 2% of Per (200 ms
-// at 100/10s, 20 ms at 1000/1s); throughput stays within 2% of the rate.
+// Why: ISC (and tenantsim) count requests as they arrive, the governor as it
+// grants them. A request granted late (a busy scheduler, a slow connection)
+// can arrive closer to a later one than its grant was. With the margin, the
+// tenant only sees more than Requests arrivals in a window if arrival jitter
+// exceeds 2% of Per (200 ms at 100/10s, 20 ms at 1000/1s). A job costs at most
+// 2% of a window per window it spans.
 const paceMargin = 0.02
 
-// Governor paces every request made with one client id: a token bucket with
-// burst 1 (requests leave evenly spaced, never in bursts, so a sliding-window
-// limiter of the same rate is never exceeded), and a pause that a 429's
-// Retry-After imposes on every waiter. Share one Governor between all clients
-// that use the same client id. A Governor is safe for concurrent use.
+// Governor paces every request made with one client id by modelling the
+// tenant's limiter: a sliding window of Rate.Per in which at most
+// Rate.Requests requests may start. A job of at most Rate.Requests requests
+// is not paced at all; a longer one waits only when the window is full, for
+// the oldest request in it to leave (plus paceMargin), so it takes its
+// windows and no more.
+//
+// A 429's Retry-After pauses every waiter (Pause), and after a pause the
+// governor no longer trusts its model of the window: until one window has
+// passed without another pause, requests leave evenly spaced at the rate
+// (Per ÷ Requests apart, plus paceMargin), never in bursts. That is what
+// happens when the model is wrong: another client spends the same client
+// id's budget, or the tenant's limiter allows smaller bursts than a window.
+//
+// Share one Governor between all clients that use the same client id. A
+// Governor is safe for concurrent use.
 type Governor struct {
-	rate Rate
-	lim  *rate.Limiter
+	rate   Rate
+	margin time.Duration // paceMargin of Per
+	gap    time.Duration // the spacing of even pacing: Per ÷ Requests, plus margin
 
 	mu          sync.Mutex
+	grants      []time.Time // start times of the last Requests requests, a ring
+	next        int         // index in grants of the oldest, once grants is full
+	last        time.Time   // the latest start time granted
 	pausedUntil time.Time
+	evenUntil   time.Time // pace evenly until then (after a pause)
 }
 
 // NewGovernor returns a Governor for r; an unlimited r only applies pauses.
 func NewGovernor(r Rate) *Governor {
 	g := &Governor{rate: r}
-	if r.IsUnlimited() {
-		g.lim = rate.NewLimiter(rate.Inf, 1)
-		return g
+	if !r.IsUnlimited() {
+		g.margin = time.Duration(float64(r.Per) * paceMargin)
+		g.gap = r.Per/time.Duration(r.Requests) + time.Duration(float64(r.Per/time.Duration(r.Requests))*paceMargin)
 	}
-	perSecond := float64(r.Requests) / r.Per.Seconds() / (1 + paceMargin)
-	g.lim = rate.NewLimiter(rate.Limit(perSecond), 1)
 	return g
 }
 
 // Rate returns the rate g was made with.
 func (g *Governor) Rate() Rate { return g.rate }
 
-// Pause makes every waiter wait at least d from now. A pause only ever
-// extends the current one, never shortens it, and is never capped.
+// Pause makes every waiter wait at least d from now, then pace evenly for one
+// window (see Governor). A pause only ever extends the current one, never
+// shortens it, and is never capped. The retry layer calls it with a 429's
+// Retry-After.
 func (g *Governor) Pause(d time.Duration) {
 	if d <= 0 {
 		return
@@ -134,32 +160,93 @@ func (g *Governor) Pause(d time.Duration) {
 	g.mu.Lock()
 	if until.After(g.pausedUntil) {
 		g.pausedUntil = until
+		g.evenUntil = until.Add(g.rate.Per)
 	}
 	g.mu.Unlock()
 }
 
-// Wait blocks until a request may be sent: after any pause, then for a token.
-// Only ctx ends a wait early; its error is returned.
+// Wait blocks until a request may be sent: after any pause, then until the
+// modelled window has room. Only ctx ends a wait early; its error is
+// returned.
 func (g *Governor) Wait(ctx context.Context) error {
+	_, err := g.wait(ctx)
+	return err
+}
+
+// wait is Wait, also telling whether the request was held back at all.
+func (g *Governor) wait(ctx context.Context) (held bool, err error) {
 	for {
-		if err := g.waitPause(ctx); err != nil {
-			return err
-		}
-		if err := g.lim.Wait(ctx); err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return ctxErr
+		if g.pauseLeft() > 0 {
+			held = true
+			if err := g.waitPause(ctx); err != nil {
+				return held, err
 			}
-			// rate.Limiter refuses a wait that would outlast ctx's
-			// deadline; wait for the deadline like any other wait would.
-			<-ctx.Done()
-			return ctx.Err()
+		}
+		now := time.Now()
+		at := g.reserve(now)
+		if at.After(now) {
+			held = true
+		}
+		if err := sleepUntil(ctx, at); err != nil {
+			return held, err
 		}
 		// A 429 may have paused the governor while this caller waited for
-		// its token. Its token is given up: after the pause, everyone takes
-		// a fresh one, so the requests after a pause leave evenly spaced.
+		// its turn. Its turn is given up (the slot stays counted, which
+		// errs on the safe side): after the pause everyone reserves again.
 		if g.pauseLeft() <= 0 {
-			return nil
+			return held, nil
 		}
+	}
+}
+
+// reserve returns the earliest time at or after now that a request may start
+// and counts the request as started then.
+func (g *Governor) reserve(now time.Time) time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	at := now
+	if g.pausedUntil.After(at) {
+		at = g.pausedUntil
+	}
+	if g.last.After(at) {
+		at = g.last // start times never go backwards, whatever order callers read the clock in
+	}
+	if g.rate.IsUnlimited() {
+		return at
+	}
+	full := len(g.grants) == g.rate.Requests
+	if full {
+		if free := g.grants[g.next].Add(g.rate.Per + g.margin); free.After(at) {
+			at = free
+		}
+	}
+	if at.Before(g.evenUntil) {
+		if even := g.last.Add(g.gap); even.After(at) {
+			at = even
+		}
+	}
+	if full {
+		g.grants[g.next] = at
+		g.next = (g.next + 1) % len(g.grants)
+	} else {
+		g.grants = append(g.grants, at)
+	}
+	g.last = at
+	return at
+}
+
+func sleepUntil(ctx context.Context, at time.Time) error {
+	d := time.Until(at)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -175,13 +262,9 @@ func (g *Governor) waitPause(ctx context.Context) error {
 		if left <= 0 {
 			return ctx.Err()
 		}
-		t := time.NewTimer(left)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-			// Loop: the pause may have been extended meanwhile.
+		if err := sleepUntil(ctx, time.Now().Add(left)); err != nil {
+			return err
 		}
+		// Loop: the pause may have been extended meanwhile.
 	}
 }

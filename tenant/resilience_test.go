@@ -254,6 +254,43 @@ func TestGovernorKeepsUnderTheTenantLimit(t *testing.T) {
 	}
 }
 
+func TestGovernorSpendsTheWindowAtOnce(t *testing.T) {
+	// A job that fits in the tenant's window (90 GETs and a token request,
+	// at 100 per 10s) is not paced at all, and the tenant refuses nothing.
+	sim, url := startSim(t, tenantsim.Options{Seed: 28, Connectors: 3, RateLimit: 100, RateWindow: 10 * time.Second})
+	c := newTestClient(t, url, func(o *Options) { o.Rate = DefaultRate() })
+	names := customScriptNames(t, sim)
+	errs := runWorkers(t.Context(), 8, 90, func(ctx context.Context, i int) error {
+		_, err := c.GetPart(ctx, names[i%len(names)], Part{Kind: SourceConfig})
+		return err
+	})
+	if len(errs) > 0 {
+		t.Fatalf("%d requests failed, first: %v", len(errs), errs[0])
+	}
+	if st := c.Stats(); st.Held != 0 || st.RateLimited != 0 || sim.Stats().RateLimited != 0 {
+		t.Fatalf("%d requests held back, %d refused by the tenant; want none for a job of one window", st.Held, sim.Stats().RateLimited)
+	}
+}
+
+func TestGovernorWrongAboutTheTenantStillSucceeds(t *testing.T) {
+	// The client believes 50 per second, the tenant allows 5: the burst
+	// meets 429s, the governor pauses and paces evenly, and every request
+	// succeeds.
+	sim, url := startSim(t, tenantsim.Options{Seed: 29, Connectors: 3, RateLimit: 5, RateWindow: time.Second})
+	c := newTestClient(t, url, func(o *Options) { o.Rate = Rate{Requests: 50, Per: time.Second} })
+	names := customScriptNames(t, sim)
+	errs := runWorkers(t.Context(), 8, 20, func(ctx context.Context, i int) error {
+		_, err := c.GetPart(ctx, names[i%len(names)], Part{Kind: SourceConfig})
+		return err
+	})
+	if len(errs) > 0 {
+		t.Fatalf("%d requests failed, first: %v", len(errs), errs[0])
+	}
+	if sim.Stats().RateLimited == 0 || c.Stats().RateLimited == 0 {
+		t.Fatal("the tenant refused nothing; the test did not exceed its limit")
+	}
+}
+
 func TestFaultsNeverReachTheCaller(t *testing.T) {
 	sim, url := startSim(t, tenantsim.Options{Seed: 27, Connectors: 30})
 	c := newTestClient(t, url, nil)
