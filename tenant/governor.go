@@ -187,7 +187,7 @@ func (g *Governor) wait(ctx context.Context) (held bool, err error) {
 		if at.After(now) {
 			held = true
 		}
-		if err := sleepUntil(ctx, at); err != nil {
+		if err := sleep(ctx, time.Until(at)); err != nil {
 			return held, err
 		}
 		// A 429 may have paused the governor while this caller waited for
@@ -235,21 +235,6 @@ func (g *Governor) reserve(now time.Time) time.Time {
 	return at
 }
 
-func sleepUntil(ctx context.Context, at time.Time) error {
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 func (g *Governor) pauseLeft() time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -262,7 +247,7 @@ func (g *Governor) waitPause(ctx context.Context) error {
 		if left <= 0 {
 			return ctx.Err()
 		}
-		if err := sleepUntil(ctx, time.Now().Add(left)); err != nil {
+		if err := sleep(ctx, left); err != nil {
 			return err
 		}
 		// Loop: the pause may have been extended meanwhile.
