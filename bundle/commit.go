@@ -72,6 +72,7 @@ func (w *Writer) commit(ctx context.Context) (m Manifest, keepStaging bool, err 
 		CreatedAt:     w.createdAt,
 		Source:        w.opts.Source,
 		Options:       w.opts.Options,
+		Scope:         w.opts.Scope,
 		Connectors:    []Entry{},
 		Complete:      len(errs) == 0,
 		Errors:        errs,

@@ -41,6 +41,15 @@
 //     whose formatVersion is greater than its own, saying so with both numbers.
 //   - toolVersion, createdAt (UTC, whole seconds), source {url, api} (never a
 //     credential), options (the export options as given).
+//   - scope (optional; see Scope): which connectors of the source tenant the
+//     bundle stands for — the export's filter, include, exclude, scriptNames
+//     and builtIn, then narrowed by the include/exclude of each transform
+//     since. An import with deletion allowed deletes only target connectors
+//     inside it that the bundle lacks. Added within format version 1: older
+//     readers ignore it, and a bundle without it (written before it existed)
+//     has an unknown scope, from which an import deletes nothing unless the
+//     user states the scope (import --delete-scope). A transform of such a
+//     bundle records unrecorded: true with its own narrowing.
 //   - connectors: one entry per connector, sorted by key: key, name, type,
 //     className, status, scriptName (never empty), files. files are sorted by
 //     path, each with path, kind (connector, source-config, source-template,

@@ -29,11 +29,55 @@ type Manifest struct {
 	CreatedAt     time.Time       `json:"createdAt"`
 	Source        Source          `json:"source"`
 	Options       json.RawMessage `json:"options,omitempty"`
-	Connectors    []Entry         `json:"connectors"`
-	Complete      bool            `json:"complete"`
-	Errors        []ItemError     `json:"errors,omitempty"`
-	ContentDigest string          `json:"contentDigest"` // "sha256:<hex>" over sorted (path, sha256) pairs
+	// Scope is what the bundle stands for in its source tenant; nil in a
+	// bundle written before connvault recorded it (see Scope).
+	Scope         *Scope      `json:"scope,omitempty"`
+	Connectors    []Entry     `json:"connectors"`
+	Complete      bool        `json:"complete"`
+	Errors        []ItemError `json:"errors,omitempty"`
+	ContentDigest string      `json:"contentDigest"` // "sha256:<hex>" over sorted (path, sha256) pairs
 }
+
+// Scope records which connectors of the source tenant a bundle stands for:
+// the export's choice (Filter, Include, Exclude, ScriptNames, BuiltIn), then
+// narrowed by the include/exclude of every transform applied since
+// (Narrowed, in order). An import deletes a target connector the bundle
+// lacks only when it is inside this scope (see docs in bundle/doc.go). It
+// holds names and patterns only, never content or credentials.
+type Scope struct {
+	// Filter is the ISC list filter the export sent ("" for none). Whether
+	// a connector is inside it is for a tenant to say: the importer asks
+	// the target with the same filter.
+	Filter string `json:"filter,omitempty"`
+	// Include and Exclude are the export's globs, each matched against a
+	// connector's name and its scriptName (export's package documentation).
+	Include []string `json:"include,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
+	// ScriptNames are the connectors the export named one by one; each is
+	// in the scope whatever the filter and globs say.
+	ScriptNames []string `json:"scriptNames,omitempty"`
+	// BuiltIn: SailPoint's own connectors were exported too. (They are
+	// never deleted either way.)
+	BuiltIn bool `json:"builtIn,omitempty"`
+	// Narrowed holds the include/exclude name globs of each transform
+	// applied since the export, in order; a connector must pass all.
+	Narrowed []NameFilter `json:"narrowed,omitempty"`
+	// Unrecorded: the export recorded no scope (a bundle older than the
+	// field); only Narrowed is known. Such a scope deletes nothing unless
+	// the user states one.
+	Unrecorded bool `json:"unrecorded,omitempty"`
+}
+
+// NameFilter is the include/exclude of one transform rules file: globs
+// matched against connector names (transform's package documentation).
+type NameFilter struct {
+	Include []string `json:"include,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
+}
+
+// Known reports whether s records the export's choice: false for nil (a
+// bundle written before scopes were recorded) and for Unrecorded.
+func (s *Scope) Known() bool { return s != nil && !s.Unrecorded }
 
 // Source says where a bundle came from. It never holds credentials.
 type Source struct {

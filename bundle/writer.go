@@ -30,6 +30,8 @@ type WriterOptions struct {
 	// Options are the export options, recorded as they are. They must be valid
 	// JSON and must never hold a secret.
 	Options json.RawMessage
+	// Scope is recorded as the manifest's scope (nil: none recorded).
+	Scope *Scope
 }
 
 // form is the shape of a bundle on disk.

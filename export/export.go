@@ -316,3 +316,15 @@ func OptionsJSON(opts Options) json.RawMessage {
 	}
 	return b
 }
+
+// ScopeOf is the scope a bundle exported with opts stands for (see
+// bundle.Scope): its filter, globs, named scriptNames and built-in choice.
+func ScopeOf(opts Options) *bundle.Scope {
+	return &bundle.Scope{
+		Filter:      opts.Filter,
+		Include:     slices.Clone(opts.Include),
+		Exclude:     slices.Clone(opts.Exclude),
+		ScriptNames: slices.Clone(opts.ScriptNames),
+		BuiltIn:     opts.BuiltIn,
+	}
+}

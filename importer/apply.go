@@ -14,8 +14,13 @@ import (
 	"github.com/connvault/connvault/tenant"
 )
 
-// ErrConflicts: Apply was given a plan with conflicts and no SkipConflicts.
-var ErrConflicts = errors.New("plan has conflicts")
+// Errors of Apply refusing a plan.
+var (
+	// ErrConflicts: Apply was given a plan with conflicts and no SkipConflicts.
+	ErrConflicts = errors.New("plan has conflicts")
+	// ErrTooManyDeletes: the plan deletes more than Options.MaxDeletes.
+	ErrTooManyDeletes = errors.New("too many deletions")
+)
 
 // Item statuses of a Result.
 const (
@@ -178,11 +183,19 @@ func checkApplicable(t Target, src Source, p *Plan, opts Options) error {
 		case ActionConflict:
 			conflicts = append(conflicts, fmt.Sprintf("%q (%s)", it.Name, it.Reason))
 		case ActionDelete:
-			deletes = append(deletes, fmt.Sprintf("%q", it.Name))
+			deletes = append(deletes, fmt.Sprintf("%q (%s)", it.Name, it.TargetScriptName))
 		}
 	}
 	if len(conflicts) > 0 && !opts.SkipConflicts {
 		return fmt.Errorf("%w: %s; resolve them, or import the rest with --skip-conflicts", ErrConflicts, strings.Join(conflicts, ", "))
+	}
+	if len(deletes) > 0 && !p.ScopeChecked {
+		return fmt.Errorf("the plan deletes %s, but it was made without checking the bundle's scope (an older connvault); make a new plan",
+			strings.Join(deletes, ", "))
+	}
+	if len(deletes) > 0 && opts.AllowDelete && len(deletes) > max(opts.MaxDeletes, 0) {
+		return fmt.Errorf("%w: the plan deletes %d connectors, more than --max-deletes %d allows: %s; check them, then raise --max-deletes to apply",
+			ErrTooManyDeletes, len(deletes), max(opts.MaxDeletes, 0), strings.Join(deletes, ", "))
 	}
 	if len(deletes) > 0 && !opts.AllowDelete {
 		return fmt.Errorf("the plan deletes %s: apply it with --allow-delete", strings.Join(deletes, ", "))

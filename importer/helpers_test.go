@@ -159,12 +159,20 @@ func detailOf(dc tenantsim.DumpConnector) tenant.ConnectorDetail {
 }
 
 // writeSource writes connectors as a bundle through the bundle writer, reads
-// it back verified, and returns it as an import source.
+// it back verified, and returns it as an import source. Its scope is the
+// whole tenant, as an export without filters records.
 func writeSource(t testing.TB, from string, cs []bundle.Connector, errs []bundle.ItemError) Source {
+	t.Helper()
+	return writeScoped(t, from, &bundle.Scope{}, cs, errs)
+}
+
+// writeScoped is writeSource with the given scope (nil: none recorded, as
+// an older connvault wrote bundles).
+func writeScoped(t testing.TB, from string, scope *bundle.Scope, cs []bundle.Connector, errs []bundle.ItemError) Source {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "bundle.tar.gz")
 	_, err := bundle.WriteAll(context.Background(), path, bundle.WriterOptions{CreatedAt: fixedNow(), ToolVersion: "test",
-		Source: bundle.Source{URL: from, API: "v2025"}}, cs, errs)
+		Source: bundle.Source{URL: from, API: "v2025"}, Scope: scope}, cs, errs)
 	if err != nil {
 		t.Fatalf("write bundle: %v", err)
 	}

@@ -13,6 +13,10 @@ import (
 // Options.Concurrency is 0. The tenant's rate limit, not this, bounds throughput.
 const DefaultConcurrency = 4
 
+// DefaultMaxDeletes is Options.MaxDeletes when it is 0: how many connectors
+// an import with AllowDelete may delete before it asks for a higher limit.
+const DefaultMaxDeletes = 5
+
 // DefaultStateDir is where journals, undo bundles and mapping files go when
 // Options.StateDir is "".
 const DefaultStateDir = ".connvault"
@@ -37,6 +41,15 @@ type Options struct {
 	// AllowDelete plans (MakePlan) and performs (Apply) the deletion of custom
 	// connectors that are only in the target. Built-ins are never deleted.
 	AllowDelete bool
+	// DeleteScope narrows which target-only connectors AllowDelete may
+	// delete: name or scriptName globs (transform's syntax). For a bundle
+	// that records no scope (written before connvault recorded one) it is
+	// the only scope there is: without it such a bundle deletes nothing.
+	DeleteScope []string
+	// MaxDeletes bounds the deletions Apply performs: a plan deleting more
+	// is refused, naming each connector. 0 means DefaultMaxDeletes; a
+	// negative value allows none.
+	MaxDeletes int
 	// AllowIncomplete accepts a bundle whose export recorded failed items.
 	AllowIncomplete bool
 	// SkipConflicts lets Apply run a plan with conflicts, leaving those items
@@ -91,6 +104,9 @@ func report(p Progress, r ItemResult) {
 func (o Options) withDefaults() Options {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
+	}
+	if o.MaxDeletes == 0 {
+		o.MaxDeletes = DefaultMaxDeletes
 	}
 	if o.StateDir == "" {
 		o.StateDir = DefaultStateDir

@@ -103,6 +103,18 @@ type Plan struct {
 	PreImages map[string]string `json:"preImages"`
 	// PreImageParts holds per-part hashes of the same, to name what drifted.
 	PreImageParts map[string]map[string]string `json:"preImageParts,omitempty"`
+	// Scope is the bundle's scope after the rules (nil: not recorded), and
+	// ScopeText describes it with Options.DeleteScope. Only target
+	// connectors inside it can be deleted.
+	Scope     *bundle.Scope `json:"scope,omitempty"`
+	ScopeText string        `json:"scopeText,omitempty"`
+	// InScope counts the target's custom connectors inside the scope, the
+	// matched ones included; -1 when deletion was not allowed.
+	InScope int `json:"inScope"`
+	// ScopeChecked: every deletion was checked against the scope. Apply
+	// refuses deletions of a plan without it (a plan saved by an older
+	// connvault).
+	ScopeChecked bool `json:"scopeChecked,omitempty"`
 	// Absent lists the names to create: none of them was listed when planned.
 	Absent []string `json:"absent,omitempty"`
 	// TargetOnly lists the scriptNames of custom connectors only in the target.
@@ -189,10 +201,11 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 		p.Items = append(p.Items, it)
 	}
 	slices.SortStableFunc(p.Items, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
-	only, err := pl.targetOnly(ctx, listed, matches)
+	only, inScope, err := pl.targetOnly(ctx, listed, matches)
 	if err != nil {
 		return nil, err
 	}
+	p.Scope, p.ScopeText, p.InScope, p.ScopeChecked = src.Manifest.Scope, describeScope(src, opts), inScope, true
 	for _, it := range only {
 		p.TargetOnly = append(p.TargetOnly, it.TargetScriptName)
 		if it.Action == ActionDelete {
@@ -424,19 +437,33 @@ func ValidateMapping(ctx context.Context, t Target, m map[string]string) error {
 	return pl.checkMapping(ctx)
 }
 
-// noteIncomplete is the note of a target-only connector AllowDelete would
-// delete but an incomplete bundle keeps.
-const noteIncomplete = "not deleted: the bundle is incomplete, so it may be one the export failed to capture"
-
 // targetOnly plans the custom connectors the list shows and no bundle
-// connector matched: kept, or deleted with AllowDelete (read first, for the
-// undo bundle). Built-ins are left out. An incomplete bundle (imported with
-// AllowIncomplete) deletes nothing: any target-only connector may be one the
-// export failed to capture, listed or not in its errors.
-func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, matches []match) ([]Item, error) {
+// connector matched: kept, or, with AllowDelete, deleted when they are inside
+// the bundle's deletion scope (read first, for the undo bundle). Built-ins
+// are left out. An incomplete bundle deletes nothing (any target-only
+// connector may be one the export failed to capture, listed or not in its
+// errors), nor does a bundle holding no connector, nor one that records no
+// scope unless Options.DeleteScope states one. It also returns how many of
+// the target's custom connectors are in scope (the matched ones count), or
+// -1 when deletion is not allowed.
+func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, matches []match) ([]Item, int, error) {
 	claimed := map[string]bool{}
 	for _, m := range matches {
 		claimed[m.target] = true
+	}
+	inScope := -1
+	var scope *deletionScope
+	if pl.opts.AllowDelete {
+		var err error
+		if scope, err = newDeletionScope(ctx, pl.t, pl.src, pl.opts); err != nil {
+			return nil, 0, err
+		}
+		inScope = 0
+		for _, m := range matches {
+			if m.target != "" {
+				inScope++
+			}
+		}
 	}
 	var items []Item
 	for _, l := range listed {
@@ -444,14 +471,18 @@ func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, ma
 			continue
 		}
 		it := Item{Action: ActionKeep, Name: l.Name, TargetScriptName: l.ScriptName}
-		if pl.opts.AllowDelete && !pl.src.Manifest.Complete {
-			it.Notes = append(it.Notes, noteIncomplete)
-		}
-		if pl.opts.AllowDelete && pl.src.Manifest.Complete {
+		switch {
+		case scope == nil:
+		case scope.reason != "":
+			it.Notes = append(it.Notes, scope.reason)
+		case !scope.contains(l):
+			it.Notes = append(it.Notes, noteOutside)
+		default:
+			inScope++
 			it.Action = ActionDelete
 			d, found, err := pl.get(ctx, l.ScriptName)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			if !found {
 				continue // deleted meanwhile
@@ -469,7 +500,7 @@ func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, ma
 		}
 		return strings.Compare(a.TargetScriptName, b.TargetScriptName)
 	})
-	return items, nil
+	return items, inScope, nil
 }
 
 // remapTable returns the scriptName remapping to apply to bundle content:

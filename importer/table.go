@@ -3,7 +3,6 @@ package importer
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 )
 
@@ -28,6 +27,9 @@ func (p *Plan) WriteTable(w io.Writer) {
 	if p.Bundle.Path != "" {
 		fmt.Fprintf(w, "Bundle: %s\n", p.Bundle.Path)
 	}
+	if p.ScopeText != "" {
+		fmt.Fprintf(w, "Scope: %s\n", p.ScopeText)
+	}
 	fmt.Fprintln(w)
 	width := 0
 	for _, it := range p.Items {
@@ -47,7 +49,7 @@ func (p *Plan) WriteTable(w io.Writer) {
 		case ActionConflict:
 			fmt.Fprintf(&b, ": %s", it.Reason)
 		case ActionKeep:
-			if slices.Contains(it.Notes, noteIncomplete) {
+			if len(it.Notes) > 0 {
 				b.WriteString(": only in the target, kept")
 			} else {
 				b.WriteString(": only in the target, kept (--allow-delete deletes it)")
@@ -65,6 +67,9 @@ func (p *Plan) WriteTable(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, p.Summary())
+	if p.InScope >= 0 {
+		fmt.Fprintf(w, "%d of %d target connectors in scope would be deleted.\n", p.Count(ActionDelete), p.InScope)
+	}
 }
 
 // Summary returns the plan's summary line, e.g.

@@ -1,0 +1,95 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/tenant"
+	"github.com/connvault/connvault/transform"
+)
+
+// deletionScope decides which connectors only in the target an import may
+// delete: those inside the bundle's scope (bundle.Scope, narrowed by the
+// rules the caller applied) and inside Options.DeleteScope. When nothing may
+// be deleted at all, reason says why.
+type deletionScope struct {
+	reason   string
+	match    func(name, scriptName string, inFilter bool) bool
+	user     func(name, scriptName string, inFilter bool) bool // nil: no DeleteScope
+	inFilter map[string]bool                                   // nil: the scope has no filter
+}
+
+// Reasons nothing may be deleted, shown as notes of the connectors kept.
+const (
+	noteIncomplete = "not deleted: the bundle is incomplete, so it may be one the export failed to capture"
+	noteNoScope    = "not deleted: the bundle records no scope (made before connvault recorded one), so it cannot tell what the bundle stands for; name the connectors --allow-delete may delete with --delete-scope GLOB ('*' for all)"
+	noteEmpty      = "not deleted: the bundle (after the rules) holds no connector, so nothing is in its scope"
+	noteOutside    = "not deleted: outside the bundle's scope"
+)
+
+// newDeletionScope evaluates the scope of src for the target. A scope with
+// an ISC filter is evaluated by the target itself: one list with the same
+// filter.
+func newDeletionScope(ctx context.Context, t Target, src Source, opts Options) (*deletionScope, error) {
+	s := src.Manifest.Scope
+	switch {
+	case !src.Manifest.Complete:
+		return &deletionScope{reason: noteIncomplete}, nil
+	case len(src.Connectors) == 0:
+		return &deletionScope{reason: noteEmpty}, nil
+	case !s.Known() && len(opts.DeleteScope) == 0:
+		return &deletionScope{reason: noteNoScope}, nil
+	}
+	ds := &deletionScope{}
+	var err error
+	if ds.match, err = transform.ScopeMatcher(s); err != nil {
+		return nil, fmt.Errorf("the bundle's scope: %w", err)
+	}
+	if len(opts.DeleteScope) > 0 {
+		if ds.user, err = transform.ScopeMatcher(&bundle.Scope{Include: opts.DeleteScope}); err != nil {
+			return nil, fmt.Errorf("--delete-scope: %w", err)
+		}
+	}
+	if s.Known() && s.Filter != "" {
+		ls, err := t.ListAllConnectors(ctx, s.Filter, nil)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate the bundle's scope filter %q on the target: %w", s.Filter, err)
+		}
+		ds.inFilter = map[string]bool{}
+		for _, l := range ls {
+			ds.inFilter[l.ScriptName] = true
+		}
+	}
+	return ds, nil
+}
+
+// contains reports whether the listed target connector l is in scope.
+func (ds *deletionScope) contains(l tenant.Connector) bool {
+	if ds.reason != "" {
+		return false
+	}
+	inFilter := ds.inFilter == nil || ds.inFilter[l.ScriptName]
+	if ds.user != nil && !ds.user(l.Name, l.ScriptName, true) {
+		return false
+	}
+	return ds.match(l.Name, l.ScriptName, inFilter)
+}
+
+// describeScope is the plan's account of the deletion scope.
+func describeScope(src Source, opts Options) string {
+	out := transform.DescribeScope(src.Manifest.Scope)
+	if len(opts.DeleteScope) > 0 {
+		out += "; --delete-scope " + strings.Join(quoted(opts.DeleteScope), ", ")
+	}
+	return out
+}
+
+func quoted(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
