@@ -33,9 +33,13 @@
 // metadata), unchanged, or a conflict (same name, different type or
 // className, which the API cannot change; or a difference in a read-only
 // built-in). Custom connectors only in the target are kept, or deleted with
-// AllowDelete; built-ins never, and nothing when the bundle is incomplete
-// (AllowIncomplete): any of them may be one the export failed to capture, so
-// each is kept with a note, and Apply refuses a plan that deletes anyway. Differences the API cannot write (status,
+// AllowDelete when they are inside the bundle's scope (bundle.Scope: the
+// export's filter, globs and named scriptNames, narrowed by the rules the
+// caller applied, and by Options.DeleteScope); built-ins never. Nothing is
+// deleted when the bundle is incomplete (AllowIncomplete: any of them may be
+// one the export failed to capture), holds no connector, or records no scope
+// and no DeleteScope is given: each is kept with a note saying why. Apply
+// refuses a plan that deletes anyway, and one deleting more than MaxDeletes. Differences the API cannot write (status,
 // directConnect, name) are reported as notes, not written; so is a locale an
 // update adds, which a rollback cannot remove. Connector metadata means
 // connectorMetadata, written with PATCH; a bundle without it leaves the

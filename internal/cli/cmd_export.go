@@ -158,6 +158,7 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 		ToolVersion: Version,
 		Source:      bundle.Source{URL: cl.BaseURL(), API: cl.API()},
 		Options:     export.OptionsJSON(o.Export),
+		Scope:       export.ScopeOf(o.Export),
 	}
 	var w *bundle.Writer
 	if o.Out == "-" {

@@ -31,7 +31,9 @@ type importOptions struct {
 func importFlags() []cli.Flag {
 	return append(append(tenantFlags(), transformFlags()...),
 		&cli.StringFlag{Name: "map", Usage: "mapping file (source scriptName → target scriptName), as written by a previous import"},
-		&cli.BoolFlag{Name: "allow-delete", Usage: "delete custom connectors that exist only in the target"},
+		&cli.BoolFlag{Name: "allow-delete", Usage: "delete custom connectors that exist only in the target and are inside the bundle's scope"},
+		&cli.IntFlag{Name: "max-deletes", Value: importer.DefaultMaxDeletes, Usage: "refuse a plan that deletes more connectors than this"},
+		&cli.StringSliceFlag{Name: "delete-scope", Usage: "glob of names or scriptNames --allow-delete may delete (repeatable); needed for a bundle that records no scope"},
 		&cli.BoolFlag{Name: "allow-incomplete", Usage: "accept a bundle whose export was incomplete"},
 		&cli.BoolFlag{Name: "skip-conflicts", Usage: "import the rest when some connectors conflict (same name, different type or className); conflicts are never written"},
 		&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once (one shared rate governor)"},
@@ -58,6 +60,8 @@ func importOptionsWith(c *cli.Command, e *env, topts tenant.Options) (importOpti
 		Tenant: topts, JSON: c.Bool("json"),
 		Importer: importer.Options{
 			AllowDelete:     c.Bool("allow-delete"),
+			DeleteScope:     c.StringSlice("delete-scope"),
+			MaxDeletes:      maxDeletes(c.Int("max-deletes")),
 			AllowIncomplete: c.Bool("allow-incomplete"),
 			SkipConflicts:   c.Bool("skip-conflicts"),
 			Concurrency:     c.Int("concurrency"),
@@ -367,4 +371,13 @@ func rollbackCommand(e *env) *cli.Command {
 			return reportImport(e, c.Bool("json"), res, time.Since(start))
 		},
 	}
+}
+
+// maxDeletes turns --max-deletes into importer.Options.MaxDeletes, where 0
+// means the default: an explicit 0 allows none.
+func maxDeletes(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }

@@ -76,7 +76,9 @@ func loadTransformed(ctx context.Context, path, rulesPath, valuesPath string, ge
 	if err != nil {
 		return transformInput{}, fmt.Errorf("transform %s: %w", path, err)
 	}
-	return transformInput{Path: path, Manifest: b.Manifest, Connectors: out}, nil
+	m := b.Manifest
+	m.Scope = rules.NarrowScope(m.Scope) // what the bundle stands for after the rules
+	return transformInput{Path: path, Manifest: m, Connectors: out}, nil
 }
 
 func transformCommand(e *env) *cli.Command {
@@ -101,6 +103,7 @@ func transformCommand(e *env) *cli.Command {
 			opts, _ := json.Marshal(map[string]any{"transformedFrom": ti.Manifest.ContentDigest, "rules": c.String("rules"), "exportOptions": ti.Manifest.Options})
 			m, err := bundle.WriteAll(ctx, out, bundle.WriterOptions{
 				CreatedAt: createdAt, ToolVersion: Version, Source: ti.Manifest.Source, Options: opts,
+				Scope: ti.Manifest.Scope,
 			}, ti.Connectors, ti.Manifest.Errors)
 			if err != nil {
 				return fmt.Errorf("write %s: %w", out, err)

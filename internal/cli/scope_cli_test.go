@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/connvault/connvault/tenant"
+	"github.com/connvault/connvault/tenant/tenantsim"
+	"github.com/connvault/connvault/transform"
+)
+
+// The sequences of issue 7, item 1: deletes must stay inside what the bundle
+// stands for. Each runs the commands a user would, against simulated
+// tenants, and checks which connectors are gone.
+
+// deletedNames returns the names of connectors in before and not in after.
+func deletedNames(before, after tenantsim.Dump) []string {
+	now := map[string]bool{}
+	for _, c := range after.Connectors {
+		now[c.ScriptName] = true
+	}
+	var out []string
+	for _, c := range before.Connectors {
+		if !now[c.ScriptName] {
+			out = append(out, c.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// releasedNames returns the names of the listed custom connectors.
+func releasedNames(d tenantsim.Dump) []string {
+	var out []string
+	for _, c := range d.Connectors {
+		if !c.BuiltIn && c.Status == "RELEASED" {
+			out = append(out, c.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// addReleased creates a RELEASED custom connector through the API, as an
+// administrator would.
+func addReleased(t *testing.T, vars map[string]string, name string) {
+	t.Helper()
+	cl, err := tenant.New(tenant.Options{BaseURL: vars["SAIL_BASE_URL"], ClientID: vars["SAIL_CLIENT_ID"], ClientSecret: vars["SAIL_CLIENT_SECRET"],
+		Rate: tenant.Unlimited(), BackoffMin: time.Millisecond, BackoffMax: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.CreateConnector(t.Context(), tenant.NewConnector{Name: name, ClassName: "sailpoint.connector.OpenConnectorAdapter", Status: tenant.StatusReleased}); err != nil {
+		t.Fatalf("fixture: create %q: %v", name, err)
+	}
+}
+
+// exportTo exports the tenant of vars to path with the extra flags.
+func exportTo(t *testing.T, vars map[string]string, path string, flags ...string) string {
+	t.Helper()
+	args := append([]string{"export", "--rate", "0", "--locales", "detail", "--out", path}, flags...)
+	if r := runCLI(t, vars, args...); r.code != exitOK {
+		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
+	}
+	return path
+}
+
+func writeRules(t *testing.T, dir, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(p, fmt.Appendf(nil, "version: %d\n%s", transform.Version, body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// export --include 'W *' then import --allow-delete of that bundle into the
+// same tenant deletes only what is inside 'W *' and not in the bundle.
+func TestScopeExportIncludeThenImportAllowDelete(t *testing.T) {
+	sim, vars := startSim(t, tenantsim.Options{Seed: 71, Connectors: 20, MaxLocales: 1, TenantName: "corp"})
+	dir := t.TempDir()
+	word := strings.Fields(releasedNames(sim.Dump())[0])[0]
+	glob := word + " *"
+	b := exportTo(t, vars, filepath.Join(dir, "part.tar.gz"), "--include", glob)
+	addReleased(t, vars, word+" Added Later")
+	addReleased(t, vars, "Outside Added Later")
+	before := sim.Dump()
+	r := runCLI(t, vars, "import", "--rate", "0", "--state-dir", filepath.Join(dir, "state"), "--allow-delete", "--yes", b)
+	if r.code != exitOK {
+		t.Fatalf("import: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got, want := deletedNames(before, sim.Dump()), []string{word + " Added Later"}; !slices.Equal(got, want) {
+		t.Errorf("import --allow-delete of a bundle exported with --include %q deleted %q, want only %q\n%s", glob, got, want, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "1 of ") || !strings.Contains(r.stdout, "target connectors in scope would be deleted") {
+		t.Errorf("the plan does not say how many in scope would be deleted:\n%s", r.stdout)
+	}
+}
+
+// plan and import --rules whose include keeps two connectors delete nothing
+// outside those two names.
+func TestScopeRulesIncludeThenImportAllowDelete(t *testing.T) {
+	sim, vars := startSim(t, tenantsim.Options{Seed: 72, Connectors: 20, MaxLocales: 1, TenantName: "corp"})
+	dir := t.TempDir()
+	b := exportTo(t, vars, filepath.Join(dir, "all.tar.gz"))
+	names := releasedNames(sim.Dump())
+	rules := writeRules(t, dir, fmt.Sprintf("include: [%q, %q]\n", names[0], names[1]))
+	addReleased(t, vars, "Added Later")
+	before := sim.Dump()
+	state := filepath.Join(dir, "state")
+	r := runCLI(t, vars, "plan", "--rate", "0", "--state-dir", state, "--rules", rules, "--allow-delete", b)
+	if r.code != exitOK || !strings.Contains(r.stdout, "0 to delete") || !strings.Contains(r.stdout, "0 of 2 target connectors in scope would be deleted") {
+		t.Errorf("plan --rules (include keeps 2) --allow-delete: exit %d, want 0 deletions of 2 in scope:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, vars, "import", "--rate", "0", "--state-dir", state, "--rules", rules, "--allow-delete", "--yes", b)
+	if r.code != exitOK {
+		t.Fatalf("import: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := deletedNames(before, sim.Dump()); len(got) > 0 {
+		t.Errorf("import --rules (include keeps 2) --allow-delete deleted %q", got)
+	}
+}
+
+// An include with a typo matches nothing: the transformed bundle holds no
+// connector, and importing it with --allow-delete deletes nothing.
+func TestScopeIncludeTypoDeletesNothing(t *testing.T) {
+	sim, vars := startSim(t, tenantsim.Options{Seed: 73, Connectors: 20, MaxLocales: 1, TenantName: "corp"})
+	dir := t.TempDir()
+	b := exportTo(t, vars, filepath.Join(dir, "all.tar.gz"))
+	rules := writeRules(t, dir, "include: [\"Zurich HR*\"]\n") // the tenant spells it Zürich
+	out := filepath.Join(dir, "none.tar.gz")
+	if r := runCLI(t, vars, "transform", "--rules", rules, b, out); r.code != exitOK || !strings.Contains(r.stdout, "0 of ") {
+		t.Fatalf("transform: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	before := sim.Dump()
+	state := filepath.Join(dir, "state")
+	r := runCLI(t, vars, "import", "--rate", "0", "--state-dir", state, "--allow-delete", "--yes", out)
+	if got := deletedNames(before, sim.Dump()); len(got) > 0 {
+		t.Errorf("import --allow-delete of a bundle the rules emptied deleted %d connectors: %q\n%s", len(got), got, r.stdout)
+	}
+	r = runCLI(t, vars, "import", "--rate", "0", "--state-dir", state, "--rules", rules, "--allow-delete", "--yes", b)
+	if got := deletedNames(before, sim.Dump()); len(got) > 0 {
+		t.Errorf("import --rules (matching nothing) --allow-delete deleted %d connectors: %q\n%s", len(got), got, r.stdout)
+	}
+}
+
+// migrate --include 'W*' --allow-delete deletes no target connector outside
+// 'W*'.
+func TestScopeMigrateInclude(t *testing.T) {
+	src, srcVars := startSim(t, tenantsim.Options{Seed: 74, Connectors: 10, MaxLocales: 1, TenantName: "sb", ClientID: "sb-client", ClientSecret: "sb-secret"})
+	dst, dstVars := startSim(t, tenantsim.Options{Seed: 75, Connectors: 10, MaxLocales: 1, TenantName: "prod", ClientID: "prod-client", ClientSecret: "prod-secret"})
+	dir := t.TempDir()
+	config := filepath.Join(dir, "connvault.yaml")
+	if err := os.WriteFile(config, fmt.Appendf(nil, `version: 1
+tenants:
+  sandbox: {baseURL: %s, clientID: sb-client, clientSecretEnv: SB_SECRET, rate: "0"}
+  production: {baseURL: %s, clientID: prod-client, clientSecretEnv: PROD_SECRET, rate: "0"}
+`, srcVars["SAIL_BASE_URL"], dstVars["SAIL_BASE_URL"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	word := strings.Fields(releasedNames(src.Dump())[0])[0]
+	addReleased(t, dstVars, word+" Only In Production")
+	before := dst.Dump()
+	r := runCLI(t, map[string]string{"SB_SECRET": "sb-secret", "PROD_SECRET": "prod-secret"}, "migrate", "--config", config,
+		"--from", "sandbox", "--to", "production", "--include", word+"*", "--allow-delete", "--yes", "--state-dir", filepath.Join(dir, "state"))
+	if r.code != exitOK {
+		t.Fatalf("migrate: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got, want := deletedNames(before, dst.Dump()), []string{word + " Only In Production"}; !slices.Equal(got, want) {
+		t.Errorf("migrate --include %q --allow-delete deleted %q, want only %q\n%s", word+"*", got, want, r.stdout)
+	}
+}
+
+// import --allow-delete --yes refuses more deletions than --max-deletes
+// (default 5), naming every connector, and writes nothing.
+func TestScopeMaxDeletes(t *testing.T) {
+	sim, vars := startSim(t, tenantsim.Options{Seed: 76, Connectors: 4, MaxLocales: 1, TenantName: "corp"})
+	dir := t.TempDir()
+	b := exportTo(t, vars, filepath.Join(dir, "all.tar.gz"))
+	var added []string
+	for i := range 7 {
+		added = append(added, fmt.Sprintf("Added %d", i))
+		addReleased(t, vars, added[i])
+	}
+	state := filepath.Join(dir, "state")
+	writes := sim.Stats().Writes
+	r := runCLI(t, vars, "import", "--rate", "0", "--state-dir", state, "--allow-delete", "--yes", b)
+	if r.code == exitOK || sim.Stats().Writes != writes {
+		t.Fatalf("import --allow-delete --yes of a plan deleting 7: exit %d, %d writes; want a refusal:\n%s%s", r.code, sim.Stats().Writes-writes, r.stdout, r.stderr)
+	}
+	for _, n := range added {
+		if !strings.Contains(r.stderr, n) {
+			t.Errorf("the refusal does not name %q: %s", n, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stderr, "--max-deletes") {
+		t.Errorf("the refusal does not name --max-deletes: %s", r.stderr)
+	}
+	r = runCLI(t, vars, "import", "--rate", "0", "--state-dir", state, "--allow-delete", "--max-deletes", "7", "--yes", b)
+	if r.code != exitOK {
+		t.Fatalf("import --max-deletes 7: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, n := range added {
+		if slices.Contains(releasedNames(sim.Dump()), n) {
+			t.Errorf("%q not deleted with --max-deletes 7", n)
+		}
+	}
+}
