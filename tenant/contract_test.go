@@ -20,9 +20,10 @@ import (
 // specValidator is a base transport that checks every API request the client
 // sends, and every answer it gets, against the spec in testdata.
 type specValidator struct {
-	t      *testing.T
-	next   http.RoundTripper
-	router routers.Router
+	t       *testing.T
+	next    http.RoundTripper
+	router  routers.Router
+	mapPath func(string) (string, bool) // request path → the spec's path
 
 	mu       sync.Mutex
 	problems []string
@@ -31,20 +32,30 @@ type specValidator struct {
 
 func newSpecValidator(t *testing.T) *specValidator {
 	t.Helper()
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile("testdata/connectors-v2025.yaml")
+	return loadSpecValidator(t, "testdata/connectors-v2025.yaml", specPath, func(doc *openapi3.T) {
+		// Spec quirk (API-NOTES §7): PUT translations declares a bare object with
+		// no fields, so any part is "undefined". The client sends part "file"
+		// like the other PUTs; declare it, so that the part is still checked.
+		put := doc.Paths.Value("/connectors/{scriptName}/translations/{locale}").Put
+		put.RequestBody.Value.Content.Get("multipart/form-data").Schema.Value.Properties = openapi3.Schemas{
+			"file": openapi3.NewSchemaRef("", &openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "binary"}),
+		}
+	})
+}
+
+// loadSpecValidator validates against the spec in file, after fix (if not
+// nil) has amended it; mapPath maps a request's path onto the spec's paths.
+func loadSpecValidator(t *testing.T, file string, mapPath func(string) (string, bool), fix func(*openapi3.T)) *specValidator {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The spec's own examples are not all valid (JsonPatchOperation's array
 	// example sits on its items schema): check the schemas, not the examples.
-	doc.Servers = nil // route on the paths alone; specPath maps both surfaces onto them
-	// Spec quirk (API-NOTES §7): PUT translations declares a bare object with
-	// no fields, so any part is "undefined". The client sends part "file"
-	// like the other PUTs; declare it, so that the part is still checked.
-	put := doc.Paths.Value("/connectors/{scriptName}/translations/{locale}").Put
-	put.RequestBody.Value.Content.Get("multipart/form-data").Schema.Value.Properties = openapi3.Schemas{
-		"file": openapi3.NewSchemaRef("", &openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "binary"}),
+	doc.Servers = nil // route on the paths alone; mapPath maps the surfaces onto them
+	if fix != nil {
+		fix(doc)
 	}
 	router, err := legacy.NewRouter(doc, openapi3.DisableExamplesValidation())
 	if err != nil {
@@ -53,7 +64,7 @@ func newSpecValidator(t *testing.T) *specValidator {
 	// The XML GETs answer application/xml, a string in the spec; kin-openapi
 	// has no decoder for it by default.
 	openapi3filter.RegisterBodyDecoder("application/xml", openapi3filter.PlainBodyDecoder)
-	return &specValidator{t: t, next: http.DefaultTransport, router: router, checked: map[string]int{}}
+	return &specValidator{t: t, next: http.DefaultTransport, router: router, mapPath: mapPath, checked: map[string]int{}}
 }
 
 // specPath maps /v2025/connectors… and /connectors/v1… onto the spec's /connectors….
@@ -87,7 +98,7 @@ func (v *specValidator) RoundTrip(req *http.Request) (*http.Response, error) {
 		req = req.Clone(req.Context())
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	path, ok := specPath(req.URL.Path)
+	path, ok := v.mapPath(req.URL.Path)
 	if !ok {
 		v.problem("%s: not an API path", what)
 		return v.next.RoundTrip(req)

@@ -63,15 +63,7 @@ func (c *Client) ListConnectors(ctx context.Context, o ListOptions) (Page, error
 	if o.Limit < 0 || o.Limit > pageLimit || o.Offset < 0 {
 		return Page{}, fmt.Errorf("%s: limit %d or offset %d out of range (limit 1-%d, offset ≥ 0)", opList, o.Limit, o.Offset, pageLimit)
 	}
-	q := url.Values{}
-	if o.Filters != "" {
-		q.Set("filters", o.Filters)
-	}
-	q.Set("limit", strconv.Itoa(o.Limit))
-	q.Set("offset", strconv.Itoa(o.Offset))
-	if o.Count {
-		q.Set("count", "true")
-	}
+	q := pageQuery(o.Filters, o.Limit, o.Offset, o.Count)
 	if o.Locale != "" {
 		q.Set("locale", o.Locale)
 	}
@@ -79,16 +71,36 @@ func (c *Client) ListConnectors(ctx context.Context, o ListOptions) (Page, error
 	if err != nil {
 		return Page{}, err
 	}
-	page := Page{Total: -1}
+	page := Page{Total: totalCount(resp, o.Count)}
 	if err := decodeJSON(opList, "", body, &page.Items); err != nil {
 		return Page{}, err
 	}
-	if o.Count {
+	return page, nil
+}
+
+// pageQuery is the standard collection parameters of one page.
+func pageQuery(filters string, limit, offset int, count bool) url.Values {
+	q := url.Values{}
+	if filters != "" {
+		q.Set("filters", filters)
+	}
+	q.Set("limit", strconv.Itoa(limit))
+	q.Set("offset", strconv.Itoa(offset))
+	if count {
+		q.Set("count", "true")
+	}
+	return q
+}
+
+// totalCount is the X-Total-Count of a list answer when it was asked for and
+// sent, else -1.
+func totalCount(resp *http.Response, asked bool) int {
+	if asked {
 		if n, err := strconv.Atoi(resp.Header.Get("X-Total-Count")); err == nil && n >= 0 {
-			page.Total = n
+			return n
 		}
 	}
-	return page, nil
+	return -1
 }
 
 // CreateConnector creates a custom connector (createCustomConnector) and
@@ -285,7 +297,8 @@ type call struct {
 	op          string // operationId
 	target      string // the scriptName (or name) the call is about, for errors
 	method      string
-	path        string // below the connectors collection, escaped
+	collection  string // the collection path; "" → the connectors collection of the surface
+	path        string // below the collection, escaped
 	query       url.Values
 	accept      string
 	contentType string
@@ -295,7 +308,7 @@ type call struct {
 // do sends a call through the chain and returns the answer and its body; an
 // answer other than 2xx becomes an *APIError.
 func (c *Client) do(ctx context.Context, cl call) (*http.Response, []byte, error) {
-	u := c.base + c.prefix + cl.path
+	u := c.base + orDefault(cl.collection, c.prefix) + cl.path
 	if len(cl.query) > 0 {
 		// Spaces as %20, as ISC's documentation writes them, not "+".
 		u += "?" + strings.ReplaceAll(cl.query.Encode(), "+", "%20")

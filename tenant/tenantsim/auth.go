@@ -179,7 +179,7 @@ func (s *Sim) tokenReply(r *http.Request) *reply {
 		TokenType:   "bearer",
 		// Whole seconds, rounded up: expires_in 0 would mean "never" to OAuth clients.
 		ExpiresIn:           retryAfterSeconds(s.opts.TokenTTL),
-		Scope:               "sp:scopes:all",
+		Scope:               strings.Join(*s.scopes.Load(), " "),
 		JTI:                 uuidFrom("jti:" + tok),
 		TenantID:            tenantID,
 		Pod:                 "sim01-useast1",

@@ -17,7 +17,21 @@
 //     Tokens are opaque random strings. The endpoint has its own rate limiter
 //     with the API's settings, keyed by client id, and is not an API request in
 //     the statistics (it is counted under ByOperation["token"]).
-//   - GET /_sim/stats (Stats), GET /_sim/tenant (Dump), POST
+//   - The Sources API subset under /v2025/sources
+//     (tenant/testdata/sources-subset-v2025.yaml): listSources (limit,
+//     offset, count, the spec's filters and sorters; no filter on connector),
+//     getSource, importConnectorFile (multipart part "file"; the file's base
+//     name is recorded on the source and shown in
+//     connectorAttributes.connector_files, comma-separated), and putSource and
+//     updateSource (PATCH), which answer 400 when connector or connectorClass
+//     would change, as SailPoint documents, and otherwise change only name
+//     and description.
+//   - Scopes (Options.Scopes, SetScopes; default sp:scopes:all): listSources
+//     and getSource need idn:sources:read or idn:sources:manage, PUT and PATCH
+//     idn:sources:manage, uploads idn:sources-admin:manage; Connectors GETs
+//     need idn:connector-config:read or :manage, writes :manage. Without one
+//     the answer is 403, checked after the route.
+//   - GET /_sim/stats (Stats), GET /_sim/tenant (Dump, sources included), POST
 //     /_sim/reset-stats: no auth, no rate limit, no latency or faults, not
 //     counted.
 //
@@ -115,6 +129,12 @@
 // for about 4%. Content is generated from (seed, name) on each read until a
 // connector is changed, so start-up is quick and memory small even for 10 000
 // connectors.
+//
+// Seeded sources (made on first use, deterministic in the seed) use the
+// tenant's connectors: every hidden (not RELEASED) custom connector has one or
+// two, about a third of the RELEASED ones have none, the others one to three,
+// and about a quarter of SailPoint's connectors have one. Some sources list
+// uploaded jars. Deleting a connector leaves its sources naming it.
 //
 // # Fault injection
 //

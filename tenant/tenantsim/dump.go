@@ -10,12 +10,13 @@ import (
 )
 
 // Dump is the whole state of a tenant: every connector, listed or not,
-// built-in ones included, sorted by scriptName, and the variants the tenant
-// serves (informational: Restore and Load leave the variants as they are).
-// Two dumps of the same state are reflect.DeepEqual, and Restore(Dump())
-// changes nothing.
+// built-in ones included, sorted by scriptName, every source, sorted by id,
+// and the variants the tenant serves (informational: Restore and Load leave
+// the variants as they are). Two dumps of the same state are
+// reflect.DeepEqual, and Restore(Dump()) changes nothing.
 type Dump struct {
 	Connectors []DumpConnector `json:"connectors"`
+	Sources    []DumpSource    `json:"sources,omitempty"`
 	Variants   *Variants       `json:"variants,omitempty"`
 }
 
@@ -49,11 +50,12 @@ type DumpConnector struct {
 // generates the content of every connector, so it costs time and memory in
 // proportion to the tenant's size.
 func (s *Sim) Dump() Dump {
+	srcs := s.dumpSources() // before the store's lock, which seeding sources takes
 	st := s.store
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	v := s.opts.Variants
-	d := Dump{Connectors: make([]DumpConnector, 0, len(st.entries)), Variants: &v}
+	d := Dump{Connectors: make([]DumpConnector, 0, len(st.entries)), Sources: srcs, Variants: &v}
 	for _, e := range st.entries {
 		d.Connectors = append(d.Connectors, e.full())
 	}
@@ -61,7 +63,39 @@ func (s *Sim) Dump() Dump {
 	return d
 }
 
-// Restore replaces every custom connector with those of d. Built-in entries of
+func (s *Sim) dumpSources() []DumpSource {
+	s.sources.ready().mu.RLock()
+	defer s.sources.mu.RUnlock()
+	var out []DumpSource
+	for _, src := range s.sources.byID {
+		out = append(out, cloneSource(*src))
+	}
+	slices.SortFunc(out, func(a, b DumpSource) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// checkSources refuses sources without an id, a name or a connector, and
+// ids used twice. A source may name a connector the tenant does not have
+// (one deleted after the source was made).
+func checkSources(ss []DumpSource) error {
+	ids := map[string]bool{}
+	for i, src := range ss {
+		switch {
+		case src.ID == "" || strings.ContainsAny(src.ID, "/?#%"):
+			return fmt.Errorf("source %d (%q): id must be a non-empty URL path segment", i, src.Name)
+		case ids[src.ID]:
+			return fmt.Errorf("source %d (%q): id %q is used twice", i, src.Name, src.ID)
+		case strings.TrimSpace(src.Name) == "":
+			return fmt.Errorf("source %d (%q): name is empty", i, src.ID)
+		case src.Connector == "":
+			return fmt.Errorf("source %d (%q): connector is empty", i, src.Name)
+		}
+		ids[src.ID] = true
+	}
+	return nil
+}
+
+// Restore replaces every custom connector, and every source, with those of d. Built-in entries of
 // d are skipped: the catalog is fixed. d must be consistent: non-empty,
 // path-safe, unique scriptNames (none a built-in's), unique names
 // (case-insensitively) and valid statuses.
@@ -86,9 +120,16 @@ func (s *Sim) Restore(d Dump) error {
 		}
 		es = append(es, &entry{c: c})
 	}
+	if err := checkSources(d.Sources); err != nil {
+		return fmt.Errorf("restore %w", err)
+	}
+	s.sources.ready() // seeds take the store's lock: not while holding it
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	s.store.reset(es)
+	s.sources.mu.Lock()
+	defer s.sources.mu.Unlock()
+	s.sources.reset(d.Sources)
 	return nil
 }
 

@@ -130,18 +130,18 @@ func lexFilter(s string) ([]token, error) {
 	return append(toks, token{kind: tokEOF, pos: len(rs) + 1}), nil
 }
 
-// filterExpr is a parsed filter.
-type filterExpr interface {
-	match(c *DumpConnector) bool
+// filterExpr is a parsed filter over records of type T (a connector, a source).
+type filterExpr[T any] interface {
+	match(x *T) bool
 }
 
-type orExpr struct{ l, r filterExpr }
-type andExpr struct{ l, r filterExpr }
-type notExpr struct{ e filterExpr }
+type orExpr[T any] struct{ l, r filterExpr[T] }
+type andExpr[T any] struct{ l, r filterExpr[T] }
+type notExpr[T any] struct{ e filterExpr[T] }
 
-func (e orExpr) match(c *DumpConnector) bool  { return e.l.match(c) || e.r.match(c) }
-func (e andExpr) match(c *DumpConnector) bool { return e.l.match(c) && e.r.match(c) }
-func (e notExpr) match(c *DumpConnector) bool { return !e.e.match(c) }
+func (e orExpr[T]) match(x *T) bool  { return e.l.match(x) || e.r.match(x) }
+func (e andExpr[T]) match(x *T) bool { return e.l.match(x) && e.r.match(x) }
+func (e notExpr[T]) match(x *T) bool { return !e.e.match(x) }
 
 // cmpExpr is "field op value" with the value already checked for the field.
 type cmpExpr struct {
@@ -214,13 +214,23 @@ func labelsOf(c *DumpConnector) []string {
 	return out
 }
 
-type filterParser struct {
-	toks []token
-	i    int
+// filterGrammar is what one endpoint accepts: its fields with their
+// operators, the order they are named in messages, and how a checked
+// "field op" reads its value.
+type filterGrammar[T any] struct {
+	fields map[string][]string
+	order  []string
+	value  func(p *filterParser[T], field string, op token) (filterExpr[T], error)
 }
 
-func (p *filterParser) peek() token { return p.toks[p.i] }
-func (p *filterParser) next() token {
+type filterParser[T any] struct {
+	toks []token
+	i    int
+	g    filterGrammar[T]
+}
+
+func (p *filterParser[T]) peek() token { return p.toks[p.i] }
+func (p *filterParser[T]) next() token {
 	t := p.toks[p.i]
 	if t.kind != tokEOF {
 		p.i++
@@ -230,7 +240,13 @@ func (p *filterParser) next() token {
 
 // parseFilter parses and checks a filters parameter. The error says what is
 // wrong and where, and what the endpoint allows.
-func parseFilter(s string) (filterExpr, error) {
+func parseFilter(s string) (filterExpr[DumpConnector], error) {
+	return parseGrammar(s, filterGrammar[DumpConnector]{fields: filterFields(), order: fieldOrder(),
+		value: connectorValue})
+}
+
+// parseGrammar parses s with the fields, operators and values of g.
+func parseGrammar[T any](s string, g filterGrammar[T]) (filterExpr[T], error) {
 	if !utf8.ValidString(s) {
 		return nil, fmt.Errorf("filter is not valid UTF-8")
 	}
@@ -238,7 +254,7 @@ func parseFilter(s string) (filterExpr, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &filterParser{toks: toks}
+	p := &filterParser[T]{toks: toks, g: g}
 	e, err := p.parseOr()
 	if err != nil {
 		return nil, err
@@ -251,7 +267,7 @@ func parseFilter(s string) (filterExpr, error) {
 
 // composite reports whether t is the composite operator word (lower case
 // only), and refuses it in another case.
-func (p *filterParser) composite(word string) (bool, error) {
+func (p *filterParser[T]) composite(word string) (bool, error) {
 	t := p.peek()
 	if t.kind != tokWord {
 		return false, nil
@@ -265,7 +281,7 @@ func (p *filterParser) composite(word string) (bool, error) {
 	return false, nil
 }
 
-func (p *filterParser) parseOr() (filterExpr, error) {
+func (p *filterParser[T]) parseOr() (filterExpr[T], error) {
 	l, err := p.parseAnd()
 	for err == nil {
 		var ok bool
@@ -273,15 +289,15 @@ func (p *filterParser) parseOr() (filterExpr, error) {
 			break
 		}
 		p.next()
-		var r filterExpr
+		var r filterExpr[T]
 		if r, err = p.parseAnd(); err == nil {
-			l = orExpr{l, r}
+			l = orExpr[T]{l, r}
 		}
 	}
 	return l, err
 }
 
-func (p *filterParser) parseAnd() (filterExpr, error) {
+func (p *filterParser[T]) parseAnd() (filterExpr[T], error) {
 	l, err := p.parseUnary()
 	for err == nil {
 		var ok bool
@@ -289,21 +305,21 @@ func (p *filterParser) parseAnd() (filterExpr, error) {
 			break
 		}
 		p.next()
-		var r filterExpr
+		var r filterExpr[T]
 		if r, err = p.parseUnary(); err == nil {
-			l = andExpr{l, r}
+			l = andExpr[T]{l, r}
 		}
 	}
 	return l, err
 }
 
-func (p *filterParser) parseUnary() (filterExpr, error) {
+func (p *filterParser[T]) parseUnary() (filterExpr[T], error) {
 	if ok, err := p.composite("not"); err != nil {
 		return nil, err
 	} else if ok {
 		p.next()
 		e, err := p.parseUnary()
-		return notExpr{e}, err
+		return notExpr[T]{e}, err
 	}
 	t := p.next()
 	switch t.kind {
@@ -318,56 +334,57 @@ func (p *filterParser) parseUnary() (filterExpr, error) {
 		return e, nil
 	case tokWord:
 	default:
-		return nil, fmt.Errorf("expected a field name (one of %s), found %s", strings.Join(fieldOrder(), ", "), t.describe())
+		return nil, fmt.Errorf("expected a field name (one of %s), found %s", strings.Join(p.g.order, ", "), t.describe())
 	}
 	if t.text == "pr" { // "pr field": no field of this endpoint supports it
 		f := p.next()
-		if err := checkField(f); err != nil {
+		if err := p.checkField(f); err != nil {
 			return nil, err
 		}
-		return nil, unsupportedOp(f.text, t)
+		return nil, p.unsupportedOp(f.text, t)
 	}
-	if err := checkField(t); err != nil {
+	if err := p.checkField(t); err != nil {
 		return nil, err
 	}
 	op := p.next()
 	if op.kind != tokWord {
-		return nil, fmt.Errorf("expected an operator after field %q, found %s; %s supports %s", t.text, op.describe(), t.text, strings.Join(filterFields()[t.text], ", "))
+		return nil, fmt.Errorf("expected an operator after field %q, found %s; %s supports %s", t.text, op.describe(), t.text, strings.Join(p.g.fields[t.text], ", "))
 	}
 	if !slices.Contains(knownOperators(), op.text) {
 		if slices.Contains(knownOperators(), strings.ToLower(op.text)) {
 			return nil, fmt.Errorf("operator %q at position %d must be lower case: write %q", op.text, op.pos, strings.ToLower(op.text))
 		}
-		return nil, fmt.Errorf("unknown operator %q at position %d; field %q supports %s", op.text, op.pos, t.text, strings.Join(filterFields()[t.text], ", "))
+		return nil, fmt.Errorf("unknown operator %q at position %d; field %q supports %s", op.text, op.pos, t.text, strings.Join(p.g.fields[t.text], ", "))
 	}
-	if !slices.Contains(filterFields()[t.text], op.text) {
-		return nil, unsupportedOp(t.text, op)
+	if !slices.Contains(p.g.fields[t.text], op.text) {
+		return nil, p.unsupportedOp(t.text, op)
 	}
-	return p.parseValue(t.text, op)
+	return p.g.value(p, t.text, op)
 }
 
-func checkField(t token) error {
+func (p *filterParser[T]) checkField(t token) error {
 	if t.kind == tokWord {
-		if _, ok := filterFields()[t.text]; ok {
+		if _, ok := p.g.fields[t.text]; ok {
 			return nil
 		}
-		for _, f := range fieldOrder() {
+		for _, f := range p.g.order {
 			if strings.EqualFold(f, t.text) {
 				return fmt.Errorf("unknown field %q at position %d: field names are case-sensitive, did you mean %q?", t.text, t.pos, f)
 			}
 		}
-		return fmt.Errorf("field %q at position %d cannot be filtered on; filterable fields are %s", t.text, t.pos, strings.Join(fieldOrder(), ", "))
+		return fmt.Errorf("field %q at position %d cannot be filtered on; filterable fields are %s", t.text, t.pos, strings.Join(p.g.order, ", "))
 	}
-	return fmt.Errorf("expected a field name (one of %s), found %s", strings.Join(fieldOrder(), ", "), t.describe())
+	return fmt.Errorf("expected a field name (one of %s), found %s", strings.Join(p.g.order, ", "), t.describe())
 }
 
-func unsupportedOp(field string, op token) error {
+func (p *filterParser[T]) unsupportedOp(field string, op token) error {
 	return fmt.Errorf("operator %q at position %d is not supported for field %q; %s supports %s",
-		op.text, op.pos, field, field, strings.Join(filterFields()[field], ", "))
+		op.text, op.pos, field, field, strings.Join(p.g.fields[field], ", "))
 }
 
-// parseValue reads the value of "field op" and checks its type for the field.
-func (p *filterParser) parseValue(field string, op token) (filterExpr, error) {
+// connectorValue reads the value of a connector filter's "field op" and
+// checks its type for the field.
+func connectorValue(p *filterParser[DumpConnector], field string, op token) (filterExpr[DumpConnector], error) {
 	e := cmpExpr{field: field, op: op.text}
 	t := p.next()
 	switch field {

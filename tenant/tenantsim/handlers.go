@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -123,27 +124,41 @@ func queryInt(rc *reqCtx, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
+// pageParams reads the standard paging parameters limit (0-250, default
+// 250), offset (≥ 0) and count (true or false).
+func pageParams(rc *reqCtx) (limit, offset int, count bool, err error) {
+	if limit, err = queryInt(rc, "limit", 250, 0, 250); err != nil {
+		return 0, 0, false, err
+	}
+	if offset, err = queryInt(rc, "offset", 0, 0, -1); err != nil {
+		return 0, 0, false, err
+	}
+	count, err = queryBool(rc.r.URL.Query(), "count")
+	return limit, offset, count, err
+}
+
+// queryBool reads a boolean query parameter ("" is false).
+func queryBool(q url.Values, name string) (bool, error) {
+	switch v := q.Get(name); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, badRequest("query parameter %q must be true or false, got %q", name, v)
+	}
+}
+
 // handleList is getConnectorList: RELEASED connectors, filtered and paged.
 func (s *Sim) handleList(rc *reqCtx) (*reply, error) {
-	limit, err := queryInt(rc, "limit", 250, 0, 250)
+	limit, offset, count, err := pageParams(rc)
 	if err != nil {
 		return nil, err
 	}
 	limit = min(limit, s.opts.Variants.PageCap)
-	offset, err := queryInt(rc, "offset", 0, 0, -1)
-	if err != nil {
-		return nil, err
-	}
 	q := rc.r.URL.Query()
-	count := false
-	if v := q.Get("count"); v != "" {
-		if v != "true" && v != "false" {
-			return nil, badRequest("query parameter \"count\" must be true or false, got %q", v)
-		}
-		count = v == "true"
-	}
 	// locale: any value is accepted; one outside the enum falls back to en (the spec's rule).
-	var filter filterExpr
+	var filter filterExpr[DumpConnector]
 	if f := strings.TrimSpace(q.Get("filters")); f != "" {
 		if filter, err = parseFilter(f); err != nil {
 			return nil, badRequest("invalid filters %q: %v", f, err).
@@ -435,6 +450,12 @@ func jsonKind(goKind string) string {
 // readFilePart returns the content of multipart part "file", or with anyName
 // of the first part, whatever its name.
 func readFilePart(r *http.Request, anyName bool) ([]byte, error) {
+	return readFilePartWith(r, anyName, nil)
+}
+
+// readFilePartWith is readFilePart that also tells filename, if not nil,
+// the part's file name.
+func readFilePartWith(r *http.Request, anyName bool, filename func(string)) ([]byte, error) {
 	ct := r.Header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || mt != "multipart/form-data" {
@@ -460,6 +481,9 @@ func readFilePart(r *http.Request, anyName bool) ([]byte, error) {
 		data, err := io.ReadAll(part)
 		if err != nil {
 			return nil, badRequest("cannot read multipart part \"file\": %v", err)
+		}
+		if filename != nil {
+			filename(part.FileName())
 		}
 		return data, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -38,7 +39,10 @@ type Options struct {
 	// the total (other than 0) with 400 "offset is invalid", as ISC's list
 	// endpoints have been reported to do; the default answers an empty page.
 	RejectOffsetPastEnd bool
-	Logger              *slog.Logger // nil = discard
+	// Scopes are the scopes the client's tokens carry (nil → sp:scopes:all,
+	// which grants everything). See SetScopes.
+	Scopes []string
+	Logger *slog.Logger // nil = discard
 }
 
 // Option defaults.
@@ -65,6 +69,8 @@ type Sim struct {
 	faults     *faultState
 	stats      statsCollector
 	listCalls  atomic.Uint64 // list requests served, the shuffle of list-order=unstable
+	sources    *sourceStore
+	scopes     atomic.Pointer[[]string]
 }
 
 // New returns a simulated tenant seeded from opts. Custom connectors' content
@@ -107,7 +113,44 @@ func New(opts Options) *Sim {
 		faults:     newFaultState(opts.Faults),
 	}
 	s.stats.reset()
+	s.SetScopes(opts.Scopes...)
+	initial := slices.Clone(s.store.sorted) // the connectors the seeded sources use
+	s.sources = newSourceStore(func() []DumpSource {
+		s.store.mu.RLock() // the summaries may be materialized meanwhile
+		defer s.store.mu.RUnlock()
+		return seedSources(opts, initial)
+	})
 	return s
+}
+
+// SetScopes sets the scopes of the tokens the client gets (none → sp:scopes:all).
+// A route needs one of its scopes, or sp:scopes:all; without it the answer is
+// 403. The Sources API needs idn:sources:read or idn:sources:manage (PUT and
+// PATCH: idn:sources:manage; uploads: idn:sources-admin:manage); the
+// Connectors API idn:connector-config:read or :manage (writes: :manage).
+func (s *Sim) SetScopes(scopes ...string) {
+	if len(scopes) == 0 {
+		scopes = []string{"sp:scopes:all"}
+	}
+	cp := slices.Clone(scopes)
+	s.scopes.Store(&cp)
+}
+
+// granted reports whether the client's scopes include one of need.
+func (s *Sim) granted(need []string) bool {
+	have := *s.scopes.Load()
+	return slices.Contains(have, "sp:scopes:all") || slices.ContainsFunc(need, func(n string) bool { return slices.Contains(have, n) })
+}
+
+// requiredScopes are the scopes of which a route needs one.
+func requiredScopes(rt route, method string) []string {
+	switch {
+	case rt.scopes != nil:
+		return rt.scopes
+	case method == http.MethodGet:
+		return []string{"idn:connector-config:read", "idn:connector-config:manage"}
+	}
+	return []string{"idn:connector-config:manage"}
 }
 
 // SetFaults replaces the fault configuration. The fault sequence restarts, so
@@ -225,6 +268,10 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.finish(w, rc, errorReply(routeErr, rc.trackingID), outcomeNormal)
 		return
 	}
+	if need := requiredScopes(rt, r.Method); !s.granted(need) {
+		s.finish(w, rc, errorReply(forbidden("the token lacks the scope for %s: it needs one of %s", rt.op, strings.Join(need, ", ")), rc.trackingID), outcomeNormal)
+		return
+	}
 	switch plan.kind {
 	case fault500:
 		s.stats.fault(fault500)
@@ -329,8 +376,9 @@ func resetConnection(w http.ResponseWriter) {
 
 // route is a matched API operation.
 type route struct {
-	op         string // the v2025 operationId, also for the v1 surface
-	scriptName string
+	op         string   // the v2025 operationId, also for the v1 surface
+	scopes     []string // one of them is needed; nil: the Connectors API's
+	scriptName string   // or a source's id
 	locale     string
 	handle     func(*Sim, *reqCtx) (*reply, error)
 }
@@ -340,6 +388,9 @@ var apiPrefixes = [...]string{"/v2025/connectors", "/connectors/v1"}
 
 // matchRoute maps a method and URL to one of the 13 operations.
 func matchRoute(method string, u *url.URL) (route, *apiError) {
+	if rt, err, ok := matchSourceRoute(method, u); ok {
+		return rt, err
+	}
 	path := u.EscapedPath()
 	rest, ok := "", false
 	for _, p := range apiPrefixes {
