@@ -41,6 +41,7 @@ func simFlags() []cli.Flag {
 		&cli.StringFlag{Name: "client-id", Value: "sim-client", Usage: "client id the simulator accepts"},
 		&cli.StringFlag{Name: "client-secret", Value: "sim-secret", Usage: "client secret the simulator accepts (a test credential, printed on start)"},
 		&cli.StringFlag{Name: "state", Usage: "JSON state file: loaded at start when present, saved at exit"},
+		&cli.StringSliceFlag{Name: "scopes", Usage: "scopes the client's tokens carry (repeatable), e.g. idn:connector-config:manage to refuse the Sources API; default sp:scopes:all"},
 	}
 }
 
@@ -74,6 +75,7 @@ func simOptionsFrom(c *cli.Command) (simOptions, error) {
 			Latency:      c.Duration("latency"),
 			Faults:       faults,
 			Variants:     variants,
+			Scopes:       c.StringSlice("scopes"),
 		},
 	}
 	if rate.Requests > 0 {
