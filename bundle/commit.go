@@ -76,6 +76,7 @@ func (w *Writer) commit(ctx context.Context) (m Manifest, keepStaging bool, err 
 		Connectors:    []Entry{},
 		Complete:      len(errs) == 0,
 		Errors:        errs,
+		Coverage:      w.coverage,
 	}
 	if m.ContentDigest, err = w.stagedDigest(); err != nil {
 		return Manifest{}, false, err

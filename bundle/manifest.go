@@ -35,7 +35,8 @@ type Manifest struct {
 	Connectors    []Entry     `json:"connectors"`
 	Complete      bool        `json:"complete"`
 	Errors        []ItemError `json:"errors,omitempty"`
-	ContentDigest string      `json:"contentDigest"` // "sha256:<hex>" over sorted (path, sha256) pairs
+	Coverage      *Coverage   `json:"coverage,omitempty"` // written by export; absent in bundles of other origin
+	ContentDigest string      `json:"contentDigest"`      // "sha256:<hex>" over sorted (path, sha256) pairs
 }
 
 // Scope records which connectors of the source tenant a bundle stands for:
@@ -111,6 +112,65 @@ type ItemError struct {
 	Name       string `json:"name,omitempty"`
 	Part       string `json:"part,omitempty"`
 	Error      string `json:"error"`
+}
+
+// Coverage is what an export knew of the tenant's connectors besides what it
+// exported: how many the list showed, which hidden connectors it was told
+// about, and every connector it knew of but did not export, with the reason.
+// A bundle whose coverage leaves nothing out unexplained is a full account of
+// the tenant as far as the API lets anyone see.
+type Coverage struct {
+	// Listed is how many connectors the list showed (after the filter sent
+	// to the tenant); ListTotal the tenant's own count (X-Total-Count), -1
+	// when it sent none. ListGap is set when the two did not match on two
+	// passes (the bundle is then incomplete).
+	Listed    int    `json:"listed"`
+	ListTotal int    `json:"listTotal"`
+	ListGap   string `json:"listGap,omitempty"`
+	// Hidden are the scriptNames of the connectors named for export that
+	// the list does not show (DEVELOPMENT, DEMO or DEPRECATED ones), sorted:
+	// named on the command line or carried forward. A later export carries
+	// them forward again.
+	Hidden []string `json:"hidden"`
+	// CarriedFrom names the bundle(s) hidden connectors were carried forward
+	// from, if any.
+	CarriedFrom []string `json:"carriedFrom,omitempty"`
+	// LeftOut are the connectors known but not exported, sorted by
+	// scriptName.
+	LeftOut []LeftOut `json:"leftOut"`
+}
+
+// LeftOutReason says why a known connector is not in a bundle. New reasons
+// may be added; a reader shows an unknown reason as it is.
+type LeftOutReason string
+
+// The reasons a known connector is left out of a bundle.
+const (
+	// LeftOutSailPointOwned: SailPoint's own connector, by the rule in
+	// LeftOut.Rule (exported only with --builtin).
+	LeftOutSailPointOwned LeftOutReason = "sailpoint-owned"
+	// LeftOutFiltered: excluded by --include or --exclude (LeftOut.Rule
+	// names which).
+	LeftOutFiltered LeftOutReason = "filtered"
+	// LeftOutHidden: the list does not show it and nothing named it for
+	// export (known, for example, from a source that uses it).
+	LeftOutHidden LeftOutReason = "hidden"
+	// LeftOutGone: carried forward from an earlier bundle, but the tenant
+	// no longer has it (404).
+	LeftOutGone LeftOutReason = "gone"
+)
+
+// LeftOut is one connector an export knew of but did not export.
+type LeftOut struct {
+	ScriptName string        `json:"scriptName"`
+	Name       string        `json:"name,omitempty"`
+	Type       string        `json:"type,omitempty"`
+	Status     string        `json:"status,omitempty"`
+	Reason     LeftOutReason `json:"reason"`
+	// Rule says which rule or filter decided, in words, e.g. `type "LDAP"
+	// does not start with "custom" and s3Location "connector/ldap" is not
+	// under custom-connector/`.
+	Rule string `json:"rule,omitempty"`
 }
 
 // Connector is the content of one connector of a bundle.

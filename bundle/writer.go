@@ -73,6 +73,7 @@ type Writer struct {
 	keys       map[string]string // lower-case key → key, for case-insensitive uniqueness
 	staged     []stagedEntry     // the connectors added, in no particular order
 	errs       []ItemError
+	coverage   *Coverage
 	spoolEnd   int64 // where the next file goes in the spool
 	entriesEnd int64 // where the next entry goes in the entries file
 }
@@ -159,6 +160,19 @@ func checkReplaceable(dir string) error {
 	case hasConnectors:
 		return fmt.Errorf("%s exists but %s does not: it is not a connvault bundle; refusing to replace it (choose an empty or new directory)",
 			filepath.Join(dir, connectorsDir), manifestName)
+	default:
+		// No bundle here: only an empty directory may become one (what a
+		// killed run left behind does not count).
+		des, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, de := range des {
+			if !strings.HasPrefix(de.Name(), ".connvault-staging-") {
+				return fmt.Errorf("%s is not empty and holds no connvault bundle (it has %s); refusing to write a bundle into it (choose an empty or new directory)",
+					dir, de.Name())
+			}
+		}
 	}
 	return nil
 }
@@ -521,6 +535,27 @@ func syncDir(dir string) error {
 func (w *Writer) Fail(e ItemError) {
 	w.mu.Lock()
 	w.errs = append(w.errs, e)
+	w.mu.Unlock()
+}
+
+// SetCoverage records what the export knew of the tenant besides the
+// connectors it added (see Coverage); the manifest holds it sorted. It is
+// safe for concurrent use; the last call wins.
+func (w *Writer) SetCoverage(c Coverage) {
+	c.Hidden = slices.Clone(c.Hidden)
+	c.LeftOut = slices.Clone(c.LeftOut)
+	if c.Hidden == nil {
+		c.Hidden = []string{}
+	}
+	if c.LeftOut == nil {
+		c.LeftOut = []LeftOut{}
+	}
+	slices.Sort(c.Hidden)
+	slices.SortFunc(c.LeftOut, func(a, b LeftOut) int {
+		return strings.Compare(a.ScriptName+"\x00"+string(a.Reason), b.ScriptName+"\x00"+string(b.Reason))
+	})
+	w.mu.Lock()
+	w.coverage = &c
 	w.mu.Unlock()
 }
 

@@ -74,8 +74,15 @@ type Options struct {
 	// spec's 19; the single value "detail" means only those named by each
 	// connector's translationProperties.
 	Locales []string
+	// CarryForward are hidden connectors carried forward from earlier
+	// bundles (see CarryForward): exported like ScriptNames, except that the
+	// globs apply to them and one the tenant no longer has is left out as
+	// gone instead of failing. CarriedFrom names those bundles, for the
+	// manifest.
+	CarryForward []Hidden
+	CarriedFrom  []string
 	// BuiltIn includes SailPoint-owned connectors, which are left out by
-	// default.
+	// default (see sailPointOwned for the rule).
 	BuiltIn bool
 	// Concurrency is how many connectors are fetched at once; 0 means
 	// DefaultConcurrency.
@@ -102,12 +109,11 @@ type Result struct {
 	// Failed are the connectors that could not be read, also recorded in
 	// the writer with Fail, sorted by scriptName.
 	Failed []bundle.ItemError
-	// LeftOutAsBuiltIn names the listed connectors that the filters and
-	// globs chose but that were left out as SailPoint's own, because their
-	// type does not start with "custom" (see the package documentation). A
-	// custom connector created with a type of its own is among them: name it
-	// with ScriptNames, or set BuiltIn.
-	LeftOutAsBuiltIn []string
+	// Coverage is what the run knew of the tenant besides what it exported:
+	// how many connectors were listed and counted, the hidden ones named or
+	// carried forward, and every connector known but left out, with the
+	// reason. Run also records it in the writer (SetCoverage).
+	Coverage bundle.Coverage
 }
 
 // Run lists the tenant's connectors, chooses those opts asks for, and fetches
@@ -126,23 +132,33 @@ func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Resul
 		return Result{}, err
 	}
 	r.log.Debug("listing connectors", "filter", opts.Filter)
-	listed, err := src.ListAllConnectors(ctx, opts.Filter, func(total int) {
-		r.progress.SetTotal(total + len(r.named))
+	total := -1
+	listed, err := src.ListAllConnectors(ctx, opts.Filter, func(n int) {
+		total = n
+		r.progress.SetTotal(n + len(r.named) + len(opts.CarryForward))
 	})
+	gap := ""
+	if ge, ok := errors.AsType[*tenant.ListGapError](err); ok {
+		// Export what was seen, and say what was not: the bundle is
+		// incomplete, never silently short.
+		listed, total, gap, err = ge.Connectors, ge.Total, ge.Error(), nil
+		ie := bundle.ItemError{Part: "list", Error: gap}
+		r.w.Fail(ie)
+		r.res.Failed = append(r.res.Failed, ie)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return Result{}, fmt.Errorf("export interrupted: %w", context.Cause(ctx))
 		}
 		return Result{}, fmt.Errorf("list connectors: %w", err)
 	}
-	targets := choose(listed, r.named, r.sel)
-	r.res.LeftOutAsBuiltIn = leftOutAsBuiltIn(listed, r.named, r.sel)
-	r.log.Debug("connectors chosen", "listed", len(listed), "chosen", len(targets))
-	r.progress.SetTotal(len(targets))
+	sel := choose(listed, r.named, opts.CarryForward, r.sel)
+	r.log.Debug("connectors chosen", "listed", len(listed), "chosen", len(sel.targets))
+	r.progress.SetTotal(len(sel.targets))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.concurrency)
-	for _, t := range targets {
+	for _, t := range sel.targets {
 		if gctx.Err() != nil {
 			break
 		}
@@ -155,6 +171,8 @@ func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Resul
 	if ctx.Err() != nil {
 		return r.res, fmt.Errorf("export interrupted: %w", context.Cause(ctx))
 	}
+	r.res.Coverage = r.coverage(len(listed), total, gap, sel)
+	r.w.SetCoverage(r.res.Coverage)
 	return r.res, err
 }
 
@@ -169,9 +187,11 @@ type run struct {
 	failFast    bool
 	log         *slog.Logger
 	progress    *lockedProgress
+	carriedFrom []string
 
-	mu  sync.Mutex // guards res
-	res Result
+	mu      sync.Mutex // guards res and missing
+	res     Result
+	missing map[string]bool // named connectors the tenant answered 404 for
 }
 
 func newRun(src Source, w *bundle.Writer, opts Options) (*run, error) {
@@ -198,6 +218,8 @@ func newRun(src Source, w *bundle.Writer, opts Options) (*run, error) {
 		failFast:    opts.FailFast,
 		log:         opts.Logger,
 		progress:    &lockedProgress{p: opts.Progress},
+		carriedFrom: opts.CarriedFrom,
+		missing:     map[string]bool{},
 	}
 	switch {
 	case r.concurrency < 0:
@@ -217,6 +239,13 @@ func newRun(src Source, w *bundle.Writer, opts Options) (*run, error) {
 // export fetches connector t and adds it to the bundle, or records why it
 // could not. It returns an error only when the run must stop.
 func (r *run) export(ctx context.Context, t target) error {
+	if t.checkOwner {
+		if lo, owned := r.checkOwner(ctx, t); owned {
+			r.leave(lo)
+			r.progress.Done(t.label(), nil)
+			return nil
+		}
+	}
 	c, err := fetch(ctx, r.src, t, r.locales)
 	var entry bundle.Entry
 	if err == nil {
@@ -248,6 +277,19 @@ func (r *run) export(ctx context.Context, t target) error {
 		// not this connector's failure.
 		return context.Cause(ctx)
 	}
+	if pe, ok := errors.AsType[*partError](err); ok && pe.part == "" && tenant.IsNotFound(pe.err) && t.hidden {
+		if t.carried {
+			// Carried forward from an earlier bundle, and deleted since:
+			// the backup reflects the tenant, and says so.
+			r.leave(bundle.LeftOut{ScriptName: t.ScriptName, Name: t.Name, Reason: bundle.LeftOutGone,
+				Rule: "carried forward from an earlier bundle; the tenant answers 404"})
+			r.progress.Done(t.label(), nil)
+			return nil
+		}
+		r.mu.Lock()
+		r.missing[t.ScriptName] = true
+		r.mu.Unlock()
+	}
 	r.progress.Done(t.label(), err)
 	if r.failFast {
 		return fmt.Errorf("export %q: %w", t.ScriptName, err)
@@ -259,6 +301,31 @@ func (r *run) export(ctx context.Context, t target) error {
 	r.res.Failed = append(r.res.Failed, ie)
 	r.mu.Unlock()
 	return nil
+}
+
+// checkOwner reads the detail of a listed connector whose type does not
+// start with "custom" and applies sailPointOwned. A detail that cannot be
+// read is no evidence: the connector is then exported (and fails there, if
+// it still cannot be read).
+func (r *run) checkOwner(ctx context.Context, t target) (bundle.LeftOut, bool) {
+	d, err := r.src.GetConnector(ctx, t.ScriptName)
+	if err != nil {
+		r.log.Debug("cannot tell whether the connector is SailPoint's; exporting it", "scriptName", t.ScriptName, "error", err)
+		return bundle.LeftOut{}, false
+	}
+	owned, rule := sailPointOwned(t.Type, d)
+	if !owned {
+		return bundle.LeftOut{}, false
+	}
+	return bundle.LeftOut{ScriptName: t.ScriptName, Name: t.Name, Type: t.Type, Status: string(d.Status),
+		Reason: bundle.LeftOutSailPointOwned, Rule: rule}, true
+}
+
+// leave records a connector left out.
+func (r *run) leave(lo bundle.LeftOut) {
+	r.mu.Lock()
+	r.res.Coverage.LeftOut = append(r.res.Coverage.LeftOut, lo)
+	r.mu.Unlock()
 }
 
 // lockedProgress serialises calls to a Progress.

@@ -36,19 +36,7 @@ func newSim(t *testing.T, opts tenantsim.Options) (*tenantsim.Sim, string) {
 // and tiny backoffs.
 func newClient(t *testing.T, url string) *tenant.Client {
 	t.Helper()
-	c, err := tenant.New(tenant.Options{
-		BaseURL:      url,
-		ClientID:     "sim-client",
-		ClientSecret: "sim-secret",
-		Rate:         tenant.Unlimited(),
-		MaxAttempts:  20,
-		BackoffMin:   time.Millisecond,
-		BackoffMax:   5 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return newClientVia(t, url, nil)
 }
 
 // runExport exports from c into a new bundle at path and commits it. On a Run

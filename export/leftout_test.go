@@ -6,27 +6,62 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/export"
 	"github.com/connvault/connvault/tenant"
 	"github.com/connvault/connvault/tenant/tenantsim"
 )
 
-// A custom connector created with a type of its own looks built-in to the
-// export; it must be reported, not silently dropped, and named exports it.
-func TestCustomTypedConnectorIsReported(t *testing.T) {
-	_, url := newSim(t, tenantsim.Options{Seed: 5, Connectors: 2})
+// SailPoint-owned connectors are told from custom ones by every signal the
+// API gives, and in doubt exported: a custom connector created with a type of
+// its own is exported, SailPoint's catalog is left out with the rule that
+// decided, and --builtin exports everything.
+func TestSailPointOwnedRule(t *testing.T) {
+	sim, url := newSim(t, tenantsim.Options{Seed: 5, Connectors: 2})
 	c := newClient(t, url)
-	created, err := c.CreateConnector(t.Context(), tenant.NewConnector{Name: "Acme Typed Feed", Type: "Acme Web Services", ClassName: "sailpoint.connector.OpenConnectorAdapter", Status: tenant.StatusReleased})
+	typed, err := c.CreateConnector(t.Context(), tenant.NewConnector{Name: "Acme Typed Feed", Type: "Acme Web Services", ClassName: "sailpoint.connector.OpenConnectorAdapter", Status: tenant.StatusReleased})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := mustExport(t, c, filepath.Join(t.TempDir(), "a.tar.gz"), export.Options{Include: []string{"Acme*"}, Locales: []string{"detail"}})
-	if res.Connectors != 0 || !slices.Equal(res.LeftOutAsBuiltIn, []string{"Acme Typed Feed"}) {
-		t.Errorf("exported %d, left out %v; want 0 exported and the typed connector reported", res.Connectors, res.LeftOutAsBuiltIn)
+	// Two more with a type of their own: one without s3Location (no
+	// evidence), one with files uploaded to it.
+	d := sim.Dump()
+	d.Connectors = append(d.Connectors,
+		tenantsim.DumpConnector{ScriptName: "nos3-x1", Name: "No S3", Type: "Feed", ClassName: "x.Y", Status: "RELEASED"},
+		tenantsim.DumpConnector{ScriptName: "uploaded-x1", Name: "Uploaded", Type: "Feed", ClassName: "x.Y", Status: "RELEASED",
+			S3Location: "connector/uploaded-x1", UploadedFiles: []string{"connector/uploaded-x1/feed.jar"}})
+	if err := sim.Restore(d); err != nil {
+		t.Fatal(err)
 	}
-	res = mustExport(t, c, filepath.Join(t.TempDir(), "b.tar.gz"), export.Options{Include: []string{"Acme*"}, ScriptNames: []string{created.ScriptName}, Locales: []string{"detail"}})
-	if res.Connectors != 1 || len(res.LeftOutAsBuiltIn) != 0 {
-		t.Errorf("named: exported %d, left out %v; want it exported", res.Connectors, res.LeftOutAsBuiltIn)
+	d = sim.Dump()
+	res := mustExport(t, c, filepath.Join(t.TempDir(), "a.tar.gz"), export.Options{Locales: []string{"detail"}})
+	exported := entryNames(res.Manifest)
+	for _, sn := range []string{typed.ScriptName, "nos3-x1", "uploaded-x1"} {
+		if !slices.Contains(exported, sn) {
+			t.Errorf("custom connector %s left out; exported %q", sn, exported)
+		}
+	}
+	var owned []string
+	for _, lo := range res.Coverage.LeftOut {
+		if lo.Reason != bundle.LeftOutSailPointOwned {
+			t.Errorf("left out %s for %q, want only SailPoint-owned ones", lo.ScriptName, lo.Reason)
+			continue
+		}
+		if !strings.Contains(lo.Rule, "does not start with \"custom\"") || !strings.Contains(lo.Rule, "s3Location") {
+			t.Errorf("%s: rule %q does not say which signals decided", lo.ScriptName, lo.Rule)
+		}
+		owned = append(owned, lo.ScriptName)
+	}
+	if want := scriptNames(d, func(c tenantsim.DumpConnector) bool { return c.BuiltIn }); !slices.Equal(owned, want) {
+		t.Errorf("left out as SailPoint-owned %q, want the catalog %q", owned, want)
+	}
+	if res.Manifest.Coverage == nil || len(res.Manifest.Coverage.LeftOut) != len(owned) {
+		t.Errorf("the manifest's coverage %+v does not list the %d left out", res.Manifest.Coverage, len(owned))
+	}
+
+	all := mustExport(t, c, filepath.Join(t.TempDir(), "b.tar.gz"), export.Options{BuiltIn: true, Locales: []string{"detail"}})
+	if want := scriptNames(d, func(c tenantsim.DumpConnector) bool { return c.Status == "RELEASED" }); !slices.Equal(entryNames(all.Manifest), want) || len(all.Coverage.LeftOut) != 0 {
+		t.Errorf("--builtin exported %q, left out %+v; want every listed connector", entryNames(all.Manifest), all.Coverage.LeftOut)
 	}
 }
 

@@ -3,16 +3,27 @@ package export
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
+	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/tenant"
 )
 
 // target is one connector to export.
 type target struct {
 	ScriptName string
-	Name       string // from the list; empty for a named connector not listed
+	Name       string // from the list or an earlier bundle; empty for a named connector not listed
+	Type       string // from the list
+	// checkOwner is set for a listed connector whose type does not start
+	// with "custom": its detail decides whether it is SailPoint's own (see
+	// sailPointOwned).
+	checkOwner bool
+	// carried is set for a hidden connector carried forward from an earlier
+	// bundle: if the tenant no longer has it, it is left out as gone, not
+	// recorded as a failure.
+	carried bool
+	// hidden is set for a connector the list did not show.
+	hidden bool
 }
 
 // label is how progress and logs name the connector.
@@ -25,12 +36,13 @@ func (t target) label() string {
 
 // selector decides which listed connectors are exported.
 type selector struct {
-	include, exclude []*regexp.Regexp
-	builtIn          bool
+	include, exclude         []*regexp.Regexp
+	includeText, excludeText []string
+	builtIn                  bool
 }
 
 func newSelector(opts Options) (selector, error) {
-	s := selector{builtIn: opts.BuiltIn}
+	s := selector{builtIn: opts.BuiltIn, includeText: opts.Include, excludeText: opts.Exclude}
 	var err error
 	if s.include, err = compileGlobs(opts.Include); err != nil {
 		return selector{}, fmt.Errorf("include: %w", err)
@@ -41,78 +53,91 @@ func newSelector(opts Options) (selector, error) {
 	return s, nil
 }
 
-// wants reports whether the listed connector c is to be exported.
-func (s selector) wants(c tenant.Connector) bool {
-	if !s.builtIn && !isCustom(c) {
-		return false
+// filteredOut reports whether the globs leave out the connector with name
+// and scriptName, and which glob decided, in words.
+func (s selector) filteredOut(name, scriptName string) (string, bool) {
+	if len(s.include) > 0 && matchAny(s.include, name, scriptName) < 0 {
+		return fmt.Sprintf("matches no --include (%s)", strings.Join(s.includeText, ", ")), true
 	}
-	if len(s.include) > 0 && !matchAny(s.include, c) {
-		return false
+	if i := matchAny(s.exclude, name, scriptName); i >= 0 {
+		return fmt.Sprintf("matches --exclude %q", s.excludeText[i]), true
 	}
-	return !matchAny(s.exclude, c)
+	return "", false
 }
 
-// isCustom reports whether a listed connector is a custom one. The API has no
-// flag for it; ISC types a created connector "custom <name>" by default, and
-// SailPoint's catalog never uses that prefix.
-func isCustom(c tenant.Connector) bool {
-	return len(c.Type) >= len("custom") && strings.EqualFold(c.Type[:len("custom")], "custom")
+// customType reports whether a connector's type starts with "custom"
+// (ignoring case): ISC types a connector created without a type
+// "custom <name>", and SailPoint's catalog never uses that prefix.
+func customType(typ string) bool {
+	return len(typ) >= len("custom") && strings.EqualFold(typ[:len("custom")], "custom")
 }
 
-func matchAny(globs []*regexp.Regexp, c tenant.Connector) bool {
-	for _, g := range globs {
-		if g.MatchString(c.Name) || g.MatchString(c.ScriptName) {
-			return true
+// matchAny returns the index of the first glob matching name or scriptName,
+// or -1.
+func matchAny(globs []*regexp.Regexp, name, scriptName string) int {
+	for i, g := range globs {
+		if g.MatchString(name) || g.MatchString(scriptName) {
+			return i
 		}
 	}
-	return false
+	return -1
+}
+
+// selection is what choose decides: the connectors to export, and those
+// known but left out by the globs.
+type selection struct {
+	targets  []target
+	filtered []bundle.LeftOut
 }
 
 // choose returns the connectors to export: the wanted listed ones in list
-// order, then the named ones not already among them, each scriptName once.
-func choose(listed []tenant.Connector, named []string, s selector) []target {
-	seen := make(map[string]bool, len(listed)+len(named))
+// order, then the named ones not already among them, then the carried ones
+// neither listed nor named, each scriptName once. Named connectors bypass
+// every rule; carried ones only the built-in rule (the globs apply to them).
+// A listed connector whose type does not start with "custom" is a target to
+// check (checkOwner) unless s.builtIn.
+func choose(listed []tenant.Connector, named []string, carried []Hidden, s selector) selection {
+	seen := make(map[string]bool, len(listed)+len(named)+len(carried))
 	namedSet := make(map[string]bool, len(named))
 	for _, n := range named {
 		namedSet[n] = true
 	}
-	var out []target
+	var sel selection
 	for _, c := range listed {
 		if c.ScriptName == "" || seen[c.ScriptName] {
 			continue
 		}
-		if !namedSet[c.ScriptName] && !s.wants(c) {
-			continue
-		}
 		seen[c.ScriptName] = true
-		out = append(out, target{ScriptName: c.ScriptName, Name: c.Name})
+		t := target{ScriptName: c.ScriptName, Name: c.Name, Type: c.Type}
+		if !namedSet[c.ScriptName] {
+			if rule, out := s.filteredOut(c.Name, c.ScriptName); out {
+				sel.filtered = append(sel.filtered, bundle.LeftOut{ScriptName: c.ScriptName, Name: c.Name, Type: c.Type,
+					Status: string(c.Status), Reason: bundle.LeftOutFiltered, Rule: rule})
+				continue
+			}
+			t.checkOwner = !s.builtIn && !customType(c.Type)
+		}
+		sel.targets = append(sel.targets, t)
 	}
 	for _, n := range named {
 		if !seen[n] {
 			seen[n] = true
-			out = append(out, target{ScriptName: n})
+			sel.targets = append(sel.targets, target{ScriptName: n, hidden: true})
 		}
 	}
-	return out
-}
-
-// leftOutAsBuiltIn returns the names of the listed connectors that s would
-// export but for looking built-in, unless they are named.
-func leftOutAsBuiltIn(listed []tenant.Connector, named []string, s selector) []string {
-	if s.builtIn {
-		return nil
-	}
-	var out []string
-	for _, c := range listed {
-		if isCustom(c) || slices.Contains(named, c.ScriptName) {
+	for _, h := range carried {
+		if h.ScriptName == "" || seen[h.ScriptName] {
 			continue
 		}
-		if len(s.include) > 0 && !matchAny(s.include, c) || matchAny(s.exclude, c) {
+		seen[h.ScriptName] = true
+		if rule, out := s.filteredOut(h.Name, h.ScriptName); out {
+			sel.filtered = append(sel.filtered, bundle.LeftOut{ScriptName: h.ScriptName, Name: h.Name,
+				Reason: bundle.LeftOutFiltered, Rule: rule})
 			continue
 		}
-		out = append(out, c.Name)
+		sel.targets = append(sel.targets, target{ScriptName: h.ScriptName, Name: h.Name, carried: true, hidden: true})
 	}
-	return out
+	return sel
 }
 
 func compileGlobs(globs []string) ([]*regexp.Regexp, error) {

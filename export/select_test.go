@@ -66,22 +66,30 @@ func TestChoose(t *testing.T) {
 		{Name: "Acme HR", ScriptName: "acme-hr-x1", Type: "custom Acme HR"}, // listed twice
 	}
 	tests := []struct {
-		name  string
-		opts  Options
-		named []string
-		want  []string
+		name    string
+		opts    Options
+		named   []string
+		carried []Hidden
+		want    []string
 	}{
-		{name: "custom only by default", want: []string{"acme-hr-x1", "acme-crm-x1", "beta-tool-x1"}},
+		// "?" marks a connector whose detail decides whether it is SailPoint's.
+		{name: "custom, and built-in looking ones to check", want: []string{"acme-hr-x1", "acme-crm-x1", "active-directory?", "beta-tool-x1"}},
 		{name: "builtin", opts: Options{BuiltIn: true}, want: []string{"acme-hr-x1", "acme-crm-x1", "active-directory", "beta-tool-x1"}},
 		{name: "include by name", opts: Options{Include: []string{"Acme*"}}, want: []string{"acme-hr-x1", "acme-crm-x1"}},
 		{name: "include by scriptName", opts: Options{Include: []string{"beta-*"}}, want: []string{"beta-tool-x1"}},
 		{name: "exclude wins over include", opts: Options{Include: []string{"Acme*"}, Exclude: []string{"*CRM"}}, want: []string{"acme-hr-x1"}},
-		{name: "include does not add builtins", opts: Options{Include: []string{"Active*"}}},
+		{name: "include of a built-in looking one checks it", opts: Options{Include: []string{"Active*"}}, want: []string{"active-directory?"}},
 		{
 			name:  "named connectors bypass rules, once each",
 			opts:  Options{Exclude: []string{"*"}},
 			named: []string{"active-directory", "dev-only-x1", "dev-only-x1", "acme-hr-x1"},
 			want:  []string{"acme-hr-x1", "active-directory", "dev-only-x1"},
+		},
+		{
+			name:    "carried connectors follow the globs",
+			opts:    Options{Exclude: []string{"Old*"}},
+			carried: []Hidden{{ScriptName: "dev-only-x1", Name: "Dev only"}, {ScriptName: "old-x1", Name: "Old one"}},
+			want:    []string{"acme-hr-x1", "acme-crm-x1", "active-directory?", "beta-tool-x1", "dev-only-x1"},
 		},
 	}
 	for _, tc := range tests {
@@ -91,7 +99,10 @@ func TestChoose(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, c := range choose(listed, tc.named, sel) {
+			for _, c := range choose(listed, tc.named, tc.carried, sel).targets {
+				if c.checkOwner {
+					c.ScriptName += "?"
+				}
 				got = append(got, c.ScriptName)
 			}
 			if !slices.Equal(got, tc.want) {

@@ -137,7 +137,7 @@ type exportSummary struct {
 	Complete      bool               `json:"complete"`
 	PeakRSSBytes  int64              `json:"peakRSSBytes"`
 	Errors        []bundle.ItemError `json:"errors,omitempty"`
-	LeftOut       []string           `json:"leftOutAsBuiltIn,omitempty"`
+	Coverage      bundle.Coverage    `json:"coverage"`
 	Manifest      *bundle.Manifest   `json:"-"`
 	Stats         tenant.Stats       `json:"-"`
 	Result        export.Result      `json:"-"`
@@ -159,6 +159,9 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 		Source:      bundle.Source{URL: cl.BaseURL(), API: cl.API()},
 		Options:     export.OptionsJSON(o.Export),
 		Scope:       export.ScopeOf(o.Export),
+	}
+	if o.Export.CarryForward, o.Export.CarriedFrom, err = carryForward(ctx, o.Out, nil); err != nil {
+		return exportSummary{}, err
 	}
 	var w *bundle.Writer
 	if o.Out == "-" {
@@ -193,7 +196,7 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 		Requests: st.Requests, Retries: st.Retries, RateLimited: st.RateLimited,
 		Duration: dur.Round(time.Millisecond).String(), Seconds: dur.Seconds(),
 		ContentDigest: m.ContentDigest, Complete: m.Complete, Errors: m.Errors, PeakRSSBytes: peakRSS(),
-		Manifest: &m, Stats: st, Result: res, LeftOut: res.LeftOutAsBuiltIn,
+		Manifest: &m, Stats: st, Result: res, Coverage: res.Coverage,
 	}, nil
 }
 
@@ -214,16 +217,12 @@ func reportExport(e *env, o exportOptions, s exportSummary) error {
 		fmt.Fprintf(out, "exported %d connectors (%d files, %d bytes) to %s in %s: %d requests, %d retries, %d rate-limited\ncontent digest %s\n",
 			s.Connectors, s.Files, s.Bytes, o.Out, s.Duration, s.Requests, s.Retries, s.RateLimited, s.ContentDigest)
 	}
-	if n := len(s.LeftOut); n > 0 && len(o.Export.Include) > 0 {
-		// The globs chose them by name: say which were left out, since a
-		// custom connector created with a type of its own is among them.
-		names := s.LeftOut[:min(n, 10)]
-		more := ""
-		if n > 10 {
-			more = fmt.Sprintf(" and %d more", n-10)
+	if !o.JSON {
+		out := e.stdout
+		if o.Out == "-" {
+			out = e.stderr
 		}
-		fmt.Fprintf(e.stderr, "note: --include matched %d connectors whose type does not start with \"custom\", left out as SailPoint's own: %s%s; export them with --script-name or --builtin\n",
-			n, strings.Join(names, ", "), more)
+		reportCoverage(out, s.Coverage)
 	}
 	if s.Connectors == 0 {
 		fmt.Fprintln(e.stderr, "note: no connector matched; the bundle is empty")

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/connvault/connvault/tenant/tenantsim"
+)
+
+// A nightly export to the same --out carries the hidden connectors named
+// once forward, and every run says how many were listed and how many hidden
+// ones were named.
+func TestExportCarriesHiddenConnectorsForward(t *testing.T) {
+	sim, vars := startSim(t, tenantsim.Options{Seed: 3, Connectors: 10})
+	hidden := unlistedScriptNames(sim)
+	if len(hidden) == 0 {
+		t.Fatal("the tenant has no hidden connector")
+	}
+	for _, out := range []string{"backup.tar.gz", "backup/"} {
+		t.Run(out, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), out)
+			if strings.HasSuffix(out, "/") {
+				path += "/"
+			}
+			args := []string{"export", "--rate", "0", "--locales", "detail", "--out", path}
+			named := slices.Clone(args)
+			for _, sn := range hidden {
+				named = append(named, "--script-name", sn)
+			}
+			r := runCLI(t, vars, named...)
+			if r.code != exitOK {
+				t.Fatalf("export: exit %d\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stdout, "hidden connectors named") || !strings.Contains(r.stdout, "listed ") {
+				t.Errorf("the summary does not count the listed and hidden connectors:\n%s", r.stdout)
+			}
+			r = runCLI(t, vars, append(args, "--json")...) // no --script-name
+			if r.code != exitOK {
+				t.Fatalf("second export: exit %d\n%s", r.code, r.stderr)
+			}
+			var sum exportSummary
+			if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+				t.Fatal(err)
+			}
+			if sum.Connectors != customCount(sim) || !slices.Equal(sum.Coverage.Hidden, hidden) || len(sum.Coverage.CarriedFrom) != 1 {
+				t.Errorf("second export: %d connectors, coverage %+v; want %d with the hidden %q carried forward",
+					sum.Connectors, sum.Coverage, customCount(sim), hidden)
+			}
+			if sum.Coverage.Listed == 0 || len(sum.Coverage.LeftOut) == 0 {
+				t.Errorf("coverage %+v: want the listed count and SailPoint's connectors left out", sum.Coverage)
+			}
+		})
+	}
+}
+
+// An --out that exists but holds no bundle is not replaced: an archive
+// path naming another file, or a non-empty directory without a bundle.
+func TestExportRefusesToReplaceWhatIsNoBundle(t *testing.T) {
+	_, vars := startSim(t, tenantsim.Options{Seed: 3, Connectors: 3})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "notes.tar.gz")
+	if err := os.WriteFile(file, []byte("not a bundle"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	checkout := filepath.Join(dir, "checkout")
+	if err := os.MkdirAll(filepath.Join(checkout, ".git"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(checkout, "README.md"), []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{file, checkout, checkout + "/"} {
+		r := runCLI(t, vars, "export", "--rate", "0", "--out", out)
+		if r.code == exitOK || !strings.Contains(r.stderr, out) {
+			t.Errorf("export --out %s: exit %d, want a refusal naming it:\n%s", out, r.code, r.stderr)
+		}
+	}
+	if b, _ := os.ReadFile(file); string(b) != "not a bundle" {
+		t.Errorf("%s was replaced", file)
+	}
+	des, _ := os.ReadDir(checkout)
+	if len(des) != 2 {
+		t.Errorf("the checkout holds %d entries now, want its 2", len(des))
+	}
+}
