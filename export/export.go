@@ -385,13 +385,22 @@ func OptionsJSON(opts Options) json.RawMessage {
 }
 
 // ScopeOf is the scope a bundle exported with opts stands for (see
-// bundle.Scope): its filter, globs, named scriptNames and built-in choice.
+// bundle.Scope): its filter, globs, named scriptNames (those carried forward
+// that the globs keep among them) and built-in choice.
 func ScopeOf(opts Options) *bundle.Scope {
+	named := slices.Clone(opts.ScriptNames)
+	if sel, err := newSelector(opts); err == nil {
+		for _, h := range opts.CarryForward {
+			if _, out := sel.filteredOut(h.Name, h.ScriptName); !out && !slices.Contains(named, h.ScriptName) {
+				named = append(named, h.ScriptName)
+			}
+		}
+	}
 	return &bundle.Scope{
 		Filter:      opts.Filter,
 		Include:     slices.Clone(opts.Include),
 		Exclude:     slices.Clone(opts.Exclude),
-		ScriptNames: slices.Clone(opts.ScriptNames),
+		ScriptNames: named,
 		BuiltIn:     opts.BuiltIn,
 	}
 }

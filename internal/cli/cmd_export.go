@@ -153,15 +153,15 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 	if err != nil {
 		return exportSummary{}, usageErrorf("SOURCE_DATE_EPOCH: %v", err)
 	}
+	if o.Export.CarryForward, o.Export.CarriedFrom, err = carryForward(ctx, o.Out, nil); err != nil {
+		return exportSummary{}, err
+	}
 	wopts := bundle.WriterOptions{
 		CreatedAt:   createdAt,
 		ToolVersion: Version,
 		Source:      bundle.Source{URL: cl.BaseURL(), API: cl.API()},
 		Options:     export.OptionsJSON(o.Export),
 		Scope:       export.ScopeOf(o.Export),
-	}
-	if o.Export.CarryForward, o.Export.CarriedFrom, err = carryForward(ctx, o.Out, nil); err != nil {
-		return exportSummary{}, err
 	}
 	var w *bundle.Writer
 	if o.Out == "-" {

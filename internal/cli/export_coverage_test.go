@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/tenant/tenantsim"
 )
 
@@ -49,6 +50,15 @@ func TestExportCarriesHiddenConnectorsForward(t *testing.T) {
 			if sum.Connectors != customCount(sim) || !slices.Equal(sum.Coverage.Hidden, hidden) || len(sum.Coverage.CarriedFrom) != 1 {
 				t.Errorf("second export: %d connectors, coverage %+v; want %d with the hidden %q carried forward",
 					sum.Connectors, sum.Coverage, customCount(sim), hidden)
+			}
+			m, err := bundle.Verify(t.Context(), path, bundle.ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sn := range hidden {
+				if m.Scope == nil || !slices.Contains(m.Scope.ScriptNames, sn) {
+					t.Errorf("the carried connector %s is not in the bundle's scope %+v", sn, m.Scope)
+				}
 			}
 			if sum.Coverage.Listed == 0 || len(sum.Coverage.LeftOut) == 0 {
 				t.Errorf("coverage %+v: want the listed count and SailPoint's connectors left out", sum.Coverage)
