@@ -153,7 +153,7 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 			return result(Result{}, err)
 		}
 	}
-	a := &applier{t: m, opts: opts, plan: p, details: details, src: map[string]bundle.Connector{},
+	a := &applier{t: m, w: &writer{t: m}, opts: opts, plan: p, details: details, src: map[string]bundle.Connector{},
 		results: make([]ItemResult, len(p.Items)), targets: make([]string, len(p.Items)),
 		created: make([]*tenant.Connector, len(p.Items)), refused: make([]bool, len(p.Items))}
 	for _, c := range src.Connectors {
@@ -209,6 +209,7 @@ func checkApplicable(t Target, src Source, p *Plan, opts Options) error {
 
 type applier struct {
 	t          *meter
+	w          *writer
 	opts       Options
 	plan       *Plan
 	details    map[string]tenant.ConnectorDetail // pre-images by target scriptName
@@ -573,14 +574,14 @@ func (a *applier) write(ctx context.Context, i int, remap map[string]string) {
 		have = detailContent(a.details[target])
 	}
 	parts := changes(want, have, false)
-	written, err := writeParts(ctx, a.t, target, want, have, parts)
+	written, answer, err := a.w.write(ctx, target, want, have, parts)
 	a.results[i].Parts = written
 	if err != nil {
 		a.fail(i, fmt.Errorf("%q: %w", it.Name, err))
 		return
 	}
 	if len(written) > 0 || a.created[i] != nil {
-		if err := verify(ctx, a.t, target, want, false); err != nil {
+		if err := a.w.verify(ctx, target, want, false, answer); err != nil {
 			a.fail(i, fmt.Errorf("%q: %w", it.Name, err))
 			return
 		}

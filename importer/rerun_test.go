@@ -34,7 +34,7 @@ func TestKilledImportConvergesOnRerun(t *testing.T) {
 	refRes := mustImport(t, reference.client(t), src, refOpts)
 	want := reference.sim.Dump()
 	writes := int(refRes.Writes)
-	if writes < 40 {
+	if writes < 20 {
 		t.Fatalf("fixture: only %d writes", writes)
 	}
 
@@ -107,7 +107,7 @@ func TestImportUnderFaultsConverges(t *testing.T) {
 	refOpts.Mapping = mapping
 	mustImport(t, reference.client(t), src, refOpts)
 
-	faults, err := tenantsim.ParseFaults("500=0.05,reset=0.05,truncate=0.02,burst429=50:1s,revoke=60,lose-write=0.15,seed=7")
+	faults, err := tenantsim.ParseFaults("500=0.05,reset=0.05,truncate=0.02,burst429=50:1s,revoke=30,lose-write=0.15,seed=7")
 	if err != nil {
 		t.Fatal(err)
 	}

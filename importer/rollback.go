@@ -37,7 +37,7 @@ func Rollback(ctx context.Context, t Target, undoPath string, opts Options) (Res
 	if !sameURL(u.info.Target.URL, t.BaseURL()) {
 		return Result{}, fmt.Errorf("undo bundle %s belongs to %s, not %s", undoPath, u.info.Target.URL, t.BaseURL())
 	}
-	rb := &rollbacker{t: m, opts: opts, undo: u}
+	rb := &rollbacker{t: m, w: &writer{t: m}, opts: opts, undo: u}
 	runs, err := readRuns(opts.StateDir)
 	if err != nil {
 		return Result{}, err
@@ -89,6 +89,7 @@ func markRolledBack(path string, now func() time.Time) error {
 
 type rollbacker struct {
 	t    *meter
+	w    *writer
 	opts Options
 	undo *undoSet
 
@@ -199,13 +200,13 @@ func (rb *rollbacker) restore(ctx context.Context, pre bundle.Connector) ItemRes
 		have = detailContent(d)
 	}
 	parts := changes(want, have, true)
-	written, err := writeParts(ctx, rb.t, target, want, have, parts)
+	written, answer, err := rb.w.write(ctx, target, want, have, parts)
 	r.Parts = written
 	if err != nil {
 		return failed(r, fmt.Errorf("restore %q: %w", pre.Name, err))
 	}
 	if len(written) > 0 || r.Action == ActionCreate {
-		if err := verify(ctx, rb.t, target, want, true); err != nil {
+		if err := rb.w.verify(ctx, target, want, true, answer); err != nil {
 			return failed(r, fmt.Errorf("restore %q: %w", pre.Name, err))
 		}
 	}

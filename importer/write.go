@@ -3,7 +3,10 @@ package importer
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/connvault/connvault/tenant"
 )
@@ -19,46 +22,138 @@ func changes(want, have content, exactMetadata bool) []string {
 	return parts
 }
 
-// writeParts writes the named parts of want to a connector, in order: the XML
-// parts and translations with PUT, the metadata with a PATCH of
-// /connectorMetadata (add when the connector has none, remove when want has
-// none). It returns the parts written before any error.
-func writeParts(ctx context.Context, t Target, scriptName string, want, have content, parts []string) ([]string, error) {
-	var written []string
+// xmlFields maps the XML parts to the ConnectorDetail fields a PATCH sets;
+// the v2025 spec's updateConnector lists them as patchable (see
+// tenant/testdata/connectors-v2025.yaml), besides connectorMetadata.
+var xmlFields = map[string]string{
+	string(tenant.SourceConfig):      "/sourceConfigXml",
+	string(tenant.SourceTemplate):    "/applicationXml",
+	string(tenant.CorrelationConfig): "/correlationConfigXml",
+}
+
+// writer writes connector content in as few requests as the tenant allows:
+// one PUT per translation locale, then the XML parts and the metadata that
+// differ in one PATCH, whose answer is the read-back. It is shared by the
+// goroutines of one run.
+type writer struct {
+	t Target
+	// xmlByPut is set once the tenant refused a PATCH of an XML field (400):
+	// from then on the run writes XML parts with their PUTs.
+	xmlByPut atomic.Bool
+}
+
+// write writes the named parts of want to a connector (translations with
+// PUT, one per locale; the XML parts and metadata in one PATCH; metadata is
+// added when the connector has none, removed when want has none). It returns
+// the parts written before any error, in part order, and the PATCH's answer
+// when one was sent (nil otherwise).
+func (w *writer) write(ctx context.Context, scriptName string, want, have content, parts []string) ([]string, *tenant.ConnectorDetail, error) {
+	written, answer, err := w.writeInOrder(ctx, scriptName, want, have, parts)
+	slices.SortFunc(written, comparePartNames)
+	return written, answer, err
+}
+
+func (w *writer) writeInOrder(ctx context.Context, scriptName string, want, have content, parts []string) ([]string, *tenant.ConnectorDetail, error) {
+	var written, patched []string
+	var ops []tenant.PatchOp
 	for _, name := range parts {
 		if err := ctx.Err(); err != nil {
-			return written, err
+			return written, nil, err
 		}
 		if name == partMetadata {
-			op := tenant.PatchOp{Op: "replace", Path: "/connectorMetadata", Value: want.metadata}
-			switch {
-			case want.metadata == nil:
-				op = tenant.PatchOp{Op: "remove", Path: "/connectorMetadata"}
-			case have.metaJSON == nil:
-				op.Op = "add"
-			}
-			if _, err := t.PatchConnector(ctx, scriptName, []tenant.PatchOp{op}); err != nil {
-				return written, fmt.Errorf("patch metadata of %q: %w", scriptName, err)
-			}
-		} else {
-			p, ok := parsePart(name)
-			if !ok {
-				return written, fmt.Errorf("write %q: unknown part %q", scriptName, name)
-			}
-			if _, err := t.PutPart(ctx, scriptName, p, want.parts[name]); err != nil {
-				return written, fmt.Errorf("put %s of %q: %w", name, scriptName, err)
-			}
+			ops = append(ops, metadataOp(want, have))
+			patched = append(patched, name)
+			continue
+		}
+		if field, ok := xmlFields[name]; ok && !w.xmlByPut.Load() {
+			ops = append(ops, tenant.PatchOp{Op: "replace", Path: field, Value: string(want.parts[name])})
+			patched = append(patched, name)
+			continue
+		}
+		if err := w.put(ctx, scriptName, name, want.parts[name]); err != nil {
+			return written, nil, err
 		}
 		written = append(written, name)
 	}
-	return written, nil
+	if len(ops) == 0 {
+		return written, nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return written, nil, err
+	}
+	d, err := w.t.PatchConnector(ctx, scriptName, ops)
+	if err != nil && tenant.IsStatus(err, http.StatusBadRequest) && slices.ContainsFunc(patched, isXMLPart) {
+		// Perhaps a tenant that takes the XML files only through their
+		// own endpoints: PUT them and PATCH the metadata alone.
+		return w.writeXMLByPut(ctx, scriptName, want, have, patched, written)
+	}
+	if err != nil {
+		return written, nil, fmt.Errorf("patch %s of %q: %w", strings.Join(patched, ", "), scriptName, err)
+	}
+	return append(written, patched...), &d, nil
 }
 
-// verify reads a connector back and compares it with want.
-func verify(ctx context.Context, t Target, scriptName string, want content, exactMetadata bool) error {
-	d, err := t.GetConnector(ctx, scriptName)
-	if err != nil {
-		return fmt.Errorf("read back %q: %w", scriptName, err)
+// writeXMLByPut writes the parts a refused PATCH held: the XML parts with
+// PUTs, then the metadata alone in a PATCH. If that goes through, the XML
+// fields were what the tenant refused, and the rest of the run PUTs them.
+func (w *writer) writeXMLByPut(ctx context.Context, scriptName string, want, have content, patched, written []string) ([]string, *tenant.ConnectorDetail, error) {
+	var answer *tenant.ConnectorDetail
+	for _, name := range patched {
+		if name == partMetadata {
+			d, err := w.t.PatchConnector(ctx, scriptName, []tenant.PatchOp{metadataOp(want, have)})
+			if err != nil {
+				return written, nil, fmt.Errorf("patch metadata of %q: %w", scriptName, err)
+			}
+			answer = &d
+		} else if err := w.put(ctx, scriptName, name, want.parts[name]); err != nil {
+			return written, nil, err
+		}
+		written = append(written, name)
+	}
+	w.xmlByPut.Store(true)
+	return written, answer, nil
+}
+
+func (w *writer) put(ctx context.Context, scriptName, name string, data []byte) error {
+	p, ok := parsePart(name)
+	if !ok {
+		return fmt.Errorf("write %q: unknown part %q", scriptName, name)
+	}
+	if _, err := w.t.PutPart(ctx, scriptName, p, data); err != nil {
+		return fmt.Errorf("put %s of %q: %w", name, scriptName, err)
+	}
+	return nil
+}
+
+func isXMLPart(name string) bool {
+	_, ok := xmlFields[name]
+	return ok
+}
+
+// metadataOp is the PATCH operation that turns have's connectorMetadata into
+// want's.
+func metadataOp(want, have content) tenant.PatchOp {
+	switch {
+	case want.metadata == nil:
+		return tenant.PatchOp{Op: "remove", Path: "/connectorMetadata"}
+	case have.metaJSON == nil:
+		return tenant.PatchOp{Op: "add", Path: "/connectorMetadata", Value: want.metadata}
+	}
+	return tenant.PatchOp{Op: "replace", Path: "/connectorMetadata", Value: want.metadata}
+}
+
+// verify compares a connector with want after a write. The detail comes from
+// answer (a PATCH's answer, sent after every other write) when it carries
+// every part want has; otherwise from one GET.
+func (w *writer) verify(ctx context.Context, scriptName string, want content, exactMetadata bool, answer *tenant.ConnectorDetail) error {
+	var d tenant.ConnectorDetail
+	if answer != nil && carries(*answer, scriptName, want) {
+		d = *answer
+	} else {
+		var err error
+		if d, err = w.t.GetConnector(ctx, scriptName); err != nil {
+			return fmt.Errorf("read back %q: %w", scriptName, err)
+		}
 	}
 	if bad := changes(want, detailContent(d), exactMetadata); len(bad) > 0 {
 		// A rerun would write the same again: the tenant changed what it
@@ -66,4 +161,20 @@ func verify(ctx context.Context, t Target, scriptName string, want content, exac
 		return permanent(fmt.Errorf("read back %q: %s differ from what was written", scriptName, strings.Join(bad, ", ")))
 	}
 	return nil
+}
+
+// carries says whether d is a connector detail of scriptName holding a field
+// for every part of want: an answer without them (a tenant that answers a
+// PATCH with less than the detail) is no read-back.
+func carries(d tenant.ConnectorDetail, scriptName string, want content) bool {
+	if d.ScriptName != scriptName {
+		return false
+	}
+	have := detailContent(d)
+	for name := range want.parts {
+		if _, ok := have.parts[name]; !ok {
+			return false
+		}
+	}
+	return want.metaJSON == nil || have.metaJSON != nil
 }
