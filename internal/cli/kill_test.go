@@ -85,7 +85,7 @@ func TestImportConvergesAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns 20 processes")
 	}
-	_, srcVars := startSim(t, tenantsim.Options{Seed: 31, Connectors: 8, MaxLocales: 3})
+	_, srcVars := startSim(t, tenantsim.Options{Seed: 31, Connectors: 10, MaxLocales: 3})
 	bundlePath := filepath.Join(t.TempDir(), "sandbox.tar.gz")
 	if r := runCLI(t, srcVars, "export", "--rate", "0", "--locales", "detail", "--out", bundlePath); r.code != exitOK {
 		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
