@@ -33,7 +33,11 @@
 // without the fields kept in their own files (sourceConfigXml, sourceConfig,
 // applicationXml, correlationConfigXml, translationProperties), re-encoded
 // canonically: a JSON object, keys sorted, two-space indent, no HTML escaping, a
-// trailing newline. The other files are the bytes the tenant returned.
+// trailing newline. An export adds the key "connvault.parts" (PartsKey): the
+// parts the detail announced ("source-config", "source-template",
+// "correlation-config", "translations/<locale>"), each of which must have its
+// file; a writer refuses a connector lacking one and a reader refuses such a
+// bundle. The other files are the bytes the tenant returned.
 //
 // manifest.json is JSON with a two-space indent and a trailing newline:
 //

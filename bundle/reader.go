@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -115,6 +116,11 @@ func (b *Bundle) checkEntries() error {
 			var detail map[string]any
 			if err := json.Unmarshal(data, &detail); err != nil {
 				return invalid(f.Path, "not a JSON object: %v", err)
+			}
+			if err := checkAnnounced(data, func(kind, locale string) bool {
+				return slices.ContainsFunc(e.Files, func(g File) bool { return g.Kind == kind && g.Locale == locale })
+			}); err != nil {
+				return invalid(f.Path, "%v", err)
 			}
 			for _, field := range []struct{ key, manifest string }{
 				{"name", e.Name}, {"type", e.Type}, {"className", e.ClassName}, {"status", e.Status}, {"scriptName", e.ScriptName},

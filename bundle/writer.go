@@ -361,6 +361,19 @@ func connectorParts(c Connector) ([]stagedPart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connector.json: %w", err)
 	}
+	if err := checkAnnounced(detail, func(kind, locale string) bool {
+		switch kind {
+		case KindSourceConfig:
+			return c.SourceConfig != nil
+		case KindSourceTemplate:
+			return c.SourceTemplate != nil
+		case KindCorrelationConfig:
+			return c.CorrelationConfig != nil
+		}
+		return c.Translations[locale] != nil
+	}); err != nil {
+		return nil, fmt.Errorf("connector.json: %w", err)
+	}
 	parts := []stagedPart{{kind: KindConnector, data: detail}}
 	for _, p := range []stagedPart{
 		{kind: KindSourceConfig, data: c.SourceConfig},

@@ -34,8 +34,14 @@
 // Options.Locales. By default every one of the spec's 19 locales is asked for.
 // The single value "detail" asks only for the locales that are keys of the
 // detail's translationProperties, which needs far fewer requests but trusts the
-// detail to name every locale the tenant serves. A part answered with 404 is
-// absent, not an error.
+// detail to name every locale the tenant serves.
+//
+// A part the detail announces (an XML field that is not empty, a locale that
+// is a key of translationProperties) must be in the bundle: a 404 on it is
+// retried like a 5xx (tenant.RetryNotFound), and one that persists fails the
+// connector. connector.json lists the announced parts under bundle.PartsKey,
+// so that every reader can check they all have a file. A part the detail does
+// not announce and that is answered with 404 is absent, not an error.
 //
 // connector.json is the detail as read, re-encoded with sorted keys, without
 // the fields kept in their own files (sourceConfigXml, sourceConfig,

@@ -252,9 +252,10 @@ func (r *run) export(ctx context.Context, t target) error {
 		var aerr error
 		entry, aerr = r.w.Add(c)
 		switch {
-		case errors.Is(aerr, bundle.ErrKeyTaken):
-			// Another connector's scriptName differs only in letter case:
-			// this one is recorded as failed, the backup goes on.
+		case errors.Is(aerr, bundle.ErrKeyTaken), errors.Is(aerr, bundle.ErrPartMissing):
+			// Another connector's scriptName differs only in letter case,
+			// or a part its detail announces is missing: this one is
+			// recorded as failed, the backup goes on.
 			err = fmt.Errorf("add to bundle: %w", aerr)
 		case aerr != nil:
 			return fmt.Errorf("add %q to bundle: %w", t.ScriptName, aerr)

@@ -96,7 +96,8 @@ func fetch(ctx context.Context, src Source, t target, locales localePlan) (bundl
 	if err != nil {
 		return bundle.Connector{}, &partError{err: err}
 	}
-	detail, err := detailJSON(d)
+	locs := locales.forDetail(d)
+	detail, err := detailJSON(d, announcedParts(d, locs))
 	if err != nil {
 		return bundle.Connector{}, &partError{err: err}
 	}
@@ -116,14 +117,14 @@ func fetch(ctx context.Context, src Source, t target, locales localePlan) (bundl
 		{tenant.SourceTemplate, &c.SourceTemplate},
 		{tenant.CorrelationConfig, &c.CorrelationConfig},
 	} {
-		b, err := getPart(ctx, src, t.ScriptName, tenant.Part{Kind: p.kind})
+		b, err := getPart(ctx, src, t.ScriptName, tenant.Part{Kind: p.kind}, d)
 		if err != nil {
 			return bundle.Connector{}, err
 		}
 		*p.dst = b
 	}
-	for _, l := range locales.forDetail(d) {
-		b, err := getPart(ctx, src, t.ScriptName, tenant.Part{Kind: tenant.Translations, Locale: l})
+	for _, l := range locs {
+		b, err := getPart(ctx, src, t.ScriptName, tenant.Part{Kind: tenant.Translations, Locale: l}, d)
 		if err != nil {
 			return bundle.Connector{}, err
 		}
@@ -138,9 +139,12 @@ func fetch(ctx context.Context, src Source, t target, locales localePlan) (bundl
 	return c, nil
 }
 
-// getPart reads one part: nil when the tenant answers 404, never nil when it
-// answers with an empty body.
-func getPart(ctx context.Context, src Source, scriptName string, p tenant.Part) ([]byte, error) {
+// getPart reads one part: nil when the tenant answers 404 and the detail d
+// does not announce the part, never nil when it answers with an empty body.
+func getPart(ctx context.Context, src Source, scriptName string, p tenant.Part, d tenant.ConnectorDetail) ([]byte, error) {
+	if announces(d, p) {
+		return getAnnounced(ctx, src, scriptName, p)
+	}
 	b, err := src.GetPart(ctx, scriptName, p)
 	switch {
 	case tenant.IsNotFound(err):
@@ -154,8 +158,9 @@ func getPart(ctx context.Context, src Source, scriptName string, p tenant.Part) 
 }
 
 // detailJSON is connector.json: d re-encoded with its unknown fields, without
-// the fields kept in their own files. The bundle writer fixes its layout.
-func detailJSON(d tenant.ConnectorDetail) (json.RawMessage, error) {
+// the fields kept in their own files, with the parts it announces under
+// bundle.PartsKey. The bundle writer fixes its layout.
+func detailJSON(d tenant.ConnectorDetail, announced []string) (json.RawMessage, error) {
 	b := []byte(d.Raw) // as read: nulls and empty values are kept
 	if len(b) == 0 {
 		var err error
@@ -170,6 +175,11 @@ func detailJSON(d tenant.ConnectorDetail) (json.RawMessage, error) {
 	for _, k := range []string{"sourceConfigXml", "sourceConfig", "applicationXml", "correlationConfigXml", "translationProperties"} {
 		delete(m, k)
 	}
+	parts, err := json.Marshal(announced)
+	if err != nil {
+		return nil, fmt.Errorf("encode detail: %w", err)
+	}
+	m[bundle.PartsKey] = parts
 	out, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode detail: %w", err)

@@ -45,6 +45,22 @@ type retryTransport struct {
 	replayPOST             bool // for the token endpoint: a POST that creates nothing
 }
 
+// notFoundKey marks a context whose requests retry a 404 like a 5xx.
+type notFoundKey struct{}
+
+// RetryNotFound returns ctx marking its requests as being about something
+// the caller knows exists (say, a part the connector's detail announces): a
+// 404 is then retried with backoff like a 5xx, and only returned once the
+// attempts run out.
+func RetryNotFound(ctx context.Context) context.Context {
+	return context.WithValue(ctx, notFoundKey{}, true)
+}
+
+func notFoundRetried(ctx context.Context) bool {
+	v, _ := ctx.Value(notFoundKey{}).(bool)
+	return v
+}
+
 // attemptKey carries an *attemptInfo in a request's context.
 type attemptKey struct{}
 
@@ -71,6 +87,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err := t.attempt(req, attempt)
 		t.stats.requests.Add(1)
 		again, after := shouldRetry(resp, err)
+		if !again && resp != nil && resp.StatusCode == http.StatusNotFound && notFoundRetried(ctx) {
+			again = true // the caller knows it exists: a 404 is a fault, like a 5xx
+		}
 		t.logAttempt(req, attempt, resp, err, time.Since(start))
 		if ctx.Err() != nil {
 			// The caller gave up; whatever happened is not worth retrying.
