@@ -14,10 +14,10 @@
 // built-in and are exported only with Options.BuiltIn.
 //
 // Options.Include and Options.Exclude are globs applied locally to the listed
-// connectors. A glob matches when it matches the connector's name or its
-// scriptName; '*' matches any run of characters ('/' included), '?' one
-// character, "[...]" a class ("[!...]" or "[^...]" negated), and '\' quotes
-// the next character. Matching is case-sensitive. With Include set a connector
+// connectors' names by internal/glob's rule, the same as a rules file's: the
+// whole name, ignoring letter case, never the scriptName (scriptNames differ
+// between tenants; name a connector by scriptName with Options.ScriptNames).
+// With Include set a connector
 // must match one of them; a connector matching any Exclude is dropped.
 //
 // Connectors named in Options.ScriptNames are always exported, whatever their

@@ -65,7 +65,7 @@ type Options struct {
 	// Filter is sent to the tenant as the list's ISC filters parameter.
 	Filter string
 	// Include and Exclude are globs matched locally against each listed
-	// connector's name and scriptName (see the package documentation).
+	// connector's name, ignoring case (see the package documentation).
 	Include, Exclude []string
 	// ScriptNames are connectors exported whatever the list, the filters and
 	// globs say: the way to export DEVELOPMENT and DEMO connectors.
@@ -392,7 +392,7 @@ func ScopeOf(opts Options) *bundle.Scope {
 	named := slices.Clone(opts.ScriptNames)
 	if sel, err := newSelector(opts); err == nil {
 		for _, h := range opts.CarryForward {
-			if _, out := sel.filteredOut(h.Name, h.ScriptName); !out && !slices.Contains(named, h.ScriptName) {
+			if _, out := sel.filteredOut(h.Name); !out && !slices.Contains(named, h.ScriptName) {
 				named = append(named, h.ScriptName)
 			}
 		}

@@ -2,10 +2,10 @@ package export
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -36,7 +36,7 @@ func (t target) label() string {
 
 // selector decides which listed connectors are exported.
 type selector struct {
-	include, exclude         []*regexp.Regexp
+	include, exclude         []glob.Pattern
 	includeText, excludeText []string
 	builtIn                  bool
 }
@@ -44,23 +44,26 @@ type selector struct {
 func newSelector(opts Options) (selector, error) {
 	s := selector{builtIn: opts.BuiltIn, includeText: opts.Include, excludeText: opts.Exclude}
 	var err error
-	if s.include, err = compileGlobs(opts.Include); err != nil {
+	if s.include, err = glob.CompileAll(opts.Include); err != nil {
 		return selector{}, fmt.Errorf("include: %w", err)
 	}
-	if s.exclude, err = compileGlobs(opts.Exclude); err != nil {
+	if s.exclude, err = glob.CompileAll(opts.Exclude); err != nil {
 		return selector{}, fmt.Errorf("exclude: %w", err)
 	}
 	return s, nil
 }
 
-// filteredOut reports whether the globs leave out the connector with name
-// and scriptName, and which glob decided, in words.
-func (s selector) filteredOut(name, scriptName string) (string, bool) {
-	if len(s.include) > 0 && matchAny(s.include, name, scriptName) < 0 {
+// filteredOut reports whether the globs leave out the connector named name
+// (internal/glob's rule: the whole name, any letter case), and which glob
+// decided, in words.
+func (s selector) filteredOut(name string) (string, bool) {
+	if len(s.include) > 0 && !glob.MatchAny(s.include, name) {
 		return fmt.Sprintf("matches no --include (%s)", strings.Join(s.includeText, ", ")), true
 	}
-	if i := matchAny(s.exclude, name, scriptName); i >= 0 {
-		return fmt.Sprintf("matches --exclude %q", s.excludeText[i]), true
+	for i, g := range s.exclude {
+		if g.Match(name) {
+			return fmt.Sprintf("matches --exclude %q", s.excludeText[i]), true
+		}
 	}
 	return "", false
 }
@@ -70,17 +73,6 @@ func (s selector) filteredOut(name, scriptName string) (string, bool) {
 // "custom <name>", and SailPoint's catalog never uses that prefix.
 func customType(typ string) bool {
 	return len(typ) >= len("custom") && strings.EqualFold(typ[:len("custom")], "custom")
-}
-
-// matchAny returns the index of the first glob matching name or scriptName,
-// or -1.
-func matchAny(globs []*regexp.Regexp, name, scriptName string) int {
-	for i, g := range globs {
-		if g.MatchString(name) || g.MatchString(scriptName) {
-			return i
-		}
-	}
-	return -1
 }
 
 // selection is what choose decides: the connectors to export, and those
@@ -110,7 +102,7 @@ func choose(listed []tenant.Connector, named []string, carried []Hidden, s selec
 		seen[c.ScriptName] = true
 		t := target{ScriptName: c.ScriptName, Name: c.Name, Type: c.Type}
 		if !namedSet[c.ScriptName] {
-			if rule, out := s.filteredOut(c.Name, c.ScriptName); out {
+			if rule, out := s.filteredOut(c.Name); out {
 				sel.filtered = append(sel.filtered, bundle.LeftOut{ScriptName: c.ScriptName, Name: c.Name, Type: c.Type,
 					Status: string(c.Status), Reason: bundle.LeftOutFiltered, Rule: rule})
 				continue
@@ -130,7 +122,7 @@ func choose(listed []tenant.Connector, named []string, carried []Hidden, s selec
 			continue
 		}
 		seen[h.ScriptName] = true
-		if rule, out := s.filteredOut(h.Name, h.ScriptName); out {
+		if rule, out := s.filteredOut(h.Name); out {
 			sel.filtered = append(sel.filtered, bundle.LeftOut{ScriptName: h.ScriptName, Name: h.Name,
 				Reason: bundle.LeftOutFiltered, Rule: rule})
 			continue
@@ -138,84 +130,4 @@ func choose(listed []tenant.Connector, named []string, carried []Hidden, s selec
 		sel.targets = append(sel.targets, target{ScriptName: h.ScriptName, Name: h.Name, carried: true, hidden: true})
 	}
 	return sel
-}
-
-func compileGlobs(globs []string) ([]*regexp.Regexp, error) {
-	out := make([]*regexp.Regexp, 0, len(globs))
-	for _, g := range globs {
-		re, err := compileGlob(g)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, re)
-	}
-	return out, nil
-}
-
-// compileGlob turns a glob into an anchored regular expression. Unlike
-// path.Match, '*' also matches '/', which connector names may contain.
-func compileGlob(glob string) (*regexp.Regexp, error) {
-	var b strings.Builder
-	b.WriteString(`^(?s:`)
-	for i := 0; i < len(glob); i++ {
-		switch ch := glob[i]; ch {
-		case '*':
-			b.WriteString(`.*`)
-		case '?':
-			b.WriteString(`.`)
-		case '\\':
-			if i+1 == len(glob) {
-				return nil, fmt.Errorf("glob %q: trailing backslash", glob)
-			}
-			i++
-			b.WriteString(regexp.QuoteMeta(glob[i : i+1]))
-		case '[':
-			end, class, err := globClass(glob, i)
-			if err != nil {
-				return nil, err
-			}
-			b.WriteString(class)
-			i = end
-		default:
-			b.WriteString(regexp.QuoteMeta(glob[i : i+1]))
-		}
-	}
-	b.WriteString(`)$`)
-	re, err := regexp.Compile(b.String())
-	if err != nil {
-		return nil, fmt.Errorf("glob %q: %w", glob, err)
-	}
-	return re, nil
-}
-
-// globClass translates the class starting at glob[start] == '[' and returns the
-// index of its closing ']'.
-func globClass(glob string, start int) (int, string, error) {
-	var b strings.Builder
-	b.WriteByte('[')
-	i := start + 1
-	if i < len(glob) && (glob[i] == '!' || glob[i] == '^') {
-		b.WriteByte('^')
-		i++
-	}
-	first := i
-	for ; i < len(glob); i++ {
-		ch := glob[i]
-		switch {
-		case ch == ']' && i > first:
-			b.WriteByte(']')
-			return i, b.String(), nil
-		case ch == '\\':
-			if i+1 == len(glob) {
-				return 0, "", fmt.Errorf("glob %q: trailing backslash", glob)
-			}
-			i++
-			b.WriteString(regexp.QuoteMeta(glob[i : i+1]))
-		case ch == '-' && i > first && i+1 < len(glob) && glob[i+1] != ']':
-			b.WriteByte('-')
-		default:
-			b.WriteString(regexp.QuoteMeta(glob[i : i+1]))
-		}
-	}
-	return 0, "", fmt.Errorf("glob %q: unterminated [", glob)
 }

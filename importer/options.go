@@ -42,7 +42,7 @@ type Options struct {
 	// connectors that are only in the target. Built-ins are never deleted.
 	AllowDelete bool
 	// DeleteScope narrows which target-only connectors AllowDelete may
-	// delete: name or scriptName globs (transform's syntax). For a bundle
+	// delete: name globs (internal/glob's rule, as --include). For a bundle
 	// that records no scope (written before connvault recorded one) it is
 	// the only scope there is: without it such a bundle deletes nothing.
 	DeleteScope []string

@@ -97,7 +97,11 @@ type Plan struct {
 	Rules  string `json:"rules,omitempty"`
 	Values string `json:"values,omitempty"`
 	Map    string `json:"map,omitempty"`
-	Items  []Item `json:"items"`
+	// Include and Exclude are the name globs (plan --include/--exclude) the
+	// plan was made with, recorded by the caller like Rules.
+	Include []string `json:"include,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
+	Items   []Item   `json:"items"`
 	// PreImages maps the target scriptName of every connector matched (and of
 	// every one to delete) to the SHA-256 of its detail as read.
 	PreImages map[string]string `json:"preImages"`

@@ -31,7 +31,9 @@
 // Names. Every glob and every rename key refers to a connector by its name in
 // the bundle (the source name), never by a name given by rename; so the steps
 // do not depend on each other and the file reads the same whatever its order.
-// Names are matched case-sensitively and whole.
+// Globs match whole names, ignoring letter case (internal/glob: the same rule
+// as the --include and --exclude flags of export, plan, import and migrate);
+// rename keys are exact names.
 //
 // Globs use path.Match syntax — '*' any run of characters, '?' one character,
 // '[a-z]' and '[^a-z]' (or '[!a-z]') classes, '\' escapes the next character

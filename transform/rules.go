@@ -230,7 +230,7 @@ func (p *parser) glob(n *yaml.Node, what string) (glob, bool) {
 	}
 	g, err := compileGlob(s)
 	if err != nil {
-		p.errorf(n, "%s: bad glob %q: %v", what, s, err)
+		p.errorf(n, "%s: bad %v", what, err)
 		return glob{}, false
 	}
 	return g, true

@@ -142,39 +142,3 @@ metadata:
 		t.Error("placeholders default to false, want true")
 	}
 }
-
-func TestGlob(t *testing.T) {
-	tests := []struct {
-		pattern, name string
-		want          bool
-	}{
-		{"HR *", "HR Feed", true},
-		{"HR *", "HR / Payroll", true}, // '*' matches '/'
-		{"HR *", "hr Feed", false},     // case-sensitive
-		{"HR *", "My HR Feed", false},  // the whole name
-		{"HR?Feed", "HR/Feed", true},
-		{"* (test)", "Payroll (test)", true},
-		{"* (test)", "Payroll (test) copy", false},
-		{"[A-C]*", "Badge", true},
-		{"[^A-C]*", "Badge", false},
-		{"[!A-C]*", "Zürich", true},
-		{"Z?rich", "Zürich", true}, // '?' is one character, not one byte
-		{`\*`, "*", true},
-		{`\*`, "a", false},
-		{`[\]]`, "]", true},
-		{"a.c", "abc", false}, // regexp metacharacters are literal
-		{"", "", true},
-		{"", "a", false},
-		{"*", "line\nbreak", true},
-	}
-	for _, tt := range tests {
-		g, err := compileGlob(tt.pattern)
-		if err != nil {
-			t.Errorf("compileGlob(%q): %v", tt.pattern, err)
-			continue
-		}
-		if got := g.match(tt.name); got != tt.want {
-			t.Errorf("glob %q on %q = %v, want %v", tt.pattern, tt.name, got, tt.want)
-		}
-	}
-}

@@ -46,7 +46,8 @@ func patterns(gs []glob) []string {
 // the connector is inside s.Filter, which only a tenant can evaluate (pass
 // true when s.Filter is ""). The export's part: a connector named in
 // ScriptNames is inside; any other must be inFilter, match an Include glob
-// (when there are any) by name or scriptName, and match no Exclude glob.
+// (when there are any) by name, and match no Exclude glob — the rule export
+// chose by (internal/glob: names only, any letter case).
 // Then every Narrowed filter must keep its name. For an Unrecorded scope the
 // export's part admits everything: callers decide whether to trust that.
 // Globs are the package's (see the package documentation); a malformed one
@@ -91,12 +92,9 @@ func ScopeMatcher(s *bundle.Scope) (func(name, scriptName string, inFilter bool)
 		named[sn] = true
 	}
 	unrecorded := s.Unrecorded
-	either := func(gs []glob, name, scriptName string) bool {
-		return matchAny(gs, name) || matchAny(gs, scriptName)
-	}
 	return func(name, scriptName string, inFilter bool) bool {
 		if !unrecorded && !named[scriptName] {
-			if !inFilter || len(include) > 0 && !either(include, name, scriptName) || either(exclude, name, scriptName) {
+			if !inFilter || len(include) > 0 && !matchAny(include, name) || matchAny(exclude, name) {
 				return false
 			}
 		}

@@ -25,25 +25,55 @@ type exportOptions struct {
 }
 
 func exportFlags() []cli.Flag {
-	return append(tenantFlags(),
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "destination (required): FILE.tar.gz|.tgz, a directory (existing, or ending in /), or - for stdout"},
-		&cli.StringSliceFlag{Name: "script-name", Usage: "also export this connector by scriptName (repeatable; the list hides DEVELOPMENT/DEMO ones)"},
-		&cli.StringFlag{Name: "filter", Usage: `ISC filter sent to the tenant, e.g. 'name sw "HR"'`},
-		&cli.StringSliceFlag{Name: "include", Usage: "export only connectors whose name matches this glob (repeatable)"},
-		&cli.StringSliceFlag{Name: "exclude", Usage: "leave out connectors whose name matches this glob (repeatable)"},
-		&cli.StringFlag{Name: "locales", Value: "all", Usage: "translations to fetch: all (the 19 of the spec), detail (those the detail names), or a list like en,de,fr"},
-		&cli.BoolFlag{Name: "builtin", Usage: "include SailPoint-owned connectors"},
+	flags := append(tenantFlags(),
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "destination (required): FILE.tar.gz|.tgz, a directory (existing, or ending in /), or - for stdout"})
+	flags = append(flags, selectionFlags()...)
+	flags = append(flags, filterFlags("export")...)
+	return append(flags,
 		&cli.IntFlag{Name: "concurrency", Value: export.DefaultConcurrency, Usage: "connectors fetched at once"},
-		&cli.BoolFlag{Name: "fail-fast", Usage: "abort on the first connector that fails instead of recording it"},
 		&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 	)
+}
+
+// selectionFlags say what an export reads, besides --include/--exclude:
+// export's and migrate's.
+func selectionFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "script-name", Usage: "also export this connector by scriptName (repeatable; the list hides DEVELOPMENT/DEMO ones)"},
+		&cli.StringFlag{Name: "filter", Usage: `ISC filter sent to the tenant, e.g. 'name sw "HR"'`},
+		&cli.StringFlag{Name: "locales", Value: "all", Usage: "translations to fetch: all (the 19 of the spec), detail (those the detail names), or a list like en,de,fr"},
+		&cli.BoolFlag{Name: "builtin", Usage: "include SailPoint-owned connectors"},
+		&cli.BoolFlag{Name: "fail-fast", Usage: "abort on the first connector that fails instead of recording it"},
+	}
+}
+
+// exportOptionsFrom reads the selection, filter and concurrency flags.
+func exportOptionsFrom(c *cli.Command, e *env) (export.Options, error) {
+	locales, err := parseLocales(c.String("locales"))
+	if err != nil {
+		return export.Options{}, err
+	}
+	if c.Int("concurrency") < 1 {
+		return export.Options{}, usageErrorf("--concurrency must be at least 1")
+	}
+	return export.Options{
+		Filter:      c.String("filter"),
+		Include:     c.StringSlice("include"),
+		Exclude:     c.StringSlice("exclude"),
+		ScriptNames: c.StringSlice("script-name"),
+		Locales:     locales,
+		BuiltIn:     c.Bool("builtin"),
+		Concurrency: c.Int("concurrency"),
+		FailFast:    c.Bool("fail-fast"),
+		Logger:      e.log,
+	}, nil
 }
 
 func exportCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "export",
 		Usage:     "export a tenant's custom connectors into a verified bundle",
-		UsageText: "connvault export --out backup.tar.gz [--script-name NAME]... [--filter F] [--include GLOB]...",
+		UsageText: "connvault export --out backup.tar.gz [--script-name NAME]... [--filter F] [--include GLOB]... [--exclude GLOB]...",
 		Flags:     exportFlags(),
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() > 0 {
@@ -56,29 +86,11 @@ func exportCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			locales, err := parseLocales(c.String("locales"))
+			eo, err := exportOptionsFrom(c, e)
 			if err != nil {
 				return err
 			}
-			if c.Int("concurrency") < 1 {
-				return usageErrorf("--concurrency must be at least 1")
-			}
-			o := exportOptions{
-				Out:    c.String("out"),
-				JSON:   c.Bool("json"),
-				Tenant: topts,
-				Export: export.Options{
-					Filter:      c.String("filter"),
-					Include:     c.StringSlice("include"),
-					Exclude:     c.StringSlice("exclude"),
-					ScriptNames: c.StringSlice("script-name"),
-					Locales:     locales,
-					BuiltIn:     c.Bool("builtin"),
-					Concurrency: c.Int("concurrency"),
-					FailFast:    c.Bool("fail-fast"),
-					Logger:      e.log,
-				},
-			}
+			o := exportOptions{Out: c.String("out"), JSON: c.Bool("json"), Tenant: topts, Export: eo}
 			sum, err := runExport(ctx, e, o)
 			if err != nil {
 				return err

@@ -21,25 +21,42 @@ var _ importer.Target = (*tenant.Client)(nil)
 
 // importOptions are the flags shared by plan, import and migrate.
 type importOptions struct {
-	Bundle, Rules, Values, Map string
-	PlanFile                   string // import PLAN.json
-	Tenant                     tenant.Options
-	Importer                   importer.Options
-	DryRun, Yes, JSON          bool
+	Bundle, Map       string
+	Input             transformArgs // rules, values, --include/--exclude
+	PlanFile          string        // import PLAN.json
+	Tenant            tenant.Options
+	Importer          importer.Options
+	DryRun, Yes, JSON bool
 }
 
-func importFlags() []cli.Flag {
-	return append(append(tenantFlags(), transformFlags()...),
+// planFlags are the flags that shape a plan: plan's, and import's and
+// migrate's with importOnlyFlags.
+func planFlags(verb string) []cli.Flag {
+	allowDelete, concurrency := "delete custom connectors that exist only in the target and are inside the bundle's scope", "connectors read and written at once (one shared rate governor)"
+	if verb == "plan" {
+		allowDelete, concurrency = "plan the deletion of custom connectors that exist only in the target and are inside the bundle's scope (a saved plan then deletes them)", "connectors read at once (one shared rate governor)"
+	}
+	flags := append(tenantFlags(), transformFlags()...)
+	flags = append(flags, filterFlags(verb)...)
+	return append(flags,
 		&cli.StringFlag{Name: "map", Usage: "mapping file (source scriptName → target scriptName), as written by a previous import"},
-		&cli.BoolFlag{Name: "allow-delete", Usage: "delete custom connectors that exist only in the target and are inside the bundle's scope"},
-		&cli.IntFlag{Name: "max-deletes", Value: importer.DefaultMaxDeletes, Usage: "refuse a plan that deletes more connectors than this"},
-		&cli.StringSliceFlag{Name: "delete-scope", Usage: "glob of names or scriptNames --allow-delete may delete (repeatable); needed for a bundle that records no scope"},
+		&cli.BoolFlag{Name: "allow-delete", Usage: allowDelete},
+		&cli.StringSliceFlag{Name: "delete-scope", Usage: "glob of names --allow-delete may delete (repeatable; the rule of --include); needed for a bundle that records no scope"},
 		&cli.BoolFlag{Name: "allow-incomplete", Usage: "accept a bundle whose export was incomplete"},
-		&cli.BoolFlag{Name: "skip-conflicts", Usage: "import the rest when some connectors conflict (same name, different type or className); conflicts are never written"},
-		&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once (one shared rate governor)"},
+		&cli.IntFlag{Name: "concurrency", Value: 4, Usage: concurrency},
 		&cli.StringFlag{Name: "state-dir", Value: ".connvault", Usage: "directory of the journal, undo bundles and mapping files"},
 		&cli.BoolFlag{Name: "json", Usage: "print results as JSON on stdout"},
 	)
+}
+
+// importOnlyFlags are the flags of a run that writes (import, migrate).
+func importOnlyFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "max-deletes", Value: importer.DefaultMaxDeletes, Usage: "refuse a plan that deletes more connectors than this"},
+		&cli.BoolFlag{Name: "skip-conflicts", Usage: "import the rest when some connectors conflict (same name, different type or className); conflicts are never written"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "show the plan and stop; write nothing"},
+		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
+	}
 }
 
 func importOptionsFrom(c *cli.Command, e *env) (importOptions, error) {
@@ -56,8 +73,11 @@ func importOptionsWith(c *cli.Command, e *env, topts tenant.Options) (importOpti
 		return importOptions{}, usageErrorf("--concurrency must be at least 1")
 	}
 	o := importOptions{
-		Rules: c.String("rules"), Values: c.String("values"), Map: c.String("map"),
-		Tenant: topts, JSON: c.Bool("json"),
+		Map: c.String("map"), Tenant: topts, JSON: c.Bool("json"),
+		Input: transformArgs{
+			Rules: c.String("rules"), Values: c.String("values"),
+			Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"),
+		},
 		Importer: importer.Options{
 			AllowDelete:     c.Bool("allow-delete"),
 			DeleteScope:     c.StringSlice("delete-scope"),
@@ -94,7 +114,7 @@ func prepare(ctx context.Context, e *env, o importOptions) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	ti, err := loadTransformed(ctx, o.Bundle, o.Rules, o.Values, e.getenv)
+	ti, err := loadTransformed(ctx, o.Bundle, o.Input, e.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -111,63 +131,12 @@ func prepare(ctx context.Context, e *env, o importOptions) (*prepared, error) {
 	return &prepared{client: cl, src: src, plan: p}, nil
 }
 
-func planCommand(e *env) *cli.Command {
-	return &cli.Command{
-		Name:      "plan",
-		Usage:     "show what importing a bundle into the target tenant would do (writes nothing)",
-		UsageText: "connvault plan [--rules R] [--values V] [--map M] [--out plan.json] [--detailed-exitcode] BUNDLE",
-		Flags: append(importFlags(),
-			&cli.StringFlag{Name: "out", Usage: "save the plan as JSON to this file, to apply later with: connvault import FILE"},
-			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 4 when the plan has changes"},
-		),
-		Action: func(ctx context.Context, c *cli.Command) error {
-			if c.NArg() != 1 {
-				return usageErrorf("plan takes one bundle, got %d arguments", c.NArg())
-			}
-			o, err := importOptionsFrom(c, e)
-			if err != nil {
-				return err
-			}
-			o.Bundle = c.Args().First()
-			p, err := prepare(ctx, e, o)
-			if err != nil {
-				return err
-			}
-			if out := c.String("out"); out != "" {
-				// A saved plan names its inputs by absolute path, so that it
-				// applies from any directory.
-				p.plan.Rules, p.plan.Values, p.plan.Map = absPath(o.Rules), absPath(o.Values), absPath(o.Map)
-				p.plan.Bundle.Path = absPath(p.plan.Bundle.Path)
-				if err := importer.SavePlan(out, p.plan); err != nil {
-					return err
-				}
-			}
-			if o.JSON {
-				if err := writeJSON(e.stdout, p.plan); err != nil {
-					return err
-				}
-			} else {
-				p.plan.WriteTable(e.stdout)
-				if out := c.String("out"); out != "" {
-					fmt.Fprintf(e.stdout, "\nSaved the plan to %s; apply it with: connvault import %s\n", out, out)
-				}
-			}
-			if c.Bool("detailed-exitcode") && p.plan.HasChanges() {
-				return &exitErr{code: exitChanges, err: errQuiet}
-			}
-			return nil
-		},
-	}
-}
-
 func importCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "import",
 		Usage:     "import a bundle (or apply a saved plan) into the target tenant",
-		UsageText: "connvault import [--dry-run] [--yes] [--rules R] [--values V] [--map M] BUNDLE|PLAN.json",
-		Flags: append(importFlags(),
-			&cli.BoolFlag{Name: "dry-run", Usage: "show the plan and stop; write nothing"},
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
+		UsageText: "connvault import BUNDLE|PLAN.json [--dry-run] [--yes] [--rules R] [--values V] [--map M] [--include GLOB]...",
+		Flags: append(append(planFlags("import"), importOnlyFlags()...),
 			&cli.StringFlag{Name: "undo", Usage: "where to write the undo bundle (default STATE-DIR/undo-<run>.tar.gz)"},
 			&cli.StringFlag{Name: "mapping-out", Usage: "where to write the mapping file (default STATE-DIR/mapping-<run>.json)"},
 		),
@@ -175,23 +144,44 @@ func importCommand(e *env) *cli.Command {
 			if c.NArg() != 1 {
 				return usageErrorf("import takes one bundle or plan file, got %d arguments", c.NArg())
 			}
+			arg := c.Args().First()
+			saved, planErr := importer.LoadPlan(arg)
+			if planErr == nil {
+				if err := refuseWithSavedPlan(c); err != nil {
+					return err
+				}
+			} else if strings.HasSuffix(arg, ".json") {
+				return fmt.Errorf("read plan %s: %w", arg, planErr)
+			}
 			o, err := importOptionsFrom(c, e)
 			if err != nil {
 				return err
 			}
 			o.DryRun, o.Yes = c.Bool("dry-run"), c.Bool("yes")
 			o.Importer.UndoPath, o.Importer.MappingPath = c.String("undo"), c.String("mapping-out")
-			arg := c.Args().First()
-			if saved, err := importer.LoadPlan(arg); err == nil {
+			if saved != nil {
 				o.PlanFile = arg
 				return runImportPlan(ctx, e, o, saved)
-			} else if strings.HasSuffix(arg, ".json") {
-				return fmt.Errorf("read plan %s: %w", arg, err)
 			}
 			o.Bundle = arg
 			return runImport(ctx, e, o)
 		},
 	}
+}
+
+// planShapingFlags are the flags a saved plan was made with; given again
+// with it they would be ignored or change what was approved.
+var planShapingFlags = []string{"rules", "values", "map", "include", "exclude", "allow-delete", "delete-scope", "allow-incomplete"}
+
+// refuseWithSavedPlan refuses flags that shape a plan when a saved plan is
+// applied: the plan applies as it was made and approved.
+func refuseWithSavedPlan(c *cli.Command) error {
+	for _, name := range planShapingFlags {
+		if c.IsSet(name) {
+			return usageErrorf("--%s cannot be given with a saved plan, which applies as it was made; make a new plan with it (connvault plan ... --%s ... --out plan.json)", name, name)
+		}
+	}
+	return nil
 }
 
 func runImport(ctx context.Context, e *env, o importOptions) error {
@@ -207,19 +197,14 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 // the target changed since it was made (Apply's drift check re-reads each
 // pre-image once and writes from what it read). The plan carries its mapping.
 func runImportPlan(ctx context.Context, e *env, o importOptions, saved *importer.Plan) error {
-	// What the plan was made with is what was approved.
-	o.Importer.AllowDelete = o.Importer.AllowDelete || saved.AllowDelete
-	if o.Rules == "" {
-		o.Rules = saved.Rules
-	}
-	if o.Values == "" {
-		o.Values = saved.Values
-	}
+	// What the plan was made with is what was approved: it applies as saved.
+	o.Importer.AllowDelete = saved.AllowDelete
+	o.Input = transformArgs{Rules: saved.Rules, Values: saved.Values, Include: saved.Include, Exclude: saved.Exclude}
 	cl, err := newClient(o.Tenant, nil)
 	if err != nil {
 		return err
 	}
-	ti, err := loadTransformed(ctx, saved.Bundle.Path, o.Rules, o.Values, e.getenv)
+	ti, err := loadTransformed(ctx, saved.Bundle.Path, o.Input, e.getenv)
 	if err != nil {
 		return err
 	}

@@ -9,26 +9,21 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/connvault/connvault/export"
 	"github.com/connvault/connvault/tenant"
 )
 
 func migrateCommand(e *env) *cli.Command {
-	flags := importFlags()
+	flags := append(planFlags("migrate"), importOnlyFlags()...)
+	flags = append(flags, selectionFlags()...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "config", Value: "connvault.yaml", Usage: "profiles file naming the tenants (secrets come from the environment variables or files it names)"},
 		&cli.StringFlag{Name: "from", Usage: "source tenant (required) (a name in the profiles file)"},
 		&cli.StringFlag{Name: "to", Usage: "target tenant (required) (a name in the profiles file)"},
-		&cli.StringSliceFlag{Name: "script-name", Usage: "also export this connector by scriptName (repeatable)"},
-		&cli.StringSliceFlag{Name: "include", Usage: "migrate only connectors whose name matches this glob (repeatable)"},
-		&cli.StringSliceFlag{Name: "exclude", Usage: "leave out connectors whose name matches this glob (repeatable)"},
-		&cli.BoolFlag{Name: "dry-run", Usage: "export and show the plan; write nothing to the target"},
-		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
 	)
 	return &cli.Command{
 		Name:      "migrate",
 		Usage:     "export from one tenant and import into another in one run",
-		UsageText: "connvault migrate --config connvault.yaml --from sandbox --to production [--dry-run] [--yes]",
+		UsageText: "connvault migrate --config connvault.yaml --from sandbox --to production [--include GLOB]... [--dry-run] [--yes]",
 		Flags:     flags,
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() > 0 {
@@ -64,14 +59,19 @@ func migrateCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			// --include and --exclude choose what is exported; the bundle holds
+			// only those, so the import need not filter again.
+			io.Input.Include, io.Input.Exclude = nil, nil
+			selection, err := exportOptionsFrom(c, e)
+			if err != nil {
+				return err
+			}
 			from.Logger, to.Logger = e.log, e.log
 			if err := os.MkdirAll(io.Importer.StateDir, 0o700); err != nil {
 				return fmt.Errorf("create state dir: %w", err)
 			}
 			out := filepath.Join(io.Importer.StateDir, fmt.Sprintf("migrate-%s-%s.tar.gz", c.String("from"), time.Now().UTC().Format("20060102T150405Z")))
-			eo := exportOptions{Out: out, Tenant: from, JSON: io.JSON, Export: export.Options{
-				ScriptNames: c.StringSlice("script-name"), Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"), Logger: e.log,
-			}}
+			eo := exportOptions{Out: out, Tenant: from, JSON: io.JSON, Export: selection}
 			sum, err := runExport(ctx, e, eo)
 			if err != nil {
 				return err

@@ -56,12 +56,24 @@ func loadRules(rulesPath, valuesPath string, getenv func(string) string) (*trans
 	return rules, transform.Chain(transform.MapLookup(values), env), nil
 }
 
+// transformArgs are the inputs that shape what a bundle becomes before it is
+// planned: the rules and values files and the --include/--exclude globs,
+// which choose connectors by name before the rules do (internal/glob).
+type transformArgs struct {
+	Rules, Values    string
+	Include, Exclude []string
+}
+
 // loadTransformed opens and verifies the whole bundle at path, loads every
 // connector and applies the rules. Nothing is written anywhere.
-func loadTransformed(ctx context.Context, path, rulesPath, valuesPath string, getenv func(string) string) (transformInput, error) {
-	rules, lookup, err := loadRules(rulesPath, valuesPath, getenv)
+func loadTransformed(ctx context.Context, path string, in transformArgs, getenv func(string) string) (transformInput, error) {
+	rules, lookup, err := loadRules(in.Rules, in.Values, getenv)
 	if err != nil {
 		return transformInput{}, err
+	}
+	names, err := transform.NameFilter(in.Include, in.Exclude)
+	if err != nil {
+		return transformInput{}, usageErrorf("%v", err)
 	}
 	b, err := openBundle(ctx, path)
 	if err != nil {
@@ -72,12 +84,15 @@ func loadTransformed(ctx context.Context, path, rulesPath, valuesPath string, ge
 	if err != nil {
 		return transformInput{}, fmt.Errorf("load %s: %w", path, err)
 	}
+	if cs, err = names.Apply(cs, nil); err != nil {
+		return transformInput{}, fmt.Errorf("choose connectors of %s: %w", path, err)
+	}
 	out, err := rules.Apply(cs, lookup)
 	if err != nil {
 		return transformInput{}, fmt.Errorf("transform %s: %w", path, err)
 	}
 	m := b.Manifest
-	m.Scope = rules.NarrowScope(m.Scope) // what the bundle stands for after the rules
+	m.Scope = rules.NarrowScope(names.NarrowScope(m.Scope)) // what the bundle stands for after --include/--exclude and the rules
 	return transformInput{Path: path, Manifest: m, Connectors: out}, nil
 }
 
@@ -85,14 +100,14 @@ func transformCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "transform",
 		Usage:     "rewrite a bundle for its target tenant (filters, renames, placeholders, metadata)",
-		UsageText: "connvault transform --rules rules.yaml [--values values.yaml] IN OUT",
-		Flags:     transformFlags(),
+		UsageText: "connvault transform IN OUT --rules rules.yaml [--values values.yaml] [--include GLOB]... [--exclude GLOB]...",
+		Flags:     append(transformFlags(), filterFlags("keep")...),
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 2 {
 				return usageErrorf("transform takes an input and an output bundle, got %d arguments", c.NArg())
 			}
 			in, out := c.Args().Get(0), c.Args().Get(1)
-			ti, err := loadTransformed(ctx, in, c.String("rules"), c.String("values"), e.getenv)
+			ti, err := loadTransformed(ctx, in, transformArgs{Rules: c.String("rules"), Values: c.String("values"), Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude")}, e.getenv)
 			if err != nil {
 				return err
 			}

@@ -37,19 +37,12 @@ func TestFlagsBeforeAndAfterArguments(t *testing.T) {
 			t.Fatalf("export: exit %d: %s", r.code, r.stderr)
 		}
 	}
-	var excluded string
-	for _, c := range src.Dump().Connectors {
-		if !c.BuiltIn && c.Status == "RELEASED" {
-			excluded = c.Name
-			break
-		}
-	}
+	excluded := released(src)[0].Name
 	rules := filepath.Join(dir, "rules.yaml")
 	os.WriteFile(rules, fmt.Appendf(nil, "version: 1\nexclude: [%q]\n", excluded), 0o600)
 	config := filepath.Join(dir, "connvault.yaml")
-	os.WriteFile(config, fmt.Appendf(nil, "version: 1\ntenants:\n  sb:\n    baseURL: %s\n    clientID: sb-client\n    clientSecretEnv: SB_SECRET\n  prod:\n    baseURL: %s\n    clientID: prod-client\n    clientSecretEnv: PROD_SECRET\n",
-		srcVars["SAIL_BASE_URL"], dstVars["SAIL_BASE_URL"]), 0o600)
-	secrets := map[string]string{"SB_SECRET": "sb-secret", "PROD_SECRET": "prod-secret"}
+	writeProfiles(t, config, srcVars, dstVars)
+	secrets := profileSecrets(srcVars, dstVars)
 	state := filepath.Join(dir, "state")
 	cancelled := func(t *testing.T) context.Context {
 		ctx, cancel := context.WithCancel(t.Context())

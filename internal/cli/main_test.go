@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -59,6 +60,33 @@ func unlistedScriptNames(sim *tenantsim.Sim) []string {
 }
 
 func customCount(sim *tenantsim.Sim) int { return countCustom(sim.Dump()) }
+
+// released returns the RELEASED custom connectors of sim, in dump order.
+func released(sim *tenantsim.Sim) []tenantsim.DumpConnector {
+	var out []tenantsim.DumpConnector
+	for _, c := range sim.Dump().Connectors {
+		if !c.BuiltIn && c.Status == "RELEASED" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// writeProfiles writes a profiles file at path naming two tenants, sb and
+// prod, whose secrets are in SB_SECRET and PROD_SECRET (profileSecrets).
+func writeProfiles(t *testing.T, path string, sbVars, prodVars map[string]string) {
+	t.Helper()
+	data := fmt.Appendf(nil, "version: 1\ntenants:\n  sb:\n    baseURL: %s\n    clientID: %s\n    clientSecretEnv: SB_SECRET\n  prod:\n    baseURL: %s\n    clientID: %s\n    clientSecretEnv: PROD_SECRET\n",
+		sbVars["SAIL_BASE_URL"], sbVars["SAIL_CLIENT_ID"], prodVars["SAIL_BASE_URL"], prodVars["SAIL_CLIENT_ID"])
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// profileSecrets is the environment writeProfiles's file reads its secrets from.
+func profileSecrets(sbVars, prodVars map[string]string) map[string]string {
+	return map[string]string{"SB_SECRET": sbVars["SAIL_CLIENT_SECRET"], "PROD_SECRET": prodVars["SAIL_CLIENT_SECRET"]}
+}
 
 func TestExportVerifyInspectDiff(t *testing.T) {
 	sim, vars := startSim(t, tenantsim.Options{Seed: 3, Connectors: 10, MaxLocales: 3})

@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/connvault/connvault/importer"
+)
+
+func planCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "show what importing a bundle into the target tenant would do (writes nothing)",
+		UsageText: "connvault plan BUNDLE [--rules R] [--values V] [--map M] [--include GLOB]... [--out plan.json] [--detailed-exitcode]",
+		Flags: append(planFlags("plan"),
+			&cli.StringFlag{Name: "out", Usage: "save the plan as JSON to this file, to apply later with: connvault import FILE"},
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 4 when the plan has changes"},
+		),
+		Action: func(ctx context.Context, c *cli.Command) error {
+			if c.NArg() != 1 {
+				return usageErrorf("plan takes one bundle, got %d arguments", c.NArg())
+			}
+			o, err := importOptionsFrom(c, e)
+			if err != nil {
+				return err
+			}
+			o.Bundle = c.Args().First()
+			p, err := prepare(ctx, e, o)
+			if err != nil {
+				return err
+			}
+			if out := c.String("out"); out != "" {
+				// A saved plan names its inputs by absolute path, so that it
+				// applies from any directory.
+				p.plan.Rules, p.plan.Values, p.plan.Map = absPath(o.Input.Rules), absPath(o.Input.Values), absPath(o.Map)
+				p.plan.Include, p.plan.Exclude = o.Input.Include, o.Input.Exclude
+				p.plan.Bundle.Path = absPath(p.plan.Bundle.Path)
+				if err := importer.SavePlan(out, p.plan); err != nil {
+					return err
+				}
+			}
+			if o.JSON {
+				if err := writeJSON(e.stdout, p.plan); err != nil {
+					return err
+				}
+			} else {
+				p.plan.WriteTable(e.stdout)
+				if out := c.String("out"); out != "" {
+					fmt.Fprintf(e.stdout, "\nSaved the plan to %s; apply it with: connvault import %s\n", out, out)
+				}
+			}
+			if c.Bool("detailed-exitcode") && p.plan.HasChanges() {
+				return &exitErr{code: exitChanges, err: errQuiet}
+			}
+			return nil
+		},
+	}
+}
