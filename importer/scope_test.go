@@ -64,7 +64,9 @@ func TestDeletionScope(t *testing.T) {
 	}{
 		{name: "export include", scope: &bundle.Scope{Include: []string{"Bogotá*"}}, keep: []string{"Bogotá*"},
 			wantDeleted: []string{"Bogotá Extra"}, wantNote: noteOutside},
-		{name: "export include matches scriptName", scope: &bundle.Scope{Include: []string{"bogota-*"}}, keep: []string{"Bogotá*"},
+		{name: "export include never matches a scriptName (names only, as export chose)", scope: &bundle.Scope{Include: []string{"bogota-*"}}, keep: []string{"Bogotá*"},
+			wantNote: noteOutside},
+		{name: "export include ignores letter case, as export chose", scope: &bundle.Scope{Include: []string{"BOGOTÁ*"}}, keep: []string{"Bogotá*"},
 			wantDeleted: []string{"Bogotá Extra"}, wantNote: noteOutside},
 		{name: "export exclude", scope: &bundle.Scope{Exclude: []string{"Z*", "Bogotá Extra"}}, keep: []string{"[!Z]*"},
 			wantDeleted: []string{"Göteborg Extra"}, wantNote: noteOutside},
