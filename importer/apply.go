@@ -155,7 +155,8 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 	}
 	a := &applier{t: m, w: &writer{t: m}, opts: opts, plan: p, details: details, src: map[string]bundle.Connector{},
 		results: make([]ItemResult, len(p.Items)), targets: make([]string, len(p.Items)),
-		created: make([]*tenant.Connector, len(p.Items)), refused: make([]bool, len(p.Items))}
+		created: make([]*tenant.Connector, len(p.Items)), refused: make([]bool, len(p.Items)),
+		adopted: make([]*tenant.ConnectorDetail, len(p.Items))}
 	for _, c := range src.Connectors {
 		a.src[c.ScriptName] = c
 	}
@@ -218,8 +219,9 @@ type applier struct {
 
 	// Per plan item, each written only by the item's own goroutine.
 	results []ItemResult
-	targets []string            // target scriptName (matched, or created)
-	created []*tenant.Connector // create response
+	targets []string                  // target scriptName (matched, or created)
+	created []*tenant.Connector       // create response
+	adopted []*tenant.ConnectorDetail // found after a lost create answer, not provably created: its pre-image
 
 	refused []bool // the item's create definitively created nothing
 
@@ -438,20 +440,20 @@ func (a *applier) reconcileCreates() bool {
 	return changed
 }
 
-// createdByRun reports whether the run created the connector name as target
-// scriptName: its create was confirmed with that scriptName, or its outcome
-// is unknown (an answer lost) and the connector, absent when the create was
-// planned, has been found since. A connector whose create the tenant refused
-// (its name was taken) is not the run's: it existed before.
+// createdByRun reports whether the run provably created the connector name
+// as target scriptName: one of its creates was answered with that
+// scriptName, or found it after a lost answer equal to what was sent (the
+// journal's created records). Anything else is pre-existing: found through
+// the mapping, by name, by a later lookup, or made by a create whose outcome
+// stayed unknown.
 func (a *applier) createdByRun(name, scriptName string) bool {
+	if scriptName == "" {
+		return false
+	}
 	if i := a.undo.createIndex(name); i >= 0 && a.undo.info.Creates[i].ScriptName == scriptName {
 		return true
 	}
-	st := a.prevCreates[strings.ToLower(name)]
-	if st.scriptName != "" {
-		return st.scriptName == scriptName
-	}
-	return st.ambiguous && a.undo.createIndex(name) >= 0
+	return a.prevCreates[strings.ToLower(name)].scriptName == scriptName
 }
 
 // recordPreImages adds to the undo bundle what this run will touch and the
@@ -472,7 +474,12 @@ func (a *applier) recordPreImages(ctx context.Context, changed bool) error {
 			changed = a.undo.markCreated(it.Name, it.SourceScriptName, t) || changed
 			continue
 		}
-		// It existed before the run: it is no create of the run's.
+		// Not provably the run's: it is pre-existing. If a create of the
+		// name had its answer lost, the run may have made it; the undo
+		// bundle says so, and a rollback restores it but never deletes it.
+		if a.prevCreates[strings.ToLower(it.Name)].ambiguous {
+			changed = a.undo.addUnproven(it.Name) || changed
+		}
 		changed = a.undo.dropCreate(it.Name) || changed
 		if it.Action == ActionDelete {
 			changed = a.undo.addDelete(t) || changed
@@ -521,7 +528,7 @@ func (a *applier) create(ctx context.Context, i int) {
 	if a.sameTenant {
 		cands = append(cands, c.ScriptName)
 	}
-	got, err := safeCreate(ctx, a.t, a.j, createRequest{nc: newConnector(c), source: c.ScriptName,
+	got, provable, err := safeCreate(ctx, a.t, a.j, createRequest{nc: newConnector(c), source: c.ScriptName,
 		candidates: cands, mayExist: a.prevCreates[name].ambiguous})
 	if err != nil {
 		var re *refusedError
@@ -530,9 +537,32 @@ func (a *applier) create(ctx context.Context, i int) {
 		report(a.opts.Progress, a.results[i])
 		return
 	}
-	a.targets[i], a.created[i] = got.ScriptName, &got
+	a.targets[i] = got.ScriptName
 	a.results[i].TargetScriptName = got.ScriptName
+	if provable {
+		a.created[i] = &got
+		return
+	}
+	// Found after a lost answer, but not as it was sent: it is not provably
+	// this run's. It is updated like a pre-existing connector, from its
+	// pre-image, which syncUndo saves before any write.
+	d, err := a.t.GetConnector(ctx, got.ScriptName)
+	if err == nil {
+		if reason := conflictReason(c, d); reason != "" {
+			err = permanent(errors.New(reason))
+		}
+	}
+	if err != nil {
+		a.fail(i, fmt.Errorf("%q was found as %s after a create whose answer was lost, but not as it was sent: %w", it.Name, got.ScriptName, err))
+		report(a.opts.Progress, a.results[i])
+		return
+	}
+	a.adopted[i] = &d
+	a.results[i].Notes = append(a.results[i].Notes, noteAdopted)
 }
+
+// noteAdopted explains a create item written as a pre-existing connector.
+const noteAdopted = "found after a create whose answer was lost, but not as the create sent it (status, type or className differ): treated as pre-existing, its pre-image saved; a rollback restores it and never deletes it"
 
 // remapTable maps every bundle connector's source scriptName to its target
 // scriptName, after the creates, plus the plan's mapping.
@@ -565,7 +595,9 @@ func (a *applier) write(ctx context.Context, i int, remap map[string]string) {
 		return
 	}
 	var have content
-	if c := a.created[i]; c != nil {
+	if d := a.adopted[i]; d != nil {
+		have = detailContent(*d)
+	} else if c := a.created[i]; c != nil {
 		have = content{parts: map[string][]byte{}}
 		if c.ConnectorMetadata != nil {
 			have.setMetadata(c.ConnectorMetadata)
@@ -615,6 +647,15 @@ func (a *applier) syncUndo(ctx context.Context) error {
 			changed = a.undo.markCreated(it.Name, it.SourceScriptName, c.ScriptName) || changed
 		case a.refused[i]:
 			changed = a.undo.dropCreate(it.Name) || changed
+		case a.adopted[i] != nil:
+			changed = a.undo.dropCreate(it.Name) || changed
+			if _, ok := a.undo.pre[a.targets[i]]; !ok {
+				pc, err := toBundle(*a.adopted[i])
+				if err != nil {
+					return err
+				}
+				a.undo.pre[a.targets[i]], changed = pc, true
+			}
 		}
 	}
 	if !changed {

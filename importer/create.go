@@ -39,64 +39,102 @@ type createRequest struct {
 // (a 4xx, or never sent) while no earlier attempt can have is journaled as
 // refused and returns a *refusedError: a connector of that name is not the
 // import's, and a rollback must not delete it.
-func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (tenant.Connector, error) {
+//
+// The connector it returns was created by this call (created true) only if
+// a POST was answered with its scriptName, or the lookup after an ambiguous
+// POST found a connector that the plan saw absent (every create is of a
+// name the plan did not find) and that equals what was sent (sameAsSent).
+// Anything else the lookup finds (another status, type, className or
+// directConnect) existed before or was made by someone else: it is returned
+// with created false, journaled as adopted, and the caller must save its
+// pre-image before writing to it.
+func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (c tenant.Connector, created bool, err error) {
 	name := req.nc.Name
 	if j != nil {
 		if err := j.add(record{Op: opCreate, Name: name, SourceScriptName: req.source}, false); err != nil {
-			return tenant.Connector{}, err
+			return tenant.Connector{}, false, err
 		}
 	}
-	done := func(c tenant.Connector) (tenant.Connector, error) {
+	done := func(c tenant.Connector, provable bool) (tenant.Connector, bool, error) {
+		op := opCreated
+		if !provable {
+			op = opAdopted
+		}
 		if j != nil {
-			if err := j.add(record{Op: opCreated, Name: name, SourceScriptName: req.source, ScriptName: c.ScriptName}, false); err != nil {
-				return c, err
+			if err := j.add(record{Op: op, Name: name, SourceScriptName: req.source, ScriptName: c.ScriptName}, false); err != nil {
+				return c, provable, err
 			}
 		}
-		return c, nil
+		return c, provable, nil
 	}
 	mayExist := req.mayExist
 	var lastErr error
 	for range createRounds {
 		c, err := t.CreateConnector(ctx, req.nc)
 		if err == nil {
-			return done(c)
+			return done(c, true)
 		}
 		if ctx.Err() != nil {
-			return tenant.Connector{}, fmt.Errorf("create %q: %w", name, err)
+			return tenant.Connector{}, false, fmt.Errorf("create %q: %w", name, err)
 		}
 		if !errors.Is(err, tenant.ErrAmbiguous) {
 			if mayExist {
 				// This POST created nothing, but an earlier one whose
 				// answer was lost may have: the outcome stays unknown.
 				if tenant.IsStatus(err, 400) {
-					return tenant.Connector{}, refused(req, true, err)
+					return tenant.Connector{}, false, refused(req, true, err)
 				}
-				return tenant.Connector{}, fmt.Errorf("create %q: %w", name, err)
+				return tenant.Connector{}, false, fmt.Errorf("create %q: %w", name, err)
 			}
 			// Definitive (a 4xx, or never sent) and no earlier attempt can
 			// have created it: nothing of the name is ours.
 			if j != nil {
 				if jerr := j.add(record{Op: opRefused, Name: name, SourceScriptName: req.source, Error: err.Error()}, false); jerr != nil {
-					return tenant.Connector{}, jerr
+					return tenant.Connector{}, false, jerr
 				}
 			}
 			if tenant.IsStatus(err, 400) {
-				return tenant.Connector{}, &refusedError{refused(req, false, err)}
+				return tenant.Connector{}, false, &refusedError{refused(req, false, err)}
 			}
-			return tenant.Connector{}, &refusedError{fmt.Errorf("create %q: %w", name, err)}
+			return tenant.Connector{}, false, &refusedError{fmt.Errorf("create %q: %w", name, err)}
 		}
 		mayExist, lastErr = true, err
 		found, ok, lerr := lookupName(ctx, t, name, req.candidates)
 		if lerr != nil {
-			return tenant.Connector{}, fmt.Errorf("create %q: the outcome is unknown (%v) and looking the name up failed: %w; rerun the import to resolve it",
+			return tenant.Connector{}, false, fmt.Errorf("create %q: the outcome is unknown (%v) and looking the name up failed: %w; rerun the import to resolve it",
 				name, err, lerr)
 		}
 		if ok {
-			return done(found)
+			return done(found, sameAsSent(found, req.nc))
 		}
 	}
-	return tenant.Connector{}, fmt.Errorf("create %q: the outcome stayed unknown after %d attempts: %w; rerun the import to resolve it",
+	return tenant.Connector{}, false, fmt.Errorf("create %q: the outcome stayed unknown after %d attempts: %w; rerun the import to resolve it",
 		name, createRounds, lastErr)
+}
+
+// sameAsSent reports whether a connector found by name after an ambiguous
+// create is what that create asked for: the same name, and the same status,
+// type (default "custom <name>"), className and directConnect where the
+// request set them. A connector differing in any of these is not the
+// create's work.
+func sameAsSent(c tenant.Connector, nc tenant.NewConnector) bool {
+	if c.Name != nc.Name {
+		return false
+	}
+	if nc.Status != "" && c.Status != nc.Status {
+		return false
+	}
+	wantType := nc.Type
+	if wantType == "" {
+		wantType = "custom " + nc.Name
+	}
+	if c.Type != "" && c.Type != wantType {
+		return false
+	}
+	if c.ClassName != nil && nc.ClassName != "" && *c.ClassName != nc.ClassName {
+		return false
+	}
+	return nc.DirectConnect == nil || c.DirectConnect == *nc.DirectConnect
 }
 
 // refusedError is a create that definitively created nothing: the tenant

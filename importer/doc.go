@@ -91,14 +91,19 @@
 //
 // A create that definitively created nothing (a 4xx such as a taken name, or
 // never sent) while no earlier attempt can have created the connector is
-// journaled as refused, and dropped from the undo bundle's creates. A
-// connector counts as created by the import only if a create of it was
-// confirmed (the scriptName answered, or found by the lookup after a lost
-// answer), or a create's outcome stayed unknown and the connector, absent
-// when the create was planned, is matched later (by the mapping the user
-// added). Any other connector a rerun matches existed before: it is updated
-// like any other, with its pre-image in the undo bundle, and a rollback
-// restores it and never deletes it.
+// journaled as refused, and dropped from the undo bundle's creates.
+//
+// Provenance. A connector counts as created by the import only if one of
+// its POSTs was answered with the scriptName, or the lookup after a lost
+// answer found a connector the plan saw absent that equals what was sent
+// (name, status, type, className, directConnect). Everything else is
+// pre-existing: a connector matched through the mapping, by name, by the
+// journal of another run, or found by the lookup but not as sent (journaled
+// as adopted). Its pre-image goes into the undo bundle before the first
+// write to it, and a rollback restores it and never deletes it. When a
+// create's answer was lost and the user later maps the connector, the undo
+// bundle lists it as unproven: rollback restores it and says it may be the
+// import's.
 //
 // # Journal and reruns
 //
@@ -125,9 +130,9 @@
 //
 // # Rollback
 //
-// Rollback deletes the connectors the import created and writes every
-// pre-image back. A connector whose create the tenant refused, or that was
-// never sent, is not the import's: it is not deleted. A locale the import added cannot be removed (the API has no
+// Rollback deletes the connectors the import provably created and writes
+// every pre-image back. A connector whose create the tenant refused, that was
+// never sent, or whose create's answer was lost, is not deleted. A locale the import added cannot be removed (the API has no
 // way to), and a connector the import deleted comes back with a new
 // scriptName: both are reported as partial items.
 package importer

@@ -22,7 +22,8 @@ const (
 	opBegin      = "begin"      // a run starts: target, bundle, undo and mapping paths
 	opUndo       = "undo"       // the undo bundle is written; writes may follow
 	opCreate     = "create"     // a POST is about to be sent for this name
-	opCreated    = "created"    // the tenant created it with this scriptName
+	opCreated    = "created"    // the run provably created it with this scriptName
+	opAdopted    = "adopted"    // found after a lost answer, not as sent: pre-existing, not the run's
 	opRefused    = "refused"    // the create definitively created nothing (a 4xx, or never sent), and no earlier attempt of the run can have
 	opDeleted    = "deleted"    // a target-only connector was deleted
 	opDone       = "done"       // a connector was written and read back equal
@@ -167,6 +168,9 @@ func (r runLog) creates() map[string]createState {
 			pending[k] = false
 		case opRefused:
 			st.refused = true
+			pending[k] = false
+		case opAdopted:
+			st.ambiguous, st.refused = false, false
 			pending[k] = false
 		default:
 			continue

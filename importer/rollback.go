@@ -141,18 +141,11 @@ func (rb *rollbacker) deleteCreated(ctx context.Context, uc undoCreate) ItemResu
 			r.Notes = append(r.Notes, "the import did not create it (its create was never sent, or the tenant refused it)")
 			return r
 		}
-		l, ok, err := rb.findListed(ctx, uc.Name)
-		if err != nil {
-			return failed(r, err)
-		}
-		switch {
-		case ok:
-			s = l.ScriptName
-		default:
-			r.Status = StatusPartial
-			r.Notes = append(r.Notes, fmt.Sprintf("not found: the import may not have created it; if the tenant has a connector named %q (not RELEASED, so not listed), delete it by hand", uc.Name))
-			return r
-		}
+		// Only provable creates are deleted: a connector of that name may
+		// have existed before, or been made by someone else.
+		r.Status = StatusPartial
+		r.Notes = append(r.Notes, fmt.Sprintf("not deleted: the answer to its create was lost and the import cannot prove it created a connector named %q; if the tenant has one that nobody else made, delete it by hand", uc.Name))
+		return r
 	}
 	r.TargetScriptName = s
 	d, err := rb.t.GetConnector(ctx, s)
@@ -173,6 +166,10 @@ func (rb *rollbacker) deleteCreated(ctx context.Context, uc undoCreate) ItemResu
 	r.Status = StatusOK
 	return r
 }
+
+// noteUnproven is the note of a restored connector that a create of the
+// import may have made.
+const noteUnproven = "restored, not deleted: a create of the import whose answer was lost may have made it, but the import cannot prove it; if nobody else made it, delete it by hand"
 
 // restore writes a pre-image back, recreating the connector if it is gone.
 func (rb *rollbacker) restore(ctx context.Context, pre bundle.Connector) ItemResult {
@@ -211,6 +208,10 @@ func (rb *rollbacker) restore(ctx context.Context, pre bundle.Connector) ItemRes
 		}
 	}
 	r.Status = StatusOK
+	if slices.ContainsFunc(rb.undo.info.Unproven, func(n string) bool { return strings.EqualFold(n, pre.Name) }) {
+		r.Status = StatusPartial
+		r.Notes = append(r.Notes, noteUnproven)
+	}
 	wantLocales := want.locales()
 	for _, l := range have.locales() {
 		if !slices.Contains(wantLocales, l) {
@@ -238,7 +239,7 @@ func (rb *rollbacker) recreate(ctx context.Context, pre bundle.Connector) (strin
 		}
 		return l.ScriptName, detailContent(d), nil
 	}
-	c, err := safeCreate(ctx, rb.t, nil, createRequest{nc: newConnector(pre), source: pre.ScriptName})
+	c, _, err := safeCreate(ctx, rb.t, nil, createRequest{nc: newConnector(pre), source: pre.ScriptName})
 	if err != nil {
 		return "", content{}, err
 	}

@@ -33,6 +33,11 @@ type undoInfo struct {
 	Creates       []undoCreate `json:"creates,omitempty"`
 	Deletes       []string     `json:"deletes,omitempty"`
 	AddedLocales  []undoLocale `json:"addedLocales,omitempty"`
+	// Unproven names connectors a create of the run may have made (its
+	// answer was lost) that were matched later (by the mapping the user
+	// added): pre-existing as far as the run can prove, so restored by a
+	// rollback, never deleted, and reported.
+	Unproven []string `json:"unproven,omitempty"`
 }
 
 // undoCreate is a connector the import creates. ScriptName is "" until the
@@ -172,5 +177,13 @@ func (u *undoSet) addDelete(scriptName string) bool {
 		return false
 	}
 	u.info.Deletes = append(u.info.Deletes, scriptName)
+	return true
+}
+
+func (u *undoSet) addUnproven(name string) bool {
+	if slices.ContainsFunc(u.info.Unproven, func(n string) bool { return strings.EqualFold(n, name) }) {
+		return false
+	}
+	u.info.Unproven = append(u.info.Unproven, name)
 	return true
 }
