@@ -156,7 +156,7 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 	a := &applier{t: m, w: &writer{t: m}, opts: opts, plan: p, details: details, src: map[string]bundle.Connector{},
 		results: make([]ItemResult, len(p.Items)), targets: make([]string, len(p.Items)),
 		created: make([]*tenant.Connector, len(p.Items)), refused: make([]bool, len(p.Items)),
-		adopted: make([]*tenant.ConnectorDetail, len(p.Items))}
+		adopted: make([]*tenant.ConnectorDetail, len(p.Items)), written: make([]*undoWritten, len(p.Items))}
 	for _, c := range src.Connectors {
 		a.src[c.ScriptName] = c
 	}
@@ -222,6 +222,9 @@ type applier struct {
 	targets []string                  // target scriptName (matched, or created)
 	created []*tenant.Connector       // create response
 	adopted []*tenant.ConnectorDetail // found after a lost create answer, not provably created: its pre-image
+	written []*undoWritten            // what the item wrote, as read back
+
+	undoDirty bool // the undo bundle changed in memory beyond what syncUndo tracks
 
 	refused []bool // the item's create definitively created nothing
 
@@ -377,6 +380,9 @@ func (a *applier) begin(ctx context.Context) error {
 				a.runID, err, prev.path)
 		}
 		a.prevCreates = prev.creates()
+		for s, w := range prev.written() {
+			a.undo.addWritten(s, w) // what earlier attempts wrote, recorded at finish
+		}
 		if a.j, err = openJournal(prev.path, a.opts.Now); err != nil {
 			return err
 		}
@@ -606,20 +612,30 @@ func (a *applier) write(ctx context.Context, i int, remap map[string]string) {
 		have = detailContent(a.details[target])
 	}
 	parts := changes(want, have, false)
+	if len(parts) > 0 {
+		// Intent first: a rollback after a crash in the middle still knows
+		// which parts this run may have written, and what it wrote.
+		_ = a.j.add(record{Op: opWrite, Name: it.Name, ScriptName: target, Parts: parts, Hashes: want.hashes(parts)}, false)
+	}
 	written, answer, err := a.w.write(ctx, target, want, have, parts)
 	a.results[i].Parts = written
 	if err != nil {
 		a.fail(i, fmt.Errorf("%q: %w", it.Name, err))
 		return
 	}
+	var asWritten map[string]string
 	if len(written) > 0 || a.created[i] != nil {
-		if err := a.w.verify(ctx, target, want, false, answer); err != nil {
+		d, err := a.w.verify(ctx, target, want, false, answer)
+		if err != nil {
 			a.fail(i, fmt.Errorf("%q: %w", it.Name, err))
 			return
 		}
+		asWritten = partHashes(d)
+		a.written[i] = &undoWritten{Parts: written, Hashes: asWritten, ReadBack: true}
 	}
 	a.results[i].Status = StatusOK
-	_ = a.j.add(record{Op: opDone, Name: it.Name, SourceScriptName: it.SourceScriptName, ScriptName: target}, false)
+	_ = a.j.add(record{Op: opDone, Name: it.Name, SourceScriptName: it.SourceScriptName, ScriptName: target,
+		Parts: written, Hashes: asWritten}, false)
 }
 
 // delete deletes a target-only connector (phase 2). Gone already is done.
@@ -658,15 +674,25 @@ func (a *applier) syncUndo(ctx context.Context) error {
 			}
 		}
 	}
-	if !changed {
+	if !changed && !a.undoDirty {
 		return nil
 	}
+	a.undoDirty = false
 	return a.undo.write(ctx, a.undoPath, a.opts.ToolVersion)
 }
 
 // finish completes the undo bundle, writes the mapping file, and marks the
 // run finished if every item succeeded.
 func (a *applier) finish(ctx context.Context) error {
+	// The undo bundle records what the run wrote, as read back, so that it
+	// alone (without the journal) lets a rollback check for later changes.
+	for i, w := range a.written {
+		if w != nil {
+			a.undo.addWritten(a.targets[i], *w)
+		}
+	}
+	a.undo.info.WrittenRecorded = true
+	a.undoDirty = true
 	if err := errors.Join(a.syncUndo(ctx), a.writeMapping()); err != nil {
 		return err
 	}

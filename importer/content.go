@@ -93,6 +93,23 @@ func (c *content) setMetadata(md map[string]any) {
 	c.metaJSON = b
 }
 
+// hashes returns the SHA-256 of each named part of c ("" for a part c lacks,
+// such as metadata a write removes), in the form partHashes gives.
+func (c content) hashes(parts []string) map[string]string {
+	out := make(map[string]string, len(parts))
+	for _, p := range parts {
+		switch {
+		case p == partMetadata && c.metaJSON != nil:
+			out[p] = sha256Hex(c.metaJSON)
+		case p != partMetadata && c.parts[p] != nil:
+			out[p] = sha256Hex(c.parts[p])
+		default:
+			out[p] = ""
+		}
+	}
+	return out
+}
+
 // locales returns the locales of the translations present, sorted.
 func (c content) locales() []string {
 	var ls []string

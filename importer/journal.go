@@ -26,7 +26,8 @@ const (
 	opAdopted    = "adopted"    // found after a lost answer, not as sent: pre-existing, not the run's
 	opRefused    = "refused"    // the create definitively created nothing (a 4xx, or never sent), and no earlier attempt of the run can have
 	opDeleted    = "deleted"    // a target-only connector was deleted
-	opDone       = "done"       // a connector was written and read back equal
+	opWrite      = "write"      // these parts of a connector are about to be written, with these hashes
+	opDone       = "done"       // a connector was written and read back equal: its parts as read back
 	opFailed     = "failed"     // a connector failed (error recorded)
 	opEnd        = "end"        // every item succeeded: the run is finished
 	opResume     = "resume"     // a rerun continues the run
@@ -46,6 +47,11 @@ type record struct {
 	SourceScriptName string    `json:"sourceScriptName,omitempty"`
 	ScriptName       string    `json:"scriptName,omitempty"`
 	Error            string    `json:"error,omitempty"`
+	// Parts and Hashes: of a write, the parts about to be written and the
+	// SHA-256 of each; of a done, the parts written and the hashes of every
+	// part as read back afterwards (partHashes).
+	Parts  []string          `json:"parts,omitempty"`
+	Hashes map[string]string `json:"hashes,omitempty"`
 }
 
 // journal appends records to a run's journal file. Each record is one
@@ -123,6 +129,21 @@ func (r runLog) created() map[string]string {
 		if rec.Op == opCreated && rec.ScriptName != "" {
 			out[strings.ToLower(rec.Name)] = rec.ScriptName
 		}
+	}
+	return out
+}
+
+// written returns what the run wrote to each connector, by target
+// scriptName, over all its attempts (undoWritten.merge).
+func (r runLog) written() map[string]undoWritten {
+	out := map[string]undoWritten{}
+	for _, rec := range r.records {
+		if (rec.Op != opWrite && rec.Op != opDone) || rec.ScriptName == "" || len(rec.Hashes) == 0 && len(rec.Parts) == 0 {
+			continue
+		}
+		w := out[rec.ScriptName]
+		w.merge(undoWritten{Parts: rec.Parts, Hashes: rec.Hashes, ReadBack: rec.Op == opDone})
+		out[rec.ScriptName] = w
 	}
 	return out
 }

@@ -52,6 +52,10 @@ type Options struct {
 	MaxDeletes int
 	// AllowIncomplete accepts a bundle whose export recorded failed items.
 	AllowIncomplete bool
+	// Force makes a rollback restore parts, and delete connectors, that
+	// changed since the import (PlanRollback reports them; without Force
+	// they are skipped).
+	Force bool
 	// SkipConflicts lets Apply run a plan with conflicts, leaving those items
 	// untouched; without it such a plan is refused.
 	SkipConflicts bool

@@ -14,66 +14,319 @@ import (
 	"github.com/connvault/connvault/tenant"
 )
 
-// Rollback returns a target to the state an undo bundle recorded: it deletes
-// the connectors the import created, then restores every pre-image (parts
-// and metadata that differ are written back and read back).
-//
-// Two effects cannot be undone through the API and are reported as partial
-// items: a locale the import added to an existing connector (there is no way
-// to delete one locale's translations), and a connector the import deleted,
-// which is recreated with a new scriptName (the tenant derives it). Rollback
-// can be rerun: what is already restored is left alone, and a connector
-// already recreated is found by name.
-//
-// Created connectors are found by the scriptName the undo bundle records,
-// else by the run's journal in StateDir, else by name in the list.
+// RollbackPlan is what a rollback will do, computed by PlanRollback from an
+// undo bundle, the import's journal and the target's current state.
+type RollbackPlan struct {
+	UndoPath string    `json:"undoPath"`
+	RunID    string    `json:"runId"`
+	Target   TargetRef `json:"target"`
+	// Items, in order: the connectors the import created (to delete), then
+	// those it changed or deleted (to restore or recreate).
+	Items []RollbackItem `json:"items"`
+	// Force: parts and connectors changed since the import are restored or
+	// deleted all the same (Options.Force).
+	Force bool `json:"force,omitempty"`
+
+	pre   map[string]bundle.Connector
+	undo  *undoSet
+	state string // the journal's path, "" when not found
+}
+
+// RollbackItem is one connector of a rollback plan.
+type RollbackItem struct {
+	// Action: delete (the import created it), update (restore the parts it
+	// wrote), create (it deleted the connector: recreate it), or unchanged
+	// (nothing of what it wrote is left to restore).
+	Action     Action   `json:"action"`
+	Name       string   `json:"name"`
+	ScriptName string   `json:"scriptName,omitempty"`
+	Parts      []string `json:"parts,omitempty"` // to restore
+	// Changed names what changed since the import: those parts (or, for a
+	// connector to delete, the connector) are skipped unless Force.
+	Changed []string `json:"changed,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
+
+	create  *undoCreate
+	have    content
+	partial bool // something of it cannot be undone (an added locale)
+}
+
+// Skipped reports whether the item is left alone because of later changes.
+func (it RollbackItem) Skipped(force bool) bool {
+	return len(it.Changed) > 0 && !force && (it.Action == ActionDelete || len(it.Parts) == 0)
+}
+
+// Rollback plans (PlanRollback) and applies (ApplyRollback) a rollback.
 func Rollback(ctx context.Context, t Target, undoPath string, opts Options) (Result, error) {
+	p, err := PlanRollback(ctx, t, undoPath, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	return ApplyRollback(ctx, t, p, opts)
+}
+
+// PlanRollback reads an undo bundle, the import's journal (in StateDir, if
+// there) and the target, and returns what a rollback would do. It writes
+// nothing.
+//
+// A rollback changes only what the import wrote, and only where it is
+// unchanged since: for each connector the import updated, the parts it
+// wrote whose hash still equals the hash recorded as written are restored
+// from the pre-image, and parts changed since are skipped and named in
+// Changed; parts it did not write are left alone. A connector it provably
+// created is deleted only if every part still has the hash recorded after
+// the import. A connector it deleted is recreated (with a new scriptName).
+// An undo bundle without written hashes (made by an older connvault, or by
+// a run that stopped before recording them, with no journal at hand) gives
+// no proof: every differing part is reported as changed.
+func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) (*RollbackPlan, error) {
 	opts = opts.withDefaults()
-	m := newMeter(t)
 	u, err := readUndo(ctx, undoPath)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	if !sameURL(u.info.Target.URL, t.BaseURL()) {
-		return Result{}, fmt.Errorf("undo bundle %s belongs to %s, not %s", undoPath, u.info.Target.URL, t.BaseURL())
+		return nil, fmt.Errorf("undo bundle %s belongs to %s, not %s", undoPath, u.info.Target.URL, t.BaseURL())
 	}
-	rb := &rollbacker{t: m, w: &writer{t: m}, opts: opts, undo: u}
+	p := &RollbackPlan{UndoPath: undoPath, RunID: u.info.RunID, Target: u.info.Target, Force: opts.Force, pre: u.pre, undo: u}
 	runs, err := readRuns(opts.StateDir)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	var journalPath string
+	var journalCreates map[string]createState
+	written := maps.Clone(u.info.Written)
+	if written == nil {
+		written = map[string]undoWritten{}
+	}
+	known := u.info.WrittenRecorded
 	for _, r := range runs {
-		if r.begin.RunID == u.info.RunID {
-			rb.journal, rb.journalCreates = true, r.creates()
-			journalPath = r.path
+		if r.begin.RunID != u.info.RunID {
+			continue
+		}
+		p.state, journalCreates, known = r.path, r.creates(), true
+		for s, w := range r.written() {
+			cur := written[s]
+			if cur.ReadBack && !w.ReadBack {
+				continue // the undo bundle's record is the later one
+			}
+			cur.merge(w)
+			written[s] = cur
 		}
 	}
+	pl := &rollbackPlanner{t: t, journal: p.state != "", journalCreates: journalCreates, written: written, known: known}
 	pres := slices.Sorted(maps.Keys(u.pre))
-	rb.results = make([]ItemResult, len(u.info.Creates)+len(pres))
-	opts.Progress.SetTotal(len(rb.results))
-	idx := make([]int, len(rb.results))
+	p.Items = make([]RollbackItem, len(u.info.Creates)+len(pres))
+	idx := make([]int, len(p.Items))
 	for i := range idx {
 		idx[i] = i
 	}
+	var mu sync.Mutex
+	var errs []error
+	forEach(ctx, opts.Concurrency, idx, func(ctx context.Context, i int) {
+		var (
+			it  RollbackItem
+			err error
+		)
+		if i < len(u.info.Creates) {
+			it, err = pl.created(ctx, u.info.Creates[i])
+		} else {
+			it, err = pl.restore(ctx, u.pre[pres[i-len(u.info.Creates)]], u.info)
+		}
+		if err != nil {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+		p.Items[i] = it
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("plan rollback: %w", err)
+	}
+	return p, nil
+}
+
+type rollbackPlanner struct {
+	t              Target
+	journal        bool // the run's journal was found
+	journalCreates map[string]createState
+	written        map[string]undoWritten
+	known          bool // written is complete: a connector missing from it was not written
+}
+
+// created plans the deletion of a connector the import created.
+func (pl *rollbackPlanner) created(ctx context.Context, uc undoCreate) (RollbackItem, error) {
+	it := RollbackItem{Action: ActionDelete, Name: uc.Name, create: &uc}
+	st := pl.journalCreates[strings.ToLower(uc.Name)]
+	s := firstNonEmpty(uc.ScriptName, st.scriptName)
+	if s == "" {
+		it.Action = ActionUnchanged
+		if pl.journal && !st.ambiguous {
+			it.Notes = append(it.Notes, "the import did not create it (its create was never sent, or the tenant refused it)")
+		} else {
+			// Only provable creates are deleted: a connector of that name
+			// may have existed before, or been made by someone else.
+			it.Notes = append(it.Notes, fmt.Sprintf("not deleted: the answer to its create was lost and the import cannot prove it created a connector named %q; if the tenant has one that nobody else made, delete it by hand", uc.Name))
+		}
+		return it, nil
+	}
+	it.ScriptName = s
+	d, err := pl.t.GetConnector(ctx, s)
+	if tenant.IsNotFound(err) {
+		it.Action = ActionUnchanged
+		it.Notes = append(it.Notes, "already deleted")
+		return it, nil
+	}
+	if err != nil {
+		return it, fmt.Errorf("read %q: %w", s, err)
+	}
+	if !strings.EqualFold(d.Name, uc.Name) {
+		it.Changed = append(it.Changed, fmt.Sprintf("renamed to %q", d.Name))
+		return it, nil
+	}
+	w, ok := pl.written[s]
+	now := partHashes(d)
+	switch {
+	case !ok:
+		it.Changed = append(it.Changed, "no record of what the import wrote to it, so changes since cannot be ruled out")
+	case w.ReadBack:
+		if c := describeDrift(w.Hashes, now); !maps.Equal(w.Hashes, now) {
+			it.Changed = append(it.Changed, c)
+		}
+	default:
+		for _, p := range w.Parts {
+			if now[p] != w.Hashes[p] {
+				it.Changed = append(it.Changed, p+" changed")
+			}
+		}
+	}
+	return it, nil
+}
+
+// restore plans putting back what the import wrote to a connector it
+// updated or deleted.
+func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, info undoInfo) (RollbackItem, error) {
+	it := RollbackItem{Action: ActionUpdate, Name: pre.Name, ScriptName: pre.ScriptName}
+	if slices.ContainsFunc(info.Unproven, func(n string) bool { return strings.EqualFold(n, pre.Name) }) {
+		it.Notes = append(it.Notes, noteUnproven)
+	}
+	want, err := bundleContent(pre)
+	if err != nil {
+		return it, err
+	}
+	d, err := pl.t.GetConnector(ctx, pre.ScriptName)
+	switch {
+	case tenant.IsNotFound(err):
+		if !slices.Contains(info.Deletes, pre.ScriptName) {
+			it.Action = ActionUnchanged
+			it.Changed = append(it.Changed, "deleted since the import")
+			return it, nil
+		}
+		it.Action = ActionCreate
+		it.Parts = allParts(want)
+		it.Notes = append(it.Notes, "deleted by the import: recreated, with a new scriptName")
+		return it, nil
+	case err != nil:
+		return it, fmt.Errorf("read %q: %w", pre.ScriptName, err)
+	}
+	it.have = detailContent(d)
+	now := partHashes(d)
+	differs := changes(want, it.have, true)
+	w, ok := pl.written[pre.ScriptName]
+	if !ok && pl.known {
+		it.Action = ActionUnchanged
+		it.Notes = append(it.Notes, "the import wrote nothing to it")
+		return it, nil
+	}
+	for _, p := range differs {
+		switch {
+		case !ok:
+			it.Parts = append(it.Parts, p)
+			it.Changed = append(it.Changed, p+" (no record of what the import wrote)")
+		case !slices.Contains(w.Parts, p):
+			// Not the import's doing: left alone.
+		case now[p] != w.Hashes[p]:
+			it.Parts = append(it.Parts, p)
+			it.Changed = append(it.Changed, p+" changed since the import")
+		default:
+			it.Parts = append(it.Parts, p)
+		}
+	}
+	wantLocales := want.locales()
+	for _, l := range it.have.locales() {
+		if !slices.Contains(wantLocales, l) && (!ok || slices.Contains(w.Parts, string(tenant.Translations)+"/"+l)) {
+			it.Notes = append(it.Notes, fmt.Sprintf("locale %s was added by the import and cannot be removed (the API cannot delete a locale)", l))
+			it.partial = true
+		}
+	}
+	if len(it.Parts) == 0 && len(it.Changed) == 0 {
+		it.Action = ActionUnchanged
+	}
+	return it, nil
+}
+
+// ApplyRollback carries out a rollback plan: it deletes the created
+// connectors that are unchanged since the import, then restores, per
+// connector, the parts that are (everything planned, with Force), reading
+// each back. What changed since is skipped and reported (partial items, so
+// exit code 3), as is what the API cannot undo: a translation locale the
+// import added (there is no way to delete one locale) and a connector the
+// import deleted, which comes back with a new scriptName. A rollback can be
+// rerun: what is already restored is left alone, a connector already
+// recreated is found by name.
+func ApplyRollback(ctx context.Context, t Target, p *RollbackPlan, opts Options) (Result, error) {
+	opts = opts.withDefaults()
+	force := opts.Force || p.Force
+	m := newMeter(t)
+	rb := &rollbacker{t: m, w: &writer{t: m}}
+	results := make([]ItemResult, len(p.Items))
+	opts.Progress.SetTotal(len(results))
+	var deletes, restores []int
+	for i, it := range p.Items {
+		if it.Action == ActionDelete {
+			deletes = append(deletes, i)
+		} else {
+			restores = append(restores, i)
+		}
+	}
+	run := func(ctx context.Context, i int) {
+		it := p.Items[i]
+		r := ItemResult{Action: it.Action, Name: it.Name, TargetScriptName: it.ScriptName, Notes: slices.Clone(it.Notes)}
+		if it.create != nil {
+			r.SourceScriptName = it.create.SourceScriptName
+		}
+		switch {
+		case it.Skipped(force):
+			r.Status = StatusPartial
+			r.Notes = append(r.Notes, "not rolled back, changed since the import: "+strings.Join(it.Changed, "; ")+" (--force overrides)")
+		case it.Action == ActionUnchanged:
+			r.Status = StatusOK
+			if len(it.Changed) > 0 || it.partial || slices.Contains(it.Notes, noteUnproven) || strings.Contains(strings.Join(it.Notes, " "), "not deleted:") {
+				r.Status = StatusPartial
+				r.Notes = append(r.Notes, it.Changed...)
+			}
+		case it.Action == ActionDelete:
+			r = rb.deleteCreated(ctx, it, r)
+		default:
+			r = rb.restore(ctx, it, p.pre[it.ScriptName], force, r)
+		}
+		results[i] = r
+		report(opts.Progress, r)
+	}
 	// Deletes first: they free the names of connectors to recreate.
-	forEach(ctx, opts.Concurrency, idx[:len(u.info.Creates)], func(ctx context.Context, i int) {
-		rb.results[i] = rb.deleteCreated(ctx, u.info.Creates[i])
-		report(opts.Progress, rb.results[i])
-	})
-	forEach(ctx, opts.Concurrency, idx[len(u.info.Creates):], func(ctx context.Context, i int) {
-		rb.results[i] = rb.restore(ctx, u.pre[pres[i-len(u.info.Creates)]])
-		report(opts.Progress, rb.results[i])
-	})
-	res := Result{Items: rb.results, RunID: u.info.RunID, UndoPath: undoPath,
+	forEach(ctx, opts.Concurrency, deletes, run)
+	forEach(ctx, opts.Concurrency, restores, run)
+	res := Result{Items: results, RunID: p.RunID, UndoPath: p.UndoPath,
 		Reads: m.reads.Load(), Writes: m.writes.Load(), Requests: m.requests()}
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	if journalPath != "" {
+	if p.state != "" {
 		// The run is undone: a later import must neither continue it nor
 		// probe the scriptNames it created.
-		return res, markRolledBack(journalPath, opts.Now)
+		return res, markRolledBack(p.state, opts.Now)
 	}
 	return res, nil
 }
@@ -88,14 +341,8 @@ func markRolledBack(path string, now func() time.Time) error {
 }
 
 type rollbacker struct {
-	t    *meter
-	w    *writer
-	opts Options
-	undo *undoSet
-
-	journal        bool // the run's journal was found
-	journalCreates map[string]createState
-	results        []ItemResult
+	t *meter
+	w *writer
 
 	listMu   sync.Mutex
 	listed   []tenant.Connector
@@ -129,41 +376,14 @@ func failed(r ItemResult, err error) ItemResult {
 }
 
 // deleteCreated deletes a connector the import created.
-func (rb *rollbacker) deleteCreated(ctx context.Context, uc undoCreate) ItemResult {
-	r := ItemResult{Action: ActionDelete, Name: uc.Name, SourceScriptName: uc.SourceScriptName}
-	st := rb.journalCreates[strings.ToLower(uc.Name)]
-	s := firstNonEmpty(uc.ScriptName, st.scriptName)
-	if s == "" {
-		if rb.journal && !st.ambiguous {
-			// Never sent, or refused: a connector of that name (listed or
-			// not) is not the import's.
-			r.Status = StatusSkipped
-			r.Notes = append(r.Notes, "the import did not create it (its create was never sent, or the tenant refused it)")
-			return r
-		}
-		// Only provable creates are deleted: a connector of that name may
-		// have existed before, or been made by someone else.
-		r.Status = StatusPartial
-		r.Notes = append(r.Notes, fmt.Sprintf("not deleted: the answer to its create was lost and the import cannot prove it created a connector named %q; if the tenant has one that nobody else made, delete it by hand", uc.Name))
-		return r
-	}
-	r.TargetScriptName = s
-	d, err := rb.t.GetConnector(ctx, s)
-	if tenant.IsNotFound(err) {
-		r.Status = StatusOK
-		r.Notes = append(r.Notes, "already deleted")
-		return r
-	}
-	if err != nil {
-		return failed(r, fmt.Errorf("read %q: %w", s, err))
-	}
-	if !strings.EqualFold(d.Name, uc.Name) {
-		return failed(r, permanent(fmt.Errorf("connector %q is now named %q, not %q: not deleted", s, d.Name, uc.Name)))
-	}
-	if err := rb.t.DeleteConnector(ctx, s); err != nil && !tenant.IsNotFound(err) {
-		return failed(r, fmt.Errorf("delete %q (%s): %w", uc.Name, s, err))
+func (rb *rollbacker) deleteCreated(ctx context.Context, it RollbackItem, r ItemResult) ItemResult {
+	if err := rb.t.DeleteConnector(ctx, it.ScriptName); err != nil && !tenant.IsNotFound(err) {
+		return failed(r, fmt.Errorf("delete %q (%s): %w", it.Name, it.ScriptName, err))
 	}
 	r.Status = StatusOK
+	if len(it.Changed) > 0 {
+		r.Notes = append(r.Notes, "deleted with --force although changed since the import: "+strings.Join(it.Changed, "; "))
+	}
 	return r
 }
 
@@ -171,58 +391,80 @@ func (rb *rollbacker) deleteCreated(ctx context.Context, uc undoCreate) ItemResu
 // import may have made.
 const noteUnproven = "restored, not deleted: a create of the import whose answer was lost may have made it, but the import cannot prove it; if nobody else made it, delete it by hand"
 
-// restore writes a pre-image back, recreating the connector if it is gone.
-func (rb *rollbacker) restore(ctx context.Context, pre bundle.Connector) ItemResult {
-	r := ItemResult{Action: ActionUpdate, Name: pre.Name, TargetScriptName: pre.ScriptName}
+// restore writes back the planned parts of a pre-image (recreating the
+// connector if the import deleted it) and reads them back.
+func (rb *rollbacker) restore(ctx context.Context, it RollbackItem, pre bundle.Connector, force bool, r ItemResult) ItemResult {
 	want, err := bundleContent(pre)
 	if err != nil {
 		return failed(r, err)
 	}
-	target := pre.ScriptName
-	d, err := rb.t.GetConnector(ctx, target)
-	var have content
-	switch {
-	case tenant.IsNotFound(err):
-		r.Action = ActionCreate
-		target, have, err = rb.recreate(ctx, pre)
-		if err != nil {
+	target, have := it.ScriptName, it.have
+	if it.Action == ActionCreate {
+		if target, have, err = rb.recreate(ctx, pre); err != nil {
 			return failed(r, err)
 		}
 		r.TargetScriptName = target
 		r.Notes = append(r.Notes, fmt.Sprintf("deleted by the import and recreated as %q (was %q): the tenant gives a new scriptName; sources referring to %q need the new one",
 			target, pre.ScriptName, pre.ScriptName))
-	case err != nil:
-		return failed(r, fmt.Errorf("read %q: %w", target, err))
-	default:
-		have = detailContent(d)
 	}
-	parts := changes(want, have, true)
+	changed := map[string]bool{}
+	for _, c := range it.Changed {
+		changed[strings.Fields(c)[0]] = true
+	}
+	var parts, skipped []string
+	for _, p := range it.Parts {
+		if changed[p] && !force {
+			skipped = append(skipped, p)
+			continue
+		}
+		parts = append(parts, p)
+	}
+	if it.Action == ActionCreate {
+		parts = changes(want, have, true)
+	}
 	written, answer, err := rb.w.write(ctx, target, want, have, parts)
 	r.Parts = written
 	if err != nil {
 		return failed(r, fmt.Errorf("restore %q: %w", pre.Name, err))
 	}
-	if len(written) > 0 || r.Action == ActionCreate {
-		if err := rb.w.verify(ctx, target, want, true, answer); err != nil {
+	if len(written) > 0 {
+		d, err := rb.w.readBack(ctx, target, want, answer)
+		if err != nil {
 			return failed(r, fmt.Errorf("restore %q: %w", pre.Name, err))
+		}
+		got := detailContent(d)
+		for _, p := range written {
+			if !partEqual(want, got, p) {
+				return failed(r, permanent(fmt.Errorf("restore %q: read back %q: %s differs from what was written", pre.Name, target, p)))
+			}
 		}
 	}
 	r.Status = StatusOK
-	if slices.ContainsFunc(rb.undo.info.Unproven, func(n string) bool { return strings.EqualFold(n, pre.Name) }) {
+	if it.partial {
 		r.Status = StatusPartial
-		r.Notes = append(r.Notes, noteUnproven)
 	}
-	wantLocales := want.locales()
-	for _, l := range have.locales() {
-		if !slices.Contains(wantLocales, l) {
-			r.Notes = append(r.Notes, fmt.Sprintf("locale %s was added by the import and cannot be removed (the API cannot delete a locale)", l))
-			r.Status = StatusPartial
-		}
+	if len(skipped) > 0 {
+		r.Notes = append(r.Notes, "not restored, changed since the import: "+strings.Join(skipped, ", ")+" (--force overrides)")
+		r.Status = StatusPartial
+	} else if len(it.Changed) > 0 {
+		r.Notes = append(r.Notes, "restored with --force although changed since the import: "+strings.Join(it.Changed, "; "))
 	}
-	if r.Action == ActionCreate {
+	if it.Action == ActionCreate || slices.Contains(it.Notes, noteUnproven) {
 		r.Status = StatusPartial
 	}
 	return r
+}
+
+// partEqual reports whether want and got agree on one part ("metadata"
+// included; absent metadata in want means none).
+func partEqual(want, got content, p string) bool {
+	if p == partMetadata {
+		if want.metaJSON == nil {
+			return got.metaJSON == nil || string(got.metaJSON) == "{}"
+		}
+		return string(want.metaJSON) == string(got.metaJSON)
+	}
+	return string(want.parts[p]) == string(got.parts[p])
 }
 
 // recreate creates a deleted connector again, or finds the one an earlier

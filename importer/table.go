@@ -129,3 +129,53 @@ func (r Result) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "Result: %d ok, %d failed, %d partial, %d skipped.\n",
 		count[StatusOK], count[StatusFailed], count[StatusPartial], count[StatusSkipped])
 }
+
+// WriteTable writes a rollback plan, one connector a line, what changed
+// since the import and notes indented below, then a summary line:
+//
+//   - delete     HR Feed [hr-feed-1a2b]
+//     ~ update     Payroll [payroll-3c4d] (source-config, metadata)
+//     ! skip       Ledger [ledger-5e6f]: changed since the import
+//     changed: translations/fr added
+//     Rollback: 1 to delete, 1 to restore, 0 to recreate, 1 skipped (changed since the import; --force overrides).
+func (p *RollbackPlan) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "Target: %s (%s)\nUndo bundle: %s\n\n", p.Target.URL, p.Target.API, p.UndoPath)
+	counts := map[string]int{}
+	for _, it := range p.Items {
+		action, sym := string(it.Action), symbols[it.Action]
+		switch {
+		case it.Skipped(p.Force):
+			action, sym = "skip", "!"
+		case it.Action == ActionCreate:
+			action = "recreate"
+		case it.Action == ActionUpdate:
+			action = "restore"
+		case it.Action == ActionUnchanged:
+			action = "keep"
+		}
+		counts[action]++
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %-8s  %s", sym, action, it.Name)
+		if it.ScriptName != "" {
+			fmt.Fprintf(&b, " [%s]", it.ScriptName)
+		}
+		if len(it.Parts) > 0 && action != "skip" {
+			fmt.Fprintf(&b, " (%s)", strings.Join(it.Parts, ", "))
+		}
+		fmt.Fprintln(w, b.String())
+		for _, c := range it.Changed {
+			fmt.Fprintf(w, "            changed since the import: %s\n", c)
+		}
+		for _, n := range it.Notes {
+			fmt.Fprintf(w, "            note: %s\n", n)
+		}
+	}
+	if len(p.Items) > 0 {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "Rollback: %d to delete, %d to restore, %d to recreate, %d skipped", counts["delete"], counts["restore"], counts["recreate"], counts["skip"])
+	if counts["skip"] > 0 {
+		fmt.Fprint(w, " (changed since the import; --force overrides)")
+	}
+	fmt.Fprintln(w, ".")
+}

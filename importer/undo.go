@@ -38,6 +38,53 @@ type undoInfo struct {
 	// added): pre-existing as far as the run can prove, so restored by a
 	// rollback, never deleted, and reported.
 	Unproven []string `json:"unproven,omitempty"`
+	// Written records, by target scriptName, what the import wrote to each
+	// connector (created or updated), as read back; WrittenRecorded is set
+	// once the run recorded it for every connector (at the end of a run).
+	Written         map[string]undoWritten `json:"written,omitempty"`
+	WrittenRecorded bool                   `json:"writtenRecorded,omitempty"`
+}
+
+// undoWritten is what an import wrote to one connector: the parts, and the
+// SHA-256 of each part (partHashes's keys: part names, "metadata",
+// "fields"). With ReadBack the hashes are of the whole connector as read
+// back after the writes; without, of the parts as they were sent (a run
+// that stopped before reading back).
+type undoWritten struct {
+	Parts    []string          `json:"parts"`
+	Hashes   map[string]string `json:"hashes"`
+	ReadBack bool              `json:"readBack,omitempty"`
+}
+
+// merge adds a later write to w: the parts accumulate; hashes read back
+// replace all earlier ones, sent hashes only those of their parts (unless
+// w was read back since).
+func (w *undoWritten) merge(later undoWritten) {
+	for _, p := range later.Parts {
+		if !slices.Contains(w.Parts, p) {
+			w.Parts = append(w.Parts, p)
+		}
+	}
+	slices.SortFunc(w.Parts, comparePartNames)
+	switch {
+	case later.ReadBack:
+		w.Hashes, w.ReadBack = maps.Clone(later.Hashes), true
+	default:
+		if w.Hashes == nil {
+			w.Hashes = map[string]string{}
+		}
+		maps.Copy(w.Hashes, later.Hashes)
+		w.ReadBack = false
+	}
+}
+
+func (u *undoSet) addWritten(scriptName string, w undoWritten) {
+	if u.info.Written == nil {
+		u.info.Written = map[string]undoWritten{}
+	}
+	cur := u.info.Written[scriptName]
+	cur.merge(w)
+	u.info.Written[scriptName] = cur
 }
 
 // undoCreate is a connector the import creates. ScriptName is "" until the

@@ -142,25 +142,34 @@ func metadataOp(want, have content) tenant.PatchOp {
 	return tenant.PatchOp{Op: "replace", Path: "/connectorMetadata", Value: want.metadata}
 }
 
-// verify compares a connector with want after a write. The detail comes from
-// answer (a PATCH's answer, sent after every other write) when it carries
-// every part want has; otherwise from one GET.
-func (w *writer) verify(ctx context.Context, scriptName string, want content, exactMetadata bool, answer *tenant.ConnectorDetail) error {
-	var d tenant.ConnectorDetail
-	if answer != nil && carries(*answer, scriptName, want) {
-		d = *answer
-	} else {
-		var err error
-		if d, err = w.t.GetConnector(ctx, scriptName); err != nil {
-			return fmt.Errorf("read back %q: %w", scriptName, err)
-		}
+// verify compares a connector with want after a write and returns the
+// detail it compared. The detail comes from answer (a PATCH's answer, sent
+// after every other write) when it carries every part want has; otherwise
+// from one GET.
+func (w *writer) verify(ctx context.Context, scriptName string, want content, exactMetadata bool, answer *tenant.ConnectorDetail) (tenant.ConnectorDetail, error) {
+	d, err := w.readBack(ctx, scriptName, want, answer)
+	if err != nil {
+		return d, err
 	}
 	if bad := changes(want, detailContent(d), exactMetadata); len(bad) > 0 {
 		// A rerun would write the same again: the tenant changed what it
 		// stored, or someone else is writing the connector.
-		return permanent(fmt.Errorf("read back %q: %s differ from what was written", scriptName, strings.Join(bad, ", ")))
+		return d, permanent(fmt.Errorf("read back %q: %s differ from what was written", scriptName, strings.Join(bad, ", ")))
 	}
-	return nil
+	return d, nil
+}
+
+// readBack returns the connector after a write: answer when it carries
+// every part of want, else one GET.
+func (w *writer) readBack(ctx context.Context, scriptName string, want content, answer *tenant.ConnectorDetail) (tenant.ConnectorDetail, error) {
+	if answer != nil && carries(*answer, scriptName, want) {
+		return *answer, nil
+	}
+	d, err := w.t.GetConnector(ctx, scriptName)
+	if err != nil {
+		return d, fmt.Errorf("read back %q: %w", scriptName, err)
+	}
+	return d, nil
 }
 
 // carries says whether d is a connector detail of scriptName holding a field

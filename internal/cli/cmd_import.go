@@ -239,7 +239,7 @@ func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) er
 		o.Yes = true
 	}
 	if !o.Yes {
-		if err := confirm(e, "Apply these changes to "+p.client.BaseURL()+"?"); err != nil {
+		if err := confirm(ctx, e, p.plan.WriteTable, "Apply these changes to "+p.client.BaseURL()+"?"); err != nil {
 			return err
 		}
 	}
@@ -251,10 +251,12 @@ func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) er
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	return reportImport(e, o.JSON, res, time.Since(start))
+	return reportImport(e, o.JSON, res, time.Since(start), false)
 }
 
-func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration) error {
+// reportImport prints the result of an import, or of a rollback
+// (rolledBack: no invitation to roll back again).
+func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, rolledBack bool) error {
 	if asJSON {
 		if err := writeJSON(e.stdout, res); err != nil {
 			return err
@@ -262,7 +264,7 @@ func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration) 
 	} else {
 		res.WriteTable(e.stdout)
 		fmt.Fprintf(e.stdout, "\n%d requests (%d reads, %d writes) in %s\n", res.Requests, res.Reads, res.Writes, took.Round(time.Millisecond))
-		if res.UndoPath != "" {
+		if res.UndoPath != "" && !rolledBack {
 			fmt.Fprintf(e.stdout, "Undo bundle: %s (connvault rollback %s)\n", res.UndoPath, res.UndoPath)
 		}
 		if res.MappingPath != "" {
@@ -303,59 +305,49 @@ func absPath(p string) string {
 // errNoConfirm refuses a change nobody could confirm.
 var errNoConfirm = errors.New("refusing to write without confirmation: stdin is not a terminal; pass --yes to proceed")
 
-// confirm asks on the terminal and accepts only "yes".
-func confirm(e *env, question string) error {
+// confirm asks on the terminal and accepts only "yes". The caller printed
+// the plan on stdout; when stdout is not a terminal, show writes it again
+// where the question is asked (stderr, or /dev/tty when stderr is not a
+// terminal either), so the user sees what they approve. Ctrl-C (ctx done)
+// ends the wait at once: the error is ctx's, so the exit code is 130.
+func confirm(ctx context.Context, e *env, show func(io.Writer), question string) error {
 	f, ok := e.stdin.(*os.File)
 	if !ok || !isTerminal(f) {
 		return &exitErr{code: exitUsage, err: errNoConfirm}
 	}
-	fmt.Fprintf(e.stderr, "\n%s Only 'yes' will be accepted: ", question)
-	line, err := bufio.NewReader(e.stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read answer: %w", err)
+	tty := e.stderr
+	if !isTerminal(tty) {
+		if t, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+			defer t.Close()
+			tty = t
+		}
 	}
-	if strings.TrimSpace(line) != "yes" {
-		return &exitErr{code: exitUsage, err: errors.New("cancelled: nothing was written")}
+	if show != nil && !isTerminal(e.stdout) {
+		show(tty)
+	}
+	fmt.Fprintf(tty, "\n%s Only 'yes' will be accepted: ", question)
+	type answer struct {
+		line string
+		err  error
+	}
+	answers := make(chan answer, 1)
+	go func() { // left blocked on the terminal if ctx ends first: the process is exiting
+		line, err := bufio.NewReader(f).ReadString('\n')
+		answers <- answer{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(tty)
+		return fmt.Errorf("cancelled at the prompt: nothing was written: %w", ctx.Err())
+	case a := <-answers:
+		if a.err != nil && !errors.Is(a.err, io.EOF) {
+			return fmt.Errorf("read answer: %w", a.err)
+		}
+		if strings.TrimSpace(a.line) != "yes" {
+			return &exitErr{code: exitUsage, err: errors.New("cancelled: nothing was written")}
+		}
 	}
 	return nil
-}
-
-func rollbackCommand(e *env) *cli.Command {
-	return &cli.Command{
-		Name:      "rollback",
-		Usage:     "return the target tenant to its state before an import, from the import's undo bundle",
-		UsageText: "connvault rollback [--yes] UNDO_BUNDLE",
-		Flags: append(tenantFlags(),
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
-			&cli.BoolFlag{Name: "json", Usage: "print results as JSON on stdout"},
-			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once"},
-			&cli.StringFlag{Name: "state-dir", Value: ".connvault", Usage: "directory of the import's journal (it knows the scriptNames the import created)"},
-		),
-		Action: func(ctx context.Context, c *cli.Command) error {
-			if c.NArg() != 1 {
-				return usageErrorf("rollback takes one undo bundle, got %d arguments", c.NArg())
-			}
-			topts, err := tenantOptions(c, e.getenv, e.log)
-			if err != nil {
-				return err
-			}
-			cl, err := newClient(topts, nil)
-			if err != nil {
-				return err
-			}
-			if !c.Bool("yes") {
-				if err := confirm(e, "Roll "+cl.BaseURL()+" back to the state saved in "+c.Args().First()+"?"); err != nil {
-					return err
-				}
-			}
-			start := time.Now()
-			res, err := importer.Rollback(ctx, cl, c.Args().First(), importer.Options{Concurrency: c.Int("concurrency"), StateDir: c.String("state-dir"), ToolVersion: Version, Logger: e.log})
-			if err != nil {
-				return fmt.Errorf("rollback: %w", err)
-			}
-			return reportImport(e, c.Bool("json"), res, time.Since(start))
-		},
-	}
 }
 
 // maxDeletes turns --max-deletes into importer.Options.MaxDeletes, where 0

@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/connvault/connvault/importer"
+)
+
+func rollbackCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "rollback",
+		Usage:     "undo an import from its undo bundle: restore only what it wrote, where unchanged since",
+		UsageText: "connvault rollback [--dry-run] [--json] [--force] [--yes] UNDO_BUNDLE",
+		Flags: append(tenantFlags(),
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "apply without asking"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "show the rollback plan and stop; write nothing"},
+			&cli.BoolFlag{Name: "force", Usage: "also restore parts, and delete created connectors, that changed since the import"},
+			&cli.BoolFlag{Name: "json", Usage: "print the plan (with --dry-run) or the results as JSON on stdout"},
+			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once"},
+			&cli.StringFlag{Name: "state-dir", Value: ".connvault", Usage: "directory of the import's journal (it knows what the import created and wrote)"},
+		),
+		Action: func(ctx context.Context, c *cli.Command) error {
+			if c.NArg() != 1 {
+				return usageErrorf("rollback takes one undo bundle, got %d arguments", c.NArg())
+			}
+			topts, err := tenantOptions(c, e.getenv, e.log)
+			if err != nil {
+				return err
+			}
+			cl, err := newClient(topts, nil)
+			if err != nil {
+				return err
+			}
+			opts := importer.Options{Concurrency: c.Int("concurrency"), StateDir: c.String("state-dir"), Force: c.Bool("force"),
+				ToolVersion: Version, Logger: e.log}
+			undo := c.Args().First()
+			p, err := importer.PlanRollback(ctx, cl, undo, opts)
+			if err != nil {
+				return fmt.Errorf("rollback: %w", err)
+			}
+			asJSON := c.Bool("json")
+			if c.Bool("dry-run") {
+				if asJSON {
+					return writeJSON(e.stdout, p)
+				}
+				p.WriteTable(e.stdout)
+				fmt.Fprintln(e.stdout, "\nDry run: nothing was written.")
+				return nil
+			}
+			if !asJSON {
+				p.WriteTable(e.stdout)
+			}
+			if !c.Bool("yes") {
+				if err := confirm(ctx, e, p.WriteTable, "Roll "+cl.BaseURL()+" back as planned above?"); err != nil {
+					return err
+				}
+			}
+			start := time.Now()
+			res, err := importer.ApplyRollback(ctx, cl, p, opts)
+			if err != nil {
+				return fmt.Errorf("rollback: %w", err)
+			}
+			return reportImport(e, asJSON, res, time.Since(start), true)
+		},
+	}
+}
