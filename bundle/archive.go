@@ -11,7 +11,6 @@ import (
 	"hash"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"time"
 
@@ -171,7 +170,7 @@ type archiveEntry struct {
 // at maxTotal bytes. After the last entry it reads the gzip stream to its end so
 // that its checksum is verified. visit's error stops the walk and is returned as
 // is; other failures are invalidErrors.
-func extractArchive(ctx context.Context, f *os.File, maxTotal int64, visit func(archiveEntry) error) error {
+func extractArchive(ctx context.Context, f io.Reader, maxTotal int64, visit func(archiveEntry) error) error {
 	// Identify by content only: a name can say anything.
 	format, stream, err := archives.Identify(ctx, "", f)
 	if err != nil {

@@ -36,7 +36,7 @@ func (w *Writer) Commit(ctx context.Context) (Manifest, error) {
 	if cerr := w.closeSpool(); cerr != nil && err == nil {
 		err = cerr
 	}
-	if !keepStaging {
+	if !keepStaging && w.staging != "" {
 		if rerr := os.RemoveAll(w.staging); rerr != nil && err == nil {
 			err = fmt.Errorf("remove staging: %w", rerr)
 		}
@@ -81,9 +81,17 @@ func (w *Writer) commit(ctx context.Context) (m Manifest, keepStaging bool, err 
 	if m.ContentDigest, err = w.stagedDigest(); err != nil {
 		return Manifest{}, false, err
 	}
-	manifest := filepath.Join(w.staging, manifestName)
+	var manifest stagingFile = &memFile{}
+	if w.staging != "" {
+		f, err := os.OpenFile(filepath.Join(w.staging, manifestName), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return Manifest{}, false, fmt.Errorf("write manifest: %w", err)
+		}
+		manifest = f
+	}
 	size, err := w.writeManifest(manifest, m, w.form == formDir)
 	if err != nil {
+		_ = manifest.Close()
 		return Manifest{}, false, fmt.Errorf("write manifest: %w", err)
 	}
 	switch w.form {
@@ -91,6 +99,9 @@ func (w *Writer) commit(ctx context.Context) (m Manifest, keepStaging bool, err 
 		err = w.writeArchive(ctx, w.out, manifest, size)
 	case formArchive:
 		err = w.commitArchive(ctx, manifest, size)
+	}
+	if cerr := manifest.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return Manifest{}, false, err
@@ -202,12 +213,12 @@ func compareDirs(a, b string) int {
 // and followed by a quote (strings hold no raw newline), so it is found once.
 const connectorsMark = "\n  \"connectors\": []"
 
-// writeManifest writes name (0600, which must not exist): the encoding of m
-// (whose Connectors are empty) with the staged entries in its connectors,
-// synced if durable. It is what encodeJSON gives for the whole manifest: the
+// writeManifest writes to f (new and empty): the encoding of m (whose
+// Connectors are empty) with the staged entries in its connectors, synced if
+// durable and f is a file. It is what encodeJSON gives for the whole manifest: the
 // entries are encoded one at a time and indented at their depth, as that does.
 // It returns the size written.
-func (w *Writer) writeManifest(name string, m Manifest, durable bool) (int64, error) {
+func (w *Writer) writeManifest(f stagingFile, m Manifest, durable bool) (int64, error) {
 	skeleton, err := encodeJSON(m)
 	if err != nil {
 		return 0, err
@@ -217,21 +228,14 @@ func (w *Writer) writeManifest(name string, m Manifest, durable bool) (int64, er
 		return 0, errors.New("no connectors in the manifest encoding")
 	}
 	split := i + len(connectorsMark) - 1 // at the "]"
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return 0, err
-	}
 	cw := &countWriter{w: f}
 	bw := bufio.NewWriterSize(cw, 64<<10)
 	err = w.writeManifestBody(bw, skeleton[:split], skeleton[split:])
 	if err == nil {
 		err = bw.Flush()
 	}
-	if err == nil && durable {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if file, ok := f.(*os.File); ok && err == nil && durable {
+		err = file.Sync()
 	}
 	return cw.n, err
 }
@@ -277,14 +281,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // writeArchive writes the archive to out: manifest.json, of size bytes, from
-// the file manifest, then the staged files in manifest order.
-func (w *Writer) writeArchive(ctx context.Context, out io.Writer, manifest string, size int64) error {
-	f, err := os.Open(manifest)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return writeArchive(ctx, out, io.NewSectionReader(f, 0, size), size, w.createdAt, w.walkStaged)
+// manifest, then the staged files in manifest order.
+func (w *Writer) writeArchive(ctx context.Context, out io.Writer, manifest io.ReaderAt, size int64) error {
+	return writeArchive(ctx, out, io.NewSectionReader(manifest, 0, size), size, w.createdAt, w.walkStaged)
 }
 
 // walkStaged calls visit for every staged file in manifest order, with its
@@ -309,7 +308,7 @@ func (w *Writer) walkStaged(visit func(File, io.Reader) error) error {
 
 // commitArchive writes the archive to a temporary file beside the destination,
 // then renames it into place.
-func (w *Writer) commitArchive(ctx context.Context, manifest string, size int64) error {
+func (w *Writer) commitArchive(ctx context.Context, manifest io.ReaderAt, size int64) error {
 	dir := filepath.Dir(w.dest)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(w.dest)+".connvault-tmp-*")
 	if err != nil {
@@ -412,6 +411,23 @@ func (w *Writer) commitDir(ctx context.Context) (keepStaging bool, err error) {
 	return false, syncDir(w.dest)
 }
 
+// PendingDigest returns the contentDigest that Commit would record for what
+// was added so far, and whether the bundle would be complete (no Fail). It
+// waits for the Adds in flight and may be called before Commit or Abort, for
+// instance to skip writing a bundle whose content a previous one already has.
+func (w *Writer) PendingDigest() (digest string, complete bool, err error) {
+	w.life.Lock()
+	defer w.life.Unlock()
+	if w.done {
+		return "", false, errors.New("bundle digest: bundle writer already closed")
+	}
+	digest, err = w.stagedDigest()
+	if err != nil {
+		return "", false, fmt.Errorf("bundle digest: %w", err)
+	}
+	return digest, len(w.errs) == 0, nil
+}
+
 // Abort removes the staging files; the destination is untouched. It waits for
 // the Adds in flight. After Commit or another Abort it does nothing.
 func (w *Writer) Abort() error {
@@ -422,6 +438,9 @@ func (w *Writer) Abort() error {
 	}
 	w.done = true
 	_ = w.closeSpool()
+	if w.staging == "" {
+		return nil
+	}
 	if err := os.RemoveAll(w.staging); err != nil {
 		return fmt.Errorf("abort bundle: remove staging: %w", err)
 	}
@@ -431,7 +450,7 @@ func (w *Writer) Abort() error {
 // closeSpool closes the spool and entries files, if open.
 func (w *Writer) closeSpool() error {
 	var err error
-	for _, f := range []**os.File{&w.spool, &w.entries} {
+	for _, f := range []*stagingFile{&w.spool, &w.entries} {
 		if *f == nil {
 			continue
 		}

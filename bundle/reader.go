@@ -30,6 +30,10 @@ type ReadOptions struct {
 	MaxTotalSize int64
 	// TempDir is where an archive is extracted ("" means os.TempDir()).
 	TempDir string
+	// InMemory extracts an archive into memory instead of TempDir, for a
+	// decrypted stream that must never have a plaintext copy on disk; memory
+	// then grows with the bundle's content.
+	InMemory bool
 }
 
 func (o ReadOptions) withDefaults() ReadOptions {
@@ -50,7 +54,8 @@ type Bundle struct {
 	Manifest Manifest
 
 	root    string           // the directory holding connectors/ (directory form)
-	spool   *os.File         // the extracted files of an archive, one after another
+	spool   stagingFile      // the extracted files of an archive, one after another
+	spoolAt string           // the spool's file name, "" in memory
 	offsets map[string]int64 // path → offset in spool
 	index   map[string]int   // key → index in Manifest.Connectors
 }
@@ -83,11 +88,7 @@ func Open(ctx context.Context, path string, opts ReadOptions) (*Bundle, error) {
 		}
 		return nil, fmt.Errorf("open bundle %s: %w", path, err)
 	}
-	b.index = make(map[string]int, len(b.Manifest.Connectors))
-	for i, e := range b.Manifest.Connectors {
-		b.index[e.Key] = i
-	}
-	if err := b.checkEntries(); err != nil {
+	if err := b.finishOpen(); err != nil {
 		_ = b.Close()
 		var ie *invalidError
 		if errors.As(err, &ie) {
@@ -96,6 +97,16 @@ func Open(ctx context.Context, path string, opts ReadOptions) (*Bundle, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// finishOpen indexes the connectors of a bundle whose files are verified and
+// checks the manifest's entries against their connector.json.
+func (b *Bundle) finishOpen() error {
+	b.index = make(map[string]int, len(b.Manifest.Connectors))
+	for i, e := range b.Manifest.Connectors {
+		b.index[e.Key] = i
+	}
+	return b.checkEntries()
 }
 
 // checkEntries checks that each manifest entry says of its connector what its
@@ -159,8 +170,10 @@ func (b *Bundle) Close() error {
 	spool := b.spool
 	b.spool = nil
 	err := spool.Close()
-	if rerr := os.Remove(spool.Name()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
-		err = rerr
+	if b.spoolAt != "" {
+		if rerr := os.Remove(b.spoolAt); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+			err = rerr
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("close bundle: %w", err)
@@ -253,26 +266,61 @@ func openArchive(ctx context.Context, path string, opts ReadOptions) (*Bundle, e
 		return nil, err
 	}
 	defer f.Close()
-	spool, err := os.CreateTemp(opts.TempDir, "connvault-bundle-*")
+	return readArchive(ctx, f, opts)
+}
+
+// OpenStream verifies the archive bundle read from r, as Open does, and
+// returns it; with opts.InMemory its files are kept in memory, else in a
+// temporary spool file in opts.TempDir. Errors about the content wrap
+// ErrInvalid and name the file and the reason; name says which bundle.
+func OpenStream(ctx context.Context, r io.Reader, name string, opts ReadOptions) (*Bundle, error) {
+	b, err := readArchive(ctx, r, opts.withDefaults())
+	if err == nil {
+		err = b.finishOpen()
+		if err != nil {
+			_ = b.Close()
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("extract: %w", err)
+		var ie *invalidError
+		if errors.As(err, &ie) {
+			ie.bundle = name
+			return nil, err
+		}
+		return nil, fmt.Errorf("open bundle %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// readArchive verifies and extracts the archive read from r.
+func readArchive(ctx context.Context, r io.Reader, opts ReadOptions) (*Bundle, error) {
+	var spool stagingFile = &memFile{}
+	spoolAt := ""
+	if !opts.InMemory {
+		f, err := os.CreateTemp(opts.TempDir, "connvault-bundle-*")
+		if err != nil {
+			return nil, fmt.Errorf("extract: %w", err)
+		}
+		spool, spoolAt = f, f.Name()
 	}
 	x := &extraction{spool: spool, offsets: map[string]int64{}, opts: opts, seen: map[string]bool{}}
-	err = extractArchive(ctx, f, opts.MaxTotalSize, x.visit)
+	err := extractArchive(ctx, r, opts.MaxTotalSize, x.visit)
 	if err == nil {
 		err = x.finish()
 	}
 	if err != nil {
 		_ = spool.Close()
-		_ = os.Remove(spool.Name())
+		if spoolAt != "" {
+			_ = os.Remove(spoolAt)
+		}
 		return nil, err
 	}
-	return &Bundle{Manifest: x.manifest, spool: spool, offsets: x.offsets}, nil
+	return &Bundle{Manifest: x.manifest, spool: spool, spoolAt: spoolAt, offsets: x.offsets}, nil
 }
 
 // extraction is the state of verifying an archive entry by entry.
 type extraction struct {
-	spool    *os.File
+	spool    stagingFile
 	offsets  map[string]int64 // path → offset in spool
 	end      int64            // bytes written to spool
 	opts     ReadOptions

@@ -32,6 +32,10 @@ type WriterOptions struct {
 	Options json.RawMessage
 	// Scope is recorded as the manifest's scope (nil: none recorded).
 	Scope *Scope
+	// InMemory stages everything in memory instead of on disk, for a stream
+	// that is encrypted on its way out (CreateStream only): no plaintext
+	// copy then touches the disk, and memory grows with the content.
+	InMemory bool
 }
 
 // form is the shape of a bundle on disk.
@@ -54,13 +58,13 @@ const (
 // connector is its key and a few offsets; Commit streams manifest.json and the
 // archive from the staged files.
 type Writer struct {
-	dest      string    // the destination; "" for a stream
-	form      form      // archive, directory or stream
-	out       io.Writer // the stream, for formStream
-	replace   bool      // formDir: dest exists, its content is swapped on Commit
-	staging   string    // the staging directory
-	spool     *os.File  // archive and stream forms: the staged content, file after file
-	entries   *os.File  // the staged manifest entries, compact JSON one after another
+	dest      string      // the destination; "" for a stream
+	form      form        // archive, directory or stream
+	out       io.Writer   // the stream, for formStream
+	replace   bool        // formDir: dest exists, its content is swapped on Commit
+	staging   string      // the staging directory
+	spool     stagingFile // archive and stream forms: the staged content, file after file
+	entries   stagingFile // the staged manifest entries, compact JSON one after another
 	createdAt time.Time
 	opts      WriterOptions
 
@@ -185,6 +189,10 @@ func CreateStream(out io.Writer, tempDir string, opts WriterOptions) (*Writer, e
 		return nil, fmt.Errorf("create bundle stream: %w", err)
 	}
 	w.form, w.out = formStream, out
+	if opts.InMemory {
+		w.spool, w.entries = &memFile{}, &memFile{}
+		return w, nil
+	}
 	if w.staging, err = os.MkdirTemp(tempDir, "connvault-staging-*"); err == nil {
 		err = w.openSpool(true)
 	}
