@@ -1,0 +1,186 @@
+package repository
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"filippo.io/age"
+	"gocloud.dev/gcerrors"
+
+	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/export"
+	"github.com/connvault/connvault/tenant"
+)
+
+// BackupOptions say what to back up and how to store it.
+type BackupOptions struct {
+	// Tenant names the tenant in the repository (see CheckTenant).
+	Tenant string
+	// Export are the export options. The scriptNames of the previous
+	// snapshot's hidden connectors are added to Export.ScriptNames.
+	Export export.Options
+	// Writer are the bundle's writer options (createdAt, tool version,
+	// source); InMemory is set when the snapshot is encrypted.
+	Writer bundle.WriterOptions
+	// Tags label the snapshot.
+	Tags []string
+	// Recipients encrypt the snapshot with age when not empty.
+	Recipients []age.Recipient
+	// TempDir is where a clear snapshot is staged ("" means os.TempDir());
+	// an encrypted one is staged in memory.
+	TempDir string
+}
+
+// BackupResult is what a backup did.
+type BackupResult struct {
+	// Snapshot is the snapshot written, or with Unchanged the latest one,
+	// whose content the tenant still has.
+	Snapshot Snapshot
+	// Unchanged is true when nothing was stored: the tenant's content digest
+	// equals the latest snapshot's, which was complete.
+	Unchanged bool
+	// Export is the export's result.
+	Export export.Result
+	// CarriedForward are the hidden scriptNames taken from the previous
+	// snapshot; Gone are those of them the tenant no longer has (not
+	// exported, not a failure).
+	CarriedForward, Gone []string
+}
+
+// Status is a tenant's last backup run, kept in tenants/<tenant>/status.json:
+// monitors read when a tenant was last checked, also when nothing new was
+// stored.
+type Status struct {
+	Tenant        string    `json:"tenant"`
+	CheckedAt     time.Time `json:"checkedAt"`
+	Result        string    `json:"result"` // "stored", "unchanged" or "partial"
+	Snapshot      string    `json:"snapshot"`
+	ContentDigest string    `json:"contentDigest"`
+}
+
+// Backup exports the tenant src into a new snapshot of opts.Tenant. When
+// the content digest equals the latest snapshot's (and both are complete) it
+// stores nothing and returns that snapshot with Unchanged. Otherwise the
+// bundle is written straight into the repository (encrypted as it is
+// written, with opts.Recipients), then its record. The tenant's status is
+// updated either way. An error leaves the repository as it was, but for
+// invisible leftovers of an interrupted upload (see the package
+// documentation). A snapshot with failed connectors is stored, marked
+// incomplete; the caller reports it as partial.
+func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions) (BackupResult, error) {
+	if err := CheckTenant(opts.Tenant); err != nil {
+		return BackupResult{}, err
+	}
+	var res BackupResult
+	prev, hasPrev, err := r.Latest(ctx, opts.Tenant)
+	if err != nil {
+		return res, err
+	}
+	if hasPrev {
+		res.CarriedForward, res.Gone = stillThere(ctx, src, prev.Hidden, opts.Export.ScriptNames)
+		opts.Export.ScriptNames = append(slices.Clone(opts.Export.ScriptNames), res.CarriedForward...)
+	}
+	wopts := opts.Writer
+	if wopts.CreatedAt.IsZero() {
+		wopts.CreatedAt = time.Now()
+	}
+	wopts.CreatedAt = wopts.CreatedAt.UTC().Truncate(time.Second)
+	wopts.InMemory = len(opts.Recipients) > 0
+	wopts.Options = export.OptionsJSON(opts.Export)
+	sink := &lateWriter{}
+	w, err := bundle.CreateStream(sink, opts.TempDir, wopts)
+	if err != nil {
+		return res, err
+	}
+	defer w.Abort()
+	if res.Export, err = export.Run(ctx, src, w, opts.Export); err != nil {
+		return res, fmt.Errorf("export: %w", err)
+	}
+	digest, complete, err := w.PendingDigest()
+	if err != nil {
+		return res, err
+	}
+	if hasPrev && prev.Complete && complete && prev.ContentDigest == digest {
+		_ = w.Abort()
+		res.Snapshot, res.Unchanged = prev, true
+		return res, r.writeStatus(ctx, Status{Tenant: opts.Tenant, CheckedAt: time.Now().UTC(), Result: "unchanged", Snapshot: prev.ID, ContentDigest: digest})
+	}
+	s := Snapshot{Tenant: opts.Tenant, Time: wopts.CreatedAt, Tags: opts.Tags, ToolVersion: wopts.ToolVersion,
+		Source: bundleSource(wopts.Source), Options: wopts.Options}
+	err = r.put(ctx, &s, opts.Recipients, func(out io.Writer) error {
+		sink.w = out
+		m, err := w.Commit(ctx)
+		if err != nil {
+			return err
+		}
+		s.Connectors, s.ContentDigest, s.Complete, s.Failed = len(m.Connectors), m.ContentDigest, m.Complete, len(m.Errors)
+		for _, e := range m.Connectors {
+			if e.Status != "" && e.Status != "RELEASED" {
+				s.Hidden = append(s.Hidden, e.ScriptName)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Snapshot = s
+	result := "stored"
+	if !s.Complete {
+		result = "partial"
+	}
+	return res, r.writeStatus(ctx, Status{Tenant: opts.Tenant, CheckedAt: time.Now().UTC(), Result: result, Snapshot: s.ID, ContentDigest: s.ContentDigest})
+}
+
+// stillThere returns the hidden scriptNames of the previous snapshot that are
+// not already named, split into those the tenant still has (or that could
+// not be told: the export then records the failure) and those it answers
+// 404 for: deleted since, which is no failure of this backup.
+func stillThere(ctx context.Context, src export.Source, hidden, named []string) (carried, gone []string) {
+	for _, sn := range hidden {
+		if slices.Contains(named, sn) {
+			continue
+		}
+		if _, err := src.GetConnector(ctx, sn); err != nil && tenant.IsNotFound(err) {
+			gone = append(gone, sn)
+			continue
+		}
+		carried = append(carried, sn)
+	}
+	return carried, gone
+}
+
+// lateWriter forwards to a writer known only once the bundle is committed.
+type lateWriter struct{ w io.Writer }
+
+func (l *lateWriter) Write(p []byte) (int, error) {
+	if l.w == nil {
+		return 0, fmt.Errorf("bundle written before its destination was opened")
+	}
+	return l.w.Write(p)
+}
+
+// writeStatus records the tenant's last backup run.
+func (r *Repo) writeStatus(ctx context.Context, st Status) error {
+	return r.writeJSON(ctx, tenantsDir+st.Tenant+statusName, st, false)
+}
+
+// LastStatus returns the last backup run of tenant; ok is false before the
+// first.
+func (r *Repo) LastStatus(ctx context.Context, tenantName string) (st Status, ok bool, err error) {
+	data, err := r.bucket.ReadAll(ctx, tenantsDir+tenantName+statusName)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return Status{}, false, nil
+	}
+	if err != nil {
+		return Status{}, false, r.errorf(err, "read the status of tenant %s", tenantName)
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return Status{}, false, fmt.Errorf("repository %s: status of tenant %s: %w", r.loc, tenantName, err)
+	}
+	return st, true, nil
+}

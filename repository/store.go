@@ -1,0 +1,169 @@
+package repository
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"time"
+
+	"filippo.io/age"
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/connvault/connvault/bundle"
+)
+
+// newID returns a snapshot id for time t: sortable by time, unique by its
+// random suffix.
+func newID(t time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return t.UTC().Format(snapshotIDTime) + "-" + hex.EncodeToString(b[:])
+}
+
+// digester hashes and counts the bytes written to it: beside a stream with
+// io.MultiWriter or io.TeeReader.
+type digester struct {
+	h hash.Hash
+	n int64
+}
+
+func newDigester() *digester { return &digester{h: sha256.New()} }
+
+func (d *digester) Write(p []byte) (int, error) {
+	d.h.Write(p)
+	d.n += int64(len(p))
+	return len(p), nil
+}
+
+func (d *digester) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }
+
+// put stores a new snapshot of tenant: write writes the bundle archive to the
+// writer it is given, encrypted on the way for recipients when there are
+// any; then the record s (whose ID, Tenant, Object, Size, SHA256 and
+// Encrypted put fills) is written. The bundle object appears only when it is
+// whole (the storage commits an object on Close; a cancelled write is
+// discarded), and the record, which makes the snapshot visible, only after
+// it: a run stopped at any moment leaves no partial snapshot listed. Both are
+// written only if absent, so nothing is ever overwritten.
+func (r *Repo) put(ctx context.Context, s *Snapshot, recipients []age.Recipient, write func(io.Writer) error) error {
+	s.Format, s.Version = recordFormat, layoutVersion
+	s.ID = newID(s.Time)
+	s.Encrypted = len(recipients) > 0
+	s.Object = objectKey(s.Tenant, s.ID, s.Encrypted)
+
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	bw, err := r.bucket.NewWriter(wctx, s.Object, &blob.WriterOptions{ContentType: "application/octet-stream", IfNotExist: true})
+	if err != nil {
+		return r.errorf(err, "write %s", s.Object)
+	}
+	d := newDigester()
+	hw := io.MultiWriter(bw, d)
+	err = func() error {
+		if !s.Encrypted {
+			return write(hw)
+		}
+		ew, err := age.Encrypt(hw, recipients...)
+		if err != nil {
+			return fmt.Errorf("encrypt: %w", err)
+		}
+		if err := write(ew); err != nil {
+			return err
+		}
+		return ew.Close()
+	}()
+	if err != nil {
+		cancel() // discards the object
+		_ = bw.Close()
+		return err
+	}
+	if err := bw.Close(); err != nil {
+		return r.errorf(err, "write %s", s.Object)
+	}
+	s.Size, s.SHA256 = d.n, d.sum()
+	if err := r.writeJSON(ctx, recordKey(s.Tenant, s.ID), s, true); err != nil {
+		// Without its record the bundle is invisible: remove it.
+		_ = r.bucket.Delete(context.WithoutCancel(ctx), s.Object)
+		return err
+	}
+	return nil
+}
+
+// writeJSON writes v as indented JSON at key; with once, only if key is absent.
+func (r *Repo) writeJSON(ctx context.Context, key string, v any, once bool) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	err = r.bucket.WriteAll(ctx, key, append(data, '\n'), &blob.WriterOptions{ContentType: "application/json", IfNotExist: once})
+	if err != nil {
+		return r.errorf(err, "write %s", key)
+	}
+	return nil
+}
+
+// Open verifies the bundle of snapshot s as it streams it from the storage,
+// decrypting it with ids if it is encrypted, and returns it; the caller
+// closes it. An encrypted snapshot is kept in memory (no plaintext copy on
+// disk); a clear one is extracted to a spool file in opts.TempDir, as
+// bundle.Open does. A stored object that differs from what the record says
+// (size or SHA-256), a corrupt or truncated bundle, a missing identity
+// (ErrEncrypted) or one that does not match (ErrWrongKey) are errors naming
+// the snapshot.
+func (r *Repo) Open(ctx context.Context, s Snapshot, ids []age.Identity, opts bundle.ReadOptions) (*bundle.Bundle, error) {
+	name := fmt.Sprintf("snapshot %s of tenant %s", s.ID, s.Tenant)
+	br, err := r.bucket.NewReader(ctx, s.Object, nil)
+	if err != nil {
+		return nil, r.errorf(err, "read %s", name)
+	}
+	defer br.Close()
+	d := newDigester()
+	hr := io.TeeReader(br, d)
+	in := hr
+	if s.Encrypted {
+		if in, err = decrypt(hr, ids, name); err != nil {
+			return nil, err
+		}
+		opts.InMemory = true
+	}
+	b, err := bundle.OpenStream(ctx, in, name, opts)
+	if err != nil {
+		if errors.Is(err, bundle.ErrInvalid) && d.n != s.Size {
+			return nil, fmt.Errorf("%w (the stored object is %d bytes so far, the record says %d: truncated or replaced)", err, d.n, s.Size)
+		}
+		return nil, err
+	}
+	// The bundle verified; the stored bytes must also be the ones written.
+	if _, err := io.Copy(io.Discard, hr); err != nil {
+		_ = b.Close()
+		return nil, r.errorf(err, "read %s", name)
+	}
+	if got := d.sum(); d.n != s.Size || got != s.SHA256 {
+		_ = b.Close()
+		return nil, fmt.Errorf("%s: the stored object (%d bytes, sha256 %s) is not the one the record names (%d bytes, sha256 %s)", name, d.n, got, s.Size, s.SHA256)
+	}
+	if b.Manifest.ContentDigest != s.ContentDigest {
+		_ = b.Close()
+		return nil, fmt.Errorf("%s: content digest %s differs from the record's %s", name, b.Manifest.ContentDigest, s.ContentDigest)
+	}
+	return b, nil
+}
+
+// Delete removes snapshot s: its record first (from then on it is not
+// listed), then its bundle.
+func (r *Repo) Delete(ctx context.Context, s Snapshot) error {
+	if err := r.bucket.Delete(ctx, recordKey(s.Tenant, s.ID)); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		return r.errorf(err, "delete snapshot %s", s.ID)
+	}
+	if err := r.bucket.Delete(ctx, s.Object); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		return r.errorf(err, "delete snapshot %s's bundle", s.ID)
+	}
+	return nil
+}
