@@ -91,6 +91,7 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	wopts.CreatedAt = wopts.CreatedAt.UTC().Truncate(time.Second)
 	wopts.InMemory = len(opts.Recipients) > 0
 	wopts.Options = export.OptionsJSON(opts.Export)
+	wopts.Scope = export.ScopeOf(opts.Export)
 	sink := &lateWriter{}
 	w, err := bundle.CreateStream(sink, opts.TempDir, wopts)
 	if err != nil {

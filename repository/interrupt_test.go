@@ -12,11 +12,11 @@ import (
 )
 
 // TestInterruptedBackup cancels backups at random moments, into a directory
-// and into S3, in clear and encrypted: every snapshot listed afterwards opens
+// in clear, and into S3, encrypted: every snapshot listed afterwards opens
 // and verifies, and a backup that did not finish lists none.
 func TestInterruptedBackup(t *testing.T) {
 	for _, s3 := range []bool{false, true} {
-		for _, encrypted := range []bool{false, true} {
+		for _, encrypted := range []bool{s3} { // a directory in clear, S3 encrypted
 			name := map[bool]string{false: "dir", true: "s3"}[s3] + map[bool]string{false: "", true: " encrypted"}[encrypted]
 			t.Run(name, func(t *testing.T) {
 				loc := t.TempDir()
@@ -28,7 +28,7 @@ func TestInterruptedBackup(t *testing.T) {
 				if encrypted {
 					rs = []age.Recipient{key.Recipient()}
 				}
-				_, c := newSim(t, 40, 11)
+				_, c := newSim(t, 20, 11)
 				r := mustOpen(t, loc, true)
 				// How long a whole backup takes here bounds the random moments.
 				start := time.Now()
@@ -38,7 +38,7 @@ func TestInterruptedBackup(t *testing.T) {
 				full := time.Since(start)
 				rng := rand.New(rand.NewPCG(7, uint64(len(name))))
 				finished := 0
-				for i := range 8 {
+				for i := range 6 {
 					ctx, cancel := context.WithTimeout(t.Context(), time.Duration(rng.Int64N(int64(full)+1)))
 					res, err := r.Backup(ctx, c, backupOpts(c, "killed", time.Date(2026, 3, 1, 0, i, 0, 0, time.UTC), rs...))
 					cancel()
