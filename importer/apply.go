@@ -68,6 +68,11 @@ type ItemResult struct {
 	Error            string   `json:"error,omitempty"`
 	TrackingID       string   `json:"trackingId,omitempty"`
 	Notes            []string `json:"notes,omitempty"`
+	// Sources are the target sources using the connector, when they were read.
+	Sources []SourceRef `json:"sources,omitempty"`
+	// ScriptNameChange is set when the import created the connector under a
+	// scriptName other than the bundle's (always so in another tenant).
+	ScriptNameChange *ScriptNameChange `json:"scriptNameChange,omitempty"`
 	// Retryable: the item failed, but a plain rerun may succeed (a lost
 	// answer, a 5xx, a network failure, an interruption). It is false for what
 	// a rerun cannot fix: a create the tenant refused (a name already taken:
@@ -151,6 +156,11 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 		var err error
 		if details, err = checkDrift(ctx, m, p, opts.Concurrency); err != nil {
 			return result(Result{}, err)
+		}
+		if dels := deletions(p); len(dels) > 0 { // sources may use them since the plan was made
+			if _, err := checkInUse(ctx, m, dels, opts); err != nil {
+				return result(Result{}, err)
+			}
 		}
 	}
 	a := &applier{t: m, w: &writer{t: m}, opts: opts, plan: p, details: details, src: map[string]bundle.Connector{},
@@ -243,7 +253,7 @@ func (a *applier) run(ctx context.Context) (Result, error) {
 	for i, it := range a.plan.Items {
 		a.targets[i] = it.TargetScriptName
 		r := ItemResult{Action: it.Action, Name: it.Name, SourceScriptName: it.SourceScriptName,
-			TargetScriptName: it.TargetScriptName, Notes: it.Notes}
+			TargetScriptName: it.TargetScriptName, Notes: it.Notes, Sources: it.Sources}
 		switch it.Action {
 		case ActionUnchanged:
 			r.Status = StatusOK
@@ -545,6 +555,10 @@ func (a *applier) create(ctx context.Context, i int) {
 	}
 	a.targets[i] = got.ScriptName
 	a.results[i].TargetScriptName = got.ScriptName
+	if got.ScriptName != it.SourceScriptName {
+		a.results[i].ScriptNameChange = &ScriptNameChange{From: it.SourceScriptName, To: got.ScriptName,
+			Sources: it.StaleSources, TakenBy: it.OldHolder}
+	}
 	if provable {
 		a.created[i] = &got
 		return

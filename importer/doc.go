@@ -15,7 +15,11 @@
 // which the tenant derives on create, differently in every tenant. A bundle
 // connector is therefore matched, in this order, by: the mapping file (--map:
 // source scriptName → target scriptName; every target must exist); a listed
-// connector of the same name (case-insensitively); the scriptNames earlier
+// connector of the same name (case-insensitively); an unlisted connector of
+// the same name that target sources use (the sources, read once per plan
+// with Target.ListAllSources, name their connectors' scriptNames; each such
+// scriptName the list does not show is read, only when some bundle name is
+// not listed); the scriptNames earlier
 // imports into the same target created under that name (read from the
 // journals in StateDir, probed with GET); and its own source scriptName when
 // the bundle was exported from this very tenant (a restore; probed with GET).
@@ -135,4 +139,19 @@
 // never sent, or whose create's answer was lost, is not deleted. A locale the import added cannot be removed (the API has no
 // way to), and a connector the import deleted comes back with a new
 // scriptName: both are reported as partial items.
+//
+// # Sources
+//
+// Unless Options.NoSources, a plan reads the target's sources once. A 403
+// (no idn:sources:read) is said once in Plan.SourcesNote and the plan goes on
+// without them. Every item with a target connector lists the sources using it
+// (Item.Sources); a deletion of a connector in use is planned as a keep
+// naming the sources, unless ForceDeleteInUse; Apply of a saved plan reads the
+// sources again and refuses (ErrInUse) a deletion of a connector in use, and
+// Rollback refuses to delete a connector the import created that sources use
+// now (the item fails naming them), both unless ForceDeleteInUse. A create of
+// a connector whose bundle scriptName target sources still name records them
+// (Item.StaleSources, and OldHolder, the connector that has that scriptName
+// now); when the create gets another scriptName, ItemResult.ScriptNameChange
+// says so, with those sources, which ISC cannot re-point.
 package importer

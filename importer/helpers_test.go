@@ -212,8 +212,10 @@ func unlistedSameName(src Source, target tenantsim.Dump) map[string]string {
 	return m
 }
 
+// testOptions turn source discovery off: most tests exercise matching and
+// deletion without it (as with --sources=false); sources_test.go turns it on.
 func testOptions(t testing.TB) Options {
-	return Options{StateDir: filepath.Join(t.TempDir(), "state"), Now: fixedNow, ToolVersion: "test"}
+	return Options{StateDir: filepath.Join(t.TempDir(), "state"), Now: fixedNow, ToolVersion: "test", NoSources: true}
 }
 
 // importOnce plans and applies.

@@ -50,6 +50,14 @@ type Options struct {
 	// is refused, naming each connector. 0 means DefaultMaxDeletes; a
 	// negative value allows none.
 	MaxDeletes int
+	// NoSources turns source discovery off (--sources=false): the target's
+	// sources are not read, so unlisted connectors are not found through them
+	// and deletions are not checked for sources in use.
+	NoSources bool
+	// ForceDeleteInUse deletes (AllowDelete, or rollback of a create) a
+	// connector that target sources use; without it such a deletion is
+	// refused, naming the sources.
+	ForceDeleteInUse bool
 	// AllowIncomplete accepts a bundle whose export recorded failed items.
 	AllowIncomplete bool
 	// Force makes a rollback restore parts, and delete connectors, that

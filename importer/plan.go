@@ -60,6 +60,15 @@ type Item struct {
 	Parts            []string `json:"parts,omitempty"`  // in write order: "source-config", …, "translations/de", "metadata"
 	Notes            []string `json:"notes,omitempty"`  // differences not written, irreversible effects
 	Reason           string   `json:"reason,omitempty"` // why a conflict is one
+	// Sources are the target sources that use TargetScriptName (when the
+	// sources were read).
+	Sources []SourceRef `json:"sources,omitempty"`
+	// StaleSources (creates only) are the target sources that name
+	// SourceScriptName: a connector created under a new scriptName leaves
+	// them behind. OldHolder names the target connector that has
+	// SourceScriptName now, if any.
+	StaleSources []SourceRef `json:"staleSources,omitempty"`
+	OldHolder    string      `json:"oldScriptNameHolder,omitempty"`
 }
 
 // PlanFormat and PlanFormatVersion identify saved plan files.
@@ -107,6 +116,10 @@ type Plan struct {
 	PreImages map[string]string `json:"preImages"`
 	// PreImageParts holds per-part hashes of the same, to name what drifted.
 	PreImageParts map[string]map[string]string `json:"preImageParts,omitempty"`
+	// SourcesRead: the target's sources were read (Item.Sources is known);
+	// SourcesNote says why not when they could not be.
+	SourcesRead bool   `json:"sourcesRead"`
+	SourcesNote string `json:"sourcesNote,omitempty"`
 	// Scope is the bundle's scope after the rules (nil: not recorded), and
 	// ScopeText describes it with Options.DeleteScope. Only target
 	// connectors inside it can be deleted.
@@ -217,6 +230,7 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 		}
 		p.Items = append(p.Items, it)
 	}
+	pl.annotateSources(p)
 	p.Reads, p.Requests = m.reads.Load(), m.requests()
 	return p, nil
 }
@@ -273,6 +287,9 @@ type planner struct {
 	src  Source
 	opts Options
 
+	srcs   *sourceIndex      // the target's sources, read once by match
+	listed map[string]string // listed scriptName → name
+
 	mu      sync.Mutex
 	details map[string]tenant.ConnectorDetail // by target scriptName
 }
@@ -307,8 +324,17 @@ func (pl *planner) match(ctx context.Context) ([]match, []tenant.Connector, erro
 	if err := pl.checkMapping(ctx); err != nil {
 		return nil, nil, err
 	}
+	if pl.srcs, err = readSources(ctx, pl.t, pl.opts); err != nil {
+		return nil, nil, err
+	}
+	hidden, err := pl.hiddenInUse(ctx, listed)
+	if err != nil {
+		return nil, nil, err
+	}
 	byName := map[string][]tenant.Connector{}
+	pl.listed = map[string]string{}
 	for _, c := range listed {
+		pl.listed[c.ScriptName] = c.Name
 		k := strings.ToLower(c.Name)
 		byName[k] = append(byName[k], c)
 	}
@@ -326,7 +352,8 @@ func (pl *planner) match(ctx context.Context) ([]match, []tenant.Connector, erro
 			break
 		}
 		g.Go(func() error {
-			m, err := pl.matchOne(gctx, c, byName[strings.ToLower(c.Name)], earlier[strings.ToLower(c.Name)], sameTenant)
+			k := strings.ToLower(c.Name)
+			m, err := pl.matchOne(gctx, c, byName[k], hidden[k], earlier[k], sameTenant)
 			matches[i] = m
 			return err
 		})
@@ -352,7 +379,7 @@ func (pl *planner) match(ctx context.Context) ([]match, []tenant.Connector, erro
 	return matches, listed, nil
 }
 
-func (pl *planner) matchOne(ctx context.Context, c bundle.Connector, listed []tenant.Connector, journal []string, sameTenant bool) (match, error) {
+func (pl *planner) matchOne(ctx context.Context, c bundle.Connector, listed []tenant.Connector, hidden string, journal []string, sameTenant bool) (match, error) {
 	if t, ok := pl.opts.Mapping[c.ScriptName]; ok {
 		d, _, err := pl.get(ctx, t) // existence checked by checkMapping
 		return match{target: t, by: MatchedByMapping, detail: d}, err
@@ -378,6 +405,9 @@ func (pl *planner) matchOne(ctx context.Context, c bundle.Connector, listed []te
 	}
 	type candidate struct{ scriptName, by string }
 	var cands []candidate
+	if hidden != "" {
+		cands = append(cands, candidate{hidden, MatchedBySource})
+	}
 	for _, s := range journal {
 		cands = append(cands, candidate{s, MatchedByJournal})
 	}

@@ -26,6 +26,9 @@ type RollbackPlan struct {
 	// Force: parts and connectors changed since the import are restored or
 	// deleted all the same (Options.Force).
 	Force bool `json:"force,omitempty"`
+	// SourcesNote says why the target's sources could not be read, when they
+	// could not: connectors to delete were then not checked for use.
+	SourcesNote string `json:"sourcesNote,omitempty"`
 
 	pre   map[string]bundle.Connector
 	undo  *undoSet
@@ -45,6 +48,9 @@ type RollbackItem struct {
 	// connector to delete, the connector) are skipped unless Force.
 	Changed []string `json:"changed,omitempty"`
 	Notes   []string `json:"notes,omitempty"`
+	// Sources are the target sources that use a connector to delete (when
+	// they were read).
+	Sources []SourceRef `json:"sources,omitempty"`
 
 	create  *undoCreate
 	have    content
@@ -113,7 +119,16 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 			written[s] = cur
 		}
 	}
-	pl := &rollbackPlanner{t: t, journal: p.state != "", journalCreates: journalCreates, written: written, known: known}
+	pl := &rollbackPlanner{t: t, journal: p.state != "", journalCreates: journalCreates, written: written, known: known,
+		srcs: &sourceIndex{}, forceInUse: opts.ForceDeleteInUse}
+	if len(u.info.Creates) > 0 {
+		// Deleting a created connector that sources use now is refused, as
+		// an import's deletions are.
+		if pl.srcs, err = readSources(ctx, t, opts); err != nil {
+			return nil, err
+		}
+		p.SourcesNote = pl.srcs.note
+	}
 	pres := slices.Sorted(maps.Keys(u.pre))
 	p.Items = make([]RollbackItem, len(u.info.Creates)+len(pres))
 	idx := make([]int, len(p.Items))
@@ -154,6 +169,8 @@ type rollbackPlanner struct {
 	journalCreates map[string]createState
 	written        map[string]undoWritten
 	known          bool // written is complete: a connector missing from it was not written
+	srcs           *sourceIndex
+	forceInUse     bool
 }
 
 // created plans the deletion of a connector the import created.
@@ -185,6 +202,16 @@ func (pl *rollbackPlanner) created(ctx context.Context, uc undoCreate) (Rollback
 	if !strings.EqualFold(d.Name, uc.Name) {
 		it.Changed = append(it.Changed, fmt.Sprintf("renamed to %q", d.Name))
 		return it, nil
+	}
+	if it.Sources = pl.srcs.uses(s); len(it.Sources) > 0 {
+		n := len(it.Sources)
+		if !pl.forceInUse {
+			it.Action = ActionUnchanged
+			it.Notes = append(it.Notes, fmt.Sprintf("not deleted: in use by %d %s: %s; %s",
+				n, plural(n, "source", "sources"), usedBy(it.Sources), noteForceDeleteInUse))
+			return it, nil
+		}
+		it.Notes = append(it.Notes, fmt.Sprintf("deleted although in use (--force-delete-in-use): %s will name a connector that no longer exists", usedBy(it.Sources)))
 	}
 	w, ok := pl.written[s]
 	now := partHashes(d)
@@ -293,7 +320,7 @@ func ApplyRollback(ctx context.Context, t Target, p *RollbackPlan, opts Options)
 	}
 	run := func(ctx context.Context, i int) {
 		it := p.Items[i]
-		r := ItemResult{Action: it.Action, Name: it.Name, TargetScriptName: it.ScriptName, Notes: slices.Clone(it.Notes)}
+		r := ItemResult{Action: it.Action, Name: it.Name, TargetScriptName: it.ScriptName, Notes: slices.Clone(it.Notes), Sources: it.Sources}
 		if it.create != nil {
 			r.SourceScriptName = it.create.SourceScriptName
 		}

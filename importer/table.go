@@ -30,6 +30,9 @@ func (p *Plan) WriteTable(w io.Writer) {
 	if p.ScopeText != "" {
 		fmt.Fprintf(w, "Scope: %s\n", p.ScopeText)
 	}
+	if p.SourcesNote != "" {
+		fmt.Fprintf(w, "Sources: %s\n", p.SourcesNote)
+	}
 	fmt.Fprintln(w)
 	width := 0
 	for _, it := range p.Items {
@@ -58,7 +61,16 @@ func (p *Plan) WriteTable(w io.Writer) {
 		if it.MatchedBy != "" && it.MatchedBy != MatchedByName {
 			fmt.Fprintf(&b, " — matched by %s", it.MatchedBy)
 		}
+		if n := len(it.Sources); n > 0 && (it.Action == ActionUpdate || it.Action == ActionDelete) {
+			fmt.Fprintf(&b, " — used by %d %s", n, plural(n, "source", "sources"))
+		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		if len(it.StaleSources) > 0 {
+			fmt.Fprintf(w, "  %*s  ! the new connector gets a new scriptName, not %s:\n", width, "", it.SourceScriptName)
+			for _, l := range staleLines(it.SourceScriptName, it.StaleSources, it.OldHolder) {
+				fmt.Fprintf(w, "  %*s  ! %s\n", width, "", l)
+			}
+		}
 		for _, n := range it.Notes {
 			fmt.Fprintf(w, "  %*s  note: %s\n", width, "", n)
 		}
@@ -119,6 +131,11 @@ func (r Result) WriteTable(w io.Writer) {
 			}
 			fmt.Fprintln(w)
 		}
+		if it.ScriptNameChange != nil {
+			for _, l := range it.ScriptNameChange.Lines() {
+				fmt.Fprintf(w, "  %*s  ! %s\n", width, "", l)
+			}
+		}
 		for _, n := range it.Notes {
 			fmt.Fprintf(w, "  %*s  note: %s\n", width, "", n)
 		}
@@ -139,7 +156,11 @@ func (r Result) WriteTable(w io.Writer) {
 //     changed: translations/fr added
 //     Rollback: 1 to delete, 1 to restore, 0 to recreate, 1 skipped (changed since the import; --force overrides).
 func (p *RollbackPlan) WriteTable(w io.Writer) {
-	fmt.Fprintf(w, "Target: %s (%s)\nUndo bundle: %s\n\n", p.Target.URL, p.Target.API, p.UndoPath)
+	fmt.Fprintf(w, "Target: %s (%s)\nUndo bundle: %s\n", p.Target.URL, p.Target.API, p.UndoPath)
+	if p.SourcesNote != "" {
+		fmt.Fprintf(w, "Sources: %s\n", p.SourcesNote)
+	}
+	fmt.Fprintln(w)
 	counts := map[string]int{}
 	for _, it := range p.Items {
 		action, sym := string(it.Action), symbols[it.Action]

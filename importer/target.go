@@ -40,6 +40,10 @@ type Target interface {
 	// DeleteConnector deletes a custom connector. A missing connector is an
 	// error for which tenant.IsNotFound is true.
 	DeleteConnector(ctx context.Context, scriptName string) error
+	// ListAllSources returns every source of the target (each names its
+	// connector's scriptName). Without the scope to read them it returns an
+	// error for which tenant.IsForbidden is true.
+	ListAllSources(ctx context.Context, filters string) ([]tenant.Source, error)
 }
 
 // statser is implemented by targets that count their HTTP requests
@@ -105,6 +109,11 @@ func (m *meter) PatchConnector(ctx context.Context, scriptName string, ops []ten
 func (m *meter) PutPart(ctx context.Context, scriptName string, p tenant.Part, data []byte) (tenant.UpdateDetail, error) {
 	m.writes.Add(1)
 	return m.Target.PutPart(ctx, scriptName, p, data)
+}
+
+func (m *meter) ListAllSources(ctx context.Context, filters string) ([]tenant.Source, error) {
+	m.reads.Add(1)
+	return m.Target.ListAllSources(ctx, filters)
 }
 
 func (m *meter) DeleteConnector(ctx context.Context, scriptName string) error {

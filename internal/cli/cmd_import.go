@@ -42,6 +42,8 @@ func planFlags(verb string) []cli.Flag {
 		&cli.StringFlag{Name: "map", Usage: "mapping file (source scriptName → target scriptName), as written by a previous import"},
 		&cli.BoolFlag{Name: "allow-delete", Usage: allowDelete},
 		&cli.StringSliceFlag{Name: "delete-scope", Usage: "glob of names --allow-delete may delete (repeatable; the rule of --include); needed for a bundle that records no scope"},
+		sourcesFlag(),
+		forceDeleteInUseFlag(),
 		&cli.BoolFlag{Name: "allow-incomplete", Usage: "accept a bundle whose export was incomplete"},
 		&cli.IntFlag{Name: "concurrency", Value: 4, Usage: concurrency},
 		&cli.StringFlag{Name: "state-dir", Value: ".connvault", Usage: "directory of the journal, undo bundles and mapping files"},
@@ -79,15 +81,17 @@ func importOptionsWith(c *cli.Command, e *env, topts tenant.Options) (importOpti
 			Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"),
 		},
 		Importer: importer.Options{
-			AllowDelete:     c.Bool("allow-delete"),
-			DeleteScope:     c.StringSlice("delete-scope"),
-			MaxDeletes:      maxDeletes(c.Int("max-deletes")),
-			AllowIncomplete: c.Bool("allow-incomplete"),
-			SkipConflicts:   c.Bool("skip-conflicts"),
-			Concurrency:     c.Int("concurrency"),
-			StateDir:        c.String("state-dir"),
-			ToolVersion:     Version,
-			Logger:          e.log,
+			AllowDelete:      c.Bool("allow-delete"),
+			DeleteScope:      c.StringSlice("delete-scope"),
+			MaxDeletes:       maxDeletes(c.Int("max-deletes")),
+			NoSources:        !c.Bool("sources"),
+			ForceDeleteInUse: c.Bool("force-delete-in-use"),
+			AllowIncomplete:  c.Bool("allow-incomplete"),
+			SkipConflicts:    c.Bool("skip-conflicts"),
+			Concurrency:      c.Int("concurrency"),
+			StateDir:         c.String("state-dir"),
+			ToolVersion:      Version,
+			Logger:           e.log,
 		},
 	}
 	if o.Map != "" {
@@ -348,6 +352,17 @@ func confirm(ctx context.Context, e *env, show func(io.Writer), question string)
 		}
 	}
 	return nil
+}
+
+// sourcesFlag is --sources: read the tenant's sources (one list walk) to learn
+// the scriptNames in use; --sources=false turns that off.
+func sourcesFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "sources", Value: true,
+		Usage: "read the tenant's sources (needs idn:sources:read) to find hidden connectors they use and which connectors are in use; --sources=false turns it off"}
+}
+
+func forceDeleteInUseFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "force-delete-in-use", Usage: "delete (--allow-delete, rollback of a create) connectors that sources use; they are refused otherwise"}
 }
 
 // maxDeletes turns --max-deletes into importer.Options.MaxDeletes, where 0

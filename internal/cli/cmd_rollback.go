@@ -22,6 +22,8 @@ func rollbackCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print the plan (with --dry-run) or the results as JSON on stdout"},
 			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once"},
 			&cli.StringFlag{Name: "state-dir", Value: ".connvault", Usage: "directory of the import's journal (it knows what the import created and wrote)"},
+			sourcesFlag(),
+			forceDeleteInUseFlag(),
 		),
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 1 {
@@ -36,7 +38,7 @@ func rollbackCommand(e *env) *cli.Command {
 				return err
 			}
 			opts := importer.Options{Concurrency: c.Int("concurrency"), StateDir: c.String("state-dir"), Force: c.Bool("force"),
-				ToolVersion: Version, Logger: e.log}
+				ToolVersion: Version, Logger: e.log, NoSources: !c.Bool("sources"), ForceDeleteInUse: c.Bool("force-delete-in-use")}
 			undo := c.Args().First()
 			p, err := importer.PlanRollback(ctx, cl, undo, opts)
 			if err != nil {

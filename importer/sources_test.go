@@ -1,0 +1,317 @@
+package importer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/connvault/connvault/tenant"
+	"github.com/connvault/connvault/tenant/tenantsim"
+)
+
+// withSources turns source discovery on (testOptions turns it off).
+func withSources(o Options) Options {
+	o.NoSources = false
+	return o
+}
+
+// sourcesOf returns the dump's sources naming scriptName, as the importer
+// reports them (sorted by name).
+func sourcesOf(d tenantsim.Dump, scriptName string) []SourceRef {
+	var out []SourceRef
+	for _, s := range d.Sources {
+		if s.Connector == scriptName {
+			out = append(out, SourceRef{ID: s.ID, Name: s.Name, UploadedFiles: s.UploadedFiles})
+		}
+	}
+	slices.SortFunc(out, func(a, b SourceRef) int { return strings.Compare(a.Name+"\x00"+a.ID, b.Name+"\x00"+b.ID) })
+	return out
+}
+
+// TestHiddenConnectorMatchedThroughSources: production (seed 22) holds
+// "Genève Annuaire" as DEVELOPMENT, which the list hides. Without discovery
+// the import asks for a mapping entry; with it, one run converges, the
+// connector matched by source.
+func TestHiddenConnectorMatchedThroughSources(t *testing.T) {
+	t.Parallel()
+	sandbox := newTenant(t, tenantsim.Options{Seed: 21, Connectors: 40})
+	prod := newTenant(t, tenantsim.Options{Seed: 22, Connectors: 12})
+	src := exportSource(t, sandbox)
+	hidden := unlistedSameName(src, prod.sim.Dump())
+	if len(hidden) == 0 {
+		t.Fatal("fixture: production should hold a hidden connector named like a sandbox one")
+	}
+
+	base := testOptions(t) // one state dir: the second import knows what the first created
+	off, err := importOnce(t.Context(), t, prod.client(t), src, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := failures(off); len(fs) != len(hidden) || !strings.Contains(fs[0].Error, "mapping file") {
+		t.Fatalf("without discovery: want %d failures asking for a mapping, got %+v", len(hidden), fs)
+	}
+
+	opts := withSources(base)
+	p, err := MakePlan(t.Context(), prod.client(t), src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.SourcesRead || p.SourcesNote != "" {
+		t.Errorf("sources read %v, note %q", p.SourcesRead, p.SourcesNote)
+	}
+	for s, target := range hidden {
+		i := slices.IndexFunc(p.Items, func(it Item) bool { return it.SourceScriptName == s })
+		if it := p.Items[i]; it.TargetScriptName != target || it.MatchedBy != MatchedBySource {
+			t.Errorf("%q planned %s → %q by %q, want %q by source", it.Name, it.Action, it.TargetScriptName, it.MatchedBy, target)
+		}
+	}
+	runs := converge(t, prod, src, opts)
+	if len(runs) != 1 {
+		t.Errorf("converged after %d runs, want 1 (no mapping); first run's failures: %+v", len(runs), failures(runs[0]))
+	}
+	checkMigrated(t, src, prod.sim.Dump(), runs[0].MappingPath)
+}
+
+// TestSourcesForbiddenCarryOn: a token without the source scope gets one note
+// and the import works as without discovery.
+func TestSourcesForbiddenCarryOn(t *testing.T) {
+	t.Parallel()
+	sandbox, prod := newTenant(t, sandboxOpts()), newTenant(t, productionOpts())
+	prod.sim.SetScopes("idn:connector-config:manage")
+	src := exportSource(t, sandbox)
+	opts := withSources(testOptions(t))
+	opts.Mapping = unlistedSameName(src, prod.sim.Dump())
+	p, err := MakePlan(t.Context(), prod.client(t), src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	p.WriteTable(&table)
+	if p.SourcesRead || strings.Count(table.String(), "sources not read: the token lacks idn:sources:read (403") != 1 {
+		t.Errorf("want the 403 said once:\n%s", table.String())
+	}
+	res, err := Apply(t.Context(), prod.client(t), src, p, opts)
+	if err != nil || res.Failed() > 0 {
+		t.Fatalf("apply: %v %+v", err, failures(res))
+	}
+}
+
+// TestDeleteInUseIsRefused: --allow-delete keeps a target-only connector that
+// sources use, naming them; --force-delete-in-use deletes it; a saved plan
+// is re-checked against the sources when applied.
+func TestDeleteInUseIsRefused(t *testing.T) {
+	t.Parallel()
+	sandbox, prod := newTenant(t, sandboxOpts()), newTenant(t, productionOpts())
+	src := exportSource(t, sandbox)
+	before := prod.sim.Dump()
+	opts := withSources(testOptions(t))
+	opts.AllowDelete, opts.MaxDeletes = true, 100
+	opts.Mapping = unlistedSameName(src, before)
+	p, err := MakePlan(t.Context(), prod.client(t), src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	p.WriteTable(&table)
+	inUse, free := 0, 0
+	for _, it := range p.Items {
+		if it.SourceScriptName != "" {
+			if want := sourcesOf(before, it.TargetScriptName); it.TargetScriptName != "" && !slices.EqualFunc(it.Sources, want, sameRef) {
+				t.Errorf("%q: sources %+v, want %+v", it.Name, it.Sources, want)
+			}
+			continue
+		}
+		want := sourcesOf(before, it.TargetScriptName)
+		switch {
+		case len(want) > 0:
+			inUse++
+			if it.Action != ActionKeep || !slices.EqualFunc(it.Sources, want, sameRef) {
+				t.Errorf("%q used by %d sources: planned %s with sources %+v", it.Name, len(want), it.Action, it.Sources)
+			}
+			for _, s := range want {
+				if !strings.Contains(table.String(), `"`+s.Name+`" (`+s.ID+`)`) {
+					t.Errorf("the table does not name source %q of %q:\n%s", s.Name, it.Name, table.String())
+				}
+			}
+		default:
+			free++
+			if it.Action != ActionDelete {
+				t.Errorf("%q used by no source: planned %s", it.Name, it.Action)
+			}
+		}
+	}
+	if inUse == 0 {
+		t.Fatal("fixture: no target-only connector in use")
+	}
+	j, _ := json.Marshal(p)
+	if !bytes.Contains(j, []byte(`"sources":[{"id":`)) {
+		t.Error("plan --json does not name the sources")
+	}
+	res, err := Apply(t.Context(), prod.client(t), src, p, opts)
+	if err != nil || res.Failed() > 0 {
+		t.Fatalf("apply: %v %+v", err, failures(res))
+	}
+	after := prod.sim.Dump()
+	for _, it := range p.Items {
+		_, kept := byName(after, it.Name)
+		if it.SourceScriptName == "" && kept != (len(sourcesOf(before, it.TargetScriptName)) > 0) {
+			t.Errorf("%q (in use: %d sources) kept: %v", it.Name, len(sourcesOf(before, it.TargetScriptName)), kept)
+		}
+	}
+
+	// Forced, the in-use ones go too.
+	forced := opts
+	forced.ForceDeleteInUse = true
+	p2, err := MakePlan(t.Context(), prod.client(t), src, forced)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := p2.Count(ActionDelete); n != inUse {
+		t.Errorf("forced: %d deletions, want %d", n, inUse)
+	}
+	// A saved plan made with force is refused when applied without it.
+	if _, err := Apply(t.Context(), prod.client(t), src, savedCopy(t, p2), opts); !errors.Is(err, ErrInUse) {
+		t.Errorf("saved plan deleting in-use connectors applied without --force-delete-in-use: %v", err)
+	}
+	if w := prod.sim.Dump(); len(diffDumps(after, w)) != 0 {
+		t.Errorf("the refused apply changed the tenant: %v", diffDumps(after, w))
+	}
+}
+
+func sameRef(a, b SourceRef) bool {
+	return a.ID == b.ID && a.Name == b.Name && slices.Equal(a.UploadedFiles, b.UploadedFiles)
+}
+
+// savedCopy is p as SavePlan and LoadPlan give it back.
+func savedCopy(t *testing.T, p *Plan) *Plan {
+	t.Helper()
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Plan
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return &out
+}
+
+// TestRollbackKeepsCreatedConnectorsInUse: a connector the import created and
+// a source uses since is not deleted by rollback, unless forced.
+func TestRollbackKeepsCreatedConnectorsInUse(t *testing.T) {
+	t.Parallel()
+	sandbox, prod := newTenant(t, sandboxOpts()), newTenant(t, productionOpts())
+	src := exportSource(t, sandbox)
+	opts := withSources(testOptions(t))
+	opts.Mapping = unlistedSameName(src, prod.sim.Dump())
+	res := mustImport(t, prod.client(t), src, opts)
+	i := slices.IndexFunc(res.Items, func(it ItemResult) bool { return it.Action == ActionCreate })
+	created := res.Items[i]
+	d := prod.sim.Dump()
+	d.Sources = append(d.Sources, tenantsim.DumpSource{ID: "0123456789abcdef0123456789abcdef", Name: "New Feed",
+		Connector: created.TargetScriptName, ConnectorClass: "x"})
+	if err := prod.sim.Restore(d); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := Rollback(t.Context(), prod.client(t), res.UndoPath, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := slices.IndexFunc(rb.Items, func(it ItemResult) bool { return it.Name == created.Name })
+	if it := rb.Items[j]; it.Status != StatusPartial || len(it.Sources) != 1 ||
+		!strings.Contains(strings.Join(it.Notes, " "), `not deleted: in use by 1 source: "New Feed" (0123456789abcdef0123456789abcdef); --force-delete-in-use`) {
+		t.Errorf("rollback of a created connector in use: %+v", it)
+	}
+	if _, ok := byName(prod.sim.Dump(), created.Name); !ok {
+		t.Fatal("rollback deleted a connector a source uses")
+	}
+	opts.ForceDeleteInUse = true
+	if _, err := Rollback(t.Context(), prod.client(t), res.UndoPath, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := byName(prod.sim.Dump(), created.Name); ok {
+		t.Error("forced rollback kept the created connector")
+	}
+}
+
+// TestRestoreAfterSlugTakenTellsEverything is the disaster-recovery case: a
+// used connector is deleted, another connector takes its scriptName, and a
+// restore from the backup recreates the connector under a new one. The user
+// is told the change, the sources left behind, and who holds the old name.
+func TestRestoreAfterSlugTakenTellsEverything(t *testing.T) {
+	t.Parallel()
+	f := newTenant(t, tenantsim.Options{Seed: 23, Connectors: 10, TenantName: "dr"})
+	backup := exportSource(t, f)
+	before := f.sim.Dump()
+	var victim tenantsim.DumpConnector
+	for _, c := range before.Connectors {
+		if !c.BuiltIn && c.Status == "RELEASED" && strings.Contains(c.Name, " ") && len(sourcesOf(before, c.ScriptName)) > 0 {
+			victim = c
+			break
+		}
+	}
+	if victim.Name == "" {
+		t.Fatal("fixture: no released connector in use")
+	}
+	stale := sourcesOf(before, victim.ScriptName)
+	c := f.client(t)
+	ctx := context.Background()
+	if err := c.DeleteConnector(ctx, victim.ScriptName); err != nil {
+		t.Fatal(err)
+	}
+	impostor := strings.Replace(victim.Name, " ", "-", 1) // the same slug, another name
+	got, err := c.CreateConnector(ctx, tenant.NewConnector{Name: impostor, ClassName: victim.ClassName, Status: tenant.StatusReleased})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ScriptName != victim.ScriptName {
+		t.Fatalf("fixture: %q got %q, want the freed %q", impostor, got.ScriptName, victim.ScriptName)
+	}
+
+	opts := withSources(testOptions(t))
+	res := mustImport(t, c, backup, opts)
+	i := slices.IndexFunc(res.Items, func(it ItemResult) bool { return it.Name == victim.Name })
+	it := res.Items[i]
+	ch := it.ScriptNameChange
+	if it.Action != ActionCreate || ch == nil || ch.From != victim.ScriptName || ch.To != it.TargetScriptName || ch.To == ch.From {
+		t.Fatalf("restored item %+v, change %+v", it, ch)
+	}
+	if !slices.EqualFunc(ch.Sources, stale, sameRef) || ch.TakenBy != impostor {
+		t.Errorf("change %+v: want sources %+v and taken by %q", ch, stale, impostor)
+	}
+	var buf bytes.Buffer
+	res.WriteTable(&buf)
+	table := strings.Join(strings.Fields(buf.String()), " ") // the columns' padding aside
+	names := make([]string, len(stale))
+	for k, s := range stale {
+		names[k] = `"` + s.Name + `" (` + s.ID + `)`
+	}
+	for _, want := range []string{
+		"+ create ok " + victim.Name + " [" + ch.To + "]",
+		"! scriptName changed: " + victim.ScriptName + " → " + ch.To,
+		fmt.Sprintf("! %d %s still %s %s and cannot be re-pointed (ISC refuses to change a source's connector): %s",
+			len(stale), plural(len(stale), "source", "sources"), plural(len(stale), "names", "name"), victim.ScriptName, strings.Join(names, ", ")),
+		"! " + victim.ScriptName + ` now belongs to another connector, "` + impostor + `": the sources naming ` + victim.ScriptName + " use that connector now",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the table lacks\n%s\n---\n%s", want, buf.String())
+		}
+	}
+	j, _ := json.Marshal(it)
+	for _, want := range []string{`"scriptNameChange":{"from":"` + victim.ScriptName + `","to":"` + ch.To + `","sources":[{"id":"` + stale[0].ID, `"takenBy":"` + impostor + `"`} {
+		if !bytes.Contains(j, []byte(want)) {
+			t.Errorf("--json lacks %s: %s", want, j)
+		}
+	}
+	// Every other connector of the backup is back as it was.
+	for _, other := range res.Items {
+		if other.Name != victim.Name && other.ScriptNameChange != nil {
+			t.Errorf("%q reported a scriptName change: %+v", other.Name, other.ScriptNameChange)
+		}
+	}
+}
