@@ -296,7 +296,7 @@ func (r *run) export(ctx context.Context, t target) error {
 		return fmt.Errorf("export %q: %w", t.ScriptName, err)
 	}
 	ie := itemError(t, err)
-	r.log.Warn("connector not exported", "scriptName", t.ScriptName, "part", ie.Part, "error", ie.Error)
+	r.log.Debug("connector not exported", "scriptName", t.ScriptName, "part", ie.Part, "error", ie.Error)
 	r.w.Fail(ie)
 	r.mu.Lock()
 	r.res.Failed = append(r.res.Failed, ie)

@@ -339,7 +339,7 @@ func (a *applier) result() Result {
 func (a *applier) fail(i int, err error) {
 	r := &a.results[i]
 	r.Status, r.Error, r.TrackingID, r.Retryable = StatusFailed, err.Error(), trackingID(err), retryable(err)
-	a.opts.Logger.Warn("import item failed", "name", r.Name, "error", err)
+	a.opts.Logger.Debug("import item failed", "name", r.Name, "error", err)
 	if a.j != nil {
 		_ = a.j.add(record{Op: opFailed, Name: r.Name, SourceScriptName: r.SourceScriptName, ScriptName: a.targets[i], Error: err.Error()}, false)
 	}

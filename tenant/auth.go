@@ -62,7 +62,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 			return resp, nil // cannot send it again
 		}
-		t.log.Warn("access token rejected; fetching a new one", "method", req.Method, "path", req.URL.Path)
+		t.log.Debug("access token rejected; fetching a new one", "method", req.Method, "path", req.URL.Path)
 		resp.Body.Close()
 		if tok, err = t.tokens.token(ctx); err != nil {
 			return nil, err

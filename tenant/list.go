@@ -59,7 +59,7 @@ func (c *Client) ListAllConnectors(ctx context.Context, filters string, onTotal 
 	if first.matches() {
 		return first.items, nil
 	}
-	c.log.Warn("the connector list did not match the tenant's count; listing again",
+	c.log.Info("the connector list did not match the tenant's count; listing again",
 		"listed", len(first.items), "total", first.total)
 	second, err := c.listPass(ctx, filters, nil)
 	if err != nil {

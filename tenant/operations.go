@@ -166,7 +166,7 @@ func (c *Client) DeleteConnector(ctx context.Context, scriptName string) error {
 	_, _, err := c.do(ctx, call{op: opDelete, target: scriptName, method: http.MethodDelete,
 		path: "/" + url.PathEscape(scriptName), accept: acceptJSON})
 	if IsNotFound(err) && info.mayHaveApplied {
-		c.log.Warn("connector gone after a retried delete; taking the first attempt as done", "scriptName", scriptName)
+		c.log.Info("connector gone after a retried delete; taking the first attempt as done", "scriptName", scriptName)
 		return nil
 	}
 	return err

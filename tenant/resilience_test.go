@@ -582,8 +582,12 @@ func TestLogsCarryNoToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := logs.String()
-	if !strings.Contains(text, "level=DEBUG") || !strings.Contains(text, "status=200") || !strings.Contains(text, "level=WARN") {
-		t.Fatalf("logs lack per-request debug records or retry warnings:\n%s", text)
+	if !strings.Contains(text, "level=DEBUG") || !strings.Contains(text, "status=200") || !strings.Contains(text, `msg="retrying request"`) {
+		t.Fatalf("logs lack per-request debug records or retry records:\n%s", text)
+	}
+	// A retry that succeeds needs nobody: it is a debug record, never a warning.
+	if strings.Contains(text, "level=WARN") {
+		t.Fatalf("a retried request was logged as a warning:\n%s", text)
 	}
 	for _, r := range rec.all() {
 		if tok := strings.TrimPrefix(r.header.Get("Authorization"), "Bearer "); tok != "" && strings.Contains(text, tok) {

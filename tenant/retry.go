@@ -111,7 +111,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if rateLimited {
 			t.stats.rateLimited.Add(1)
 			t.gov.Pause(after)
-			t.log.Warn("rate limited by the tenant; pausing every request",
+			t.log.Debug("rate limited by the tenant; pausing every request",
 				"method", req.Method, "path", req.URL.Path, "retryAfter", after)
 		} else {
 			failures++
@@ -127,7 +127,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			// A 5xx's Retry-After is honoured up to BackoffMax; only a 429's
 			// is never capped (that is the rate limit speaking).
 			after = min(after, t.backoffMax)
-			t.log.Warn("retrying request", "method", req.Method, "path", req.URL.Path,
+			t.log.Debug("retrying request", "method", req.Method, "path", req.URL.Path,
 				"attempt", attempt, "after", after, "reason", reason(resp, err))
 			if err := sleep(ctx, after); err != nil {
 				return nil, err

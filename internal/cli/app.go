@@ -39,7 +39,16 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
-	unknownCommand string // set when urfave/cli found no such command
+	status         *statusLine // stderr as logs and the progress bar share it
+	unknownCommand string      // set when urfave/cli found no such command
+}
+
+// line returns stderr as logs and the progress bar share it.
+func (e *env) line() *statusLine {
+	if e.status == nil {
+		e.status = &statusLine{w: e.stderr}
+	}
+	return e.status
 }
 
 // Run runs connvault with args (args[0] is the program name) and returns the
@@ -137,7 +146,7 @@ func newApp(e *env) *cli.Command {
 			if err != nil {
 				return ctx, err
 			}
-			e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+			e.log = slog.New(slog.NewTextHandler(e.line(), &slog.HandlerOptions{Level: level}))
 			return ctx, nil
 		},
 		ExitErrHandler:            func(context.Context, *cli.Command, error) {},

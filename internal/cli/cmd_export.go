@@ -190,7 +190,7 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 	if len(o.Export.Locales) > 0 {
 		perConnector = float64(4 + len(o.Export.Locales))
 	}
-	b := newBar(e.stderr, !o.JSON, "export", perConnector, cl.Governor().Rate())
+	b := newBar(e.line(), !o.JSON, "export", perConnector, cl.Governor().Rate(), func() int64 { return cl.Stats().Requests })
 	o.Export.Progress = b
 	res, err := export.Run(ctx, cl, w, o.Export)
 	b.Finish()

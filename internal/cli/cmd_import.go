@@ -247,7 +247,7 @@ func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) er
 			return err
 		}
 	}
-	b := newBar(e.stderr, !o.JSON, "import", 6, p.client.Governor().Rate())
+	b := newBar(e.line(), !o.JSON, "import", 3, p.client.Governor().Rate(), func() int64 { return p.client.Stats().Requests })
 	o.Importer.Progress = b
 	start := time.Now()
 	res, err := importer.Apply(ctx, p.client, p.src, p.plan, o.Importer)
@@ -255,19 +255,21 @@ func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) er
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	return reportImport(e, o.JSON, res, time.Since(start), false)
+	return reportImport(e, o.JSON, res, time.Since(start), p.client.Stats(), false)
 }
 
 // reportImport prints the result of an import, or of a rollback
-// (rolledBack: no invitation to roll back again).
-func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, rolledBack bool) error {
+// (rolledBack: no invitation to roll back again), with the closing summary,
+// whose retries and rate-limited counts (st, the client's) are the only place
+// a retry that succeeded is reported at the default log level.
+func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, st tenant.Stats, rolledBack bool) error {
 	if asJSON {
 		if err := writeJSON(e.stdout, res); err != nil {
 			return err
 		}
 	} else {
 		res.WriteTable(e.stdout)
-		fmt.Fprintf(e.stdout, "\n%d requests (%d reads, %d writes) in %s\n", res.Requests, res.Reads, res.Writes, took.Round(time.Millisecond))
+		fmt.Fprintf(e.stdout, "\n%d requests (%d reads, %d writes) in %s: %d retries, %d rate-limited\n", res.Requests, res.Reads, res.Writes, took.Round(time.Millisecond), st.Retries, st.RateLimited)
 		if res.UndoPath != "" && !rolledBack {
 			fmt.Fprintf(e.stdout, "Undo bundle: %s (connvault rollback %s)\n", res.UndoPath, res.UndoPath)
 		}

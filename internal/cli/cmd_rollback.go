@@ -66,7 +66,7 @@ func rollbackCommand(e *env) *cli.Command {
 			if err != nil {
 				return fmt.Errorf("rollback: %w", err)
 			}
-			return reportImport(e, asJSON, res, time.Since(start), true)
+			return reportImport(e, asJSON, res, time.Since(start), cl.Stats(), true)
 		},
 	}
 }
