@@ -77,6 +77,7 @@ func (w *Writer) commit(ctx context.Context) (m Manifest, keepStaging bool, err 
 		Complete:      len(errs) == 0,
 		Errors:        errs,
 		Coverage:      w.coverage,
+		Reads:         w.reads,
 	}
 	if m.ContentDigest, err = w.stagedDigest(); err != nil {
 		return Manifest{}, false, err

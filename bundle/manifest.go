@@ -36,7 +36,26 @@ type Manifest struct {
 	Complete      bool        `json:"complete"`
 	Errors        []ItemError `json:"errors,omitempty"`
 	Coverage      *Coverage   `json:"coverage,omitempty"` // written by export; absent in bundles of other origin
+	Reads         *Reads      `json:"reads,omitempty"`    // written by export; absent in bundles of other origin
 	ContentDigest string      `json:"contentDigest"`      // "sha256:<hex>" over sorted (path, sha256) pairs
+}
+
+// Reads records how an export read each connector's parts (export's
+// Options.Parts).
+type Reads struct {
+	// Mode is the mode asked for: "auto", "detail" or "endpoints".
+	Mode string `json:"mode"`
+	// Sample are the scriptNames of the connectors read both ways, from the
+	// detail and from every endpoint, and compared (auto), sorted.
+	Sample []string `json:"sample,omitempty"`
+	// XML and Translations say where the connectors outside the sample were
+	// read from: "detail" or "endpoints".
+	XML          string `json:"xml"`
+	Translations string `json:"translations"`
+	// Switched says why a kind of part was read from its endpoints under
+	// auto: the first disagreement the sample found, or why it could not
+	// tell.
+	Switched []string `json:"switched,omitempty"`
 }
 
 // Scope records which connectors of the source tenant a bundle stands for:

@@ -78,6 +78,7 @@ type Writer struct {
 	staged     []stagedEntry     // the connectors added, in no particular order
 	errs       []ItemError
 	coverage   *Coverage
+	reads      *Reads
 	spoolEnd   int64 // where the next file goes in the spool
 	entriesEnd int64 // where the next entry goes in the entries file
 }
@@ -556,6 +557,16 @@ func syncDir(dir string) error {
 func (w *Writer) Fail(e ItemError) {
 	w.mu.Lock()
 	w.errs = append(w.errs, e)
+	w.mu.Unlock()
+}
+
+// SetReads records how the export read the connectors' parts (see Reads).
+// It is safe for concurrent use; the last call wins.
+func (w *Writer) SetReads(r Reads) {
+	r.Sample = slices.Clone(r.Sample)
+	r.Switched = slices.Clone(r.Switched)
+	w.mu.Lock()
+	w.reads = &r
 	w.mu.Unlock()
 }
 

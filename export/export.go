@@ -74,6 +74,10 @@ type Options struct {
 	// spec's 19; the single value "detail" means only those named by each
 	// connector's translationProperties.
 	Locales []string
+	// Parts says how each connector's parts are read: PartsAuto (the
+	// default, ""), PartsDetail or PartsEndpoints. Under PartsAuto and
+	// PartsDetail a part the detail carries costs no request of its own.
+	Parts string
 	// CarryForward are hidden connectors carried forward from earlier
 	// bundles (see CarryForward): exported like ScriptNames, except that the
 	// globs apply to them and one the tenant no longer has is left out as
@@ -114,6 +118,9 @@ type Result struct {
 	// carried forward, and every connector known but left out, with the
 	// reason. Run also records it in the writer (SetCoverage).
 	Coverage bundle.Coverage
+	// Reads is how the parts were read: the mode, the sample and why a kind
+	// of part went to per-part reads. Run also records it in the writer.
+	Reads *bundle.Reads
 }
 
 // Run lists the tenant's connectors, chooses those opts asks for, and fetches
@@ -156,15 +163,7 @@ func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Resul
 	r.log.Debug("connectors chosen", "listed", len(listed), "chosen", len(sel.targets))
 	r.progress.SetTotal(len(sel.targets))
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.concurrency)
-	for _, t := range sel.targets {
-		if gctx.Err() != nil {
-			break
-		}
-		g.Go(func() error { return r.export(gctx, t) })
-	}
-	err = g.Wait()
+	err = r.exportAll(ctx, sel.targets)
 	slices.SortFunc(r.res.Failed, func(a, b bundle.ItemError) int {
 		return cmp.Or(cmp.Compare(a.ScriptName, b.ScriptName), cmp.Compare(a.Part, b.Part))
 	})
@@ -173,7 +172,48 @@ func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Resul
 	}
 	r.res.Coverage = r.coverage(len(listed), total, gap, sel)
 	r.w.SetCoverage(r.res.Coverage)
+	r.res.Reads = r.reads.record()
+	r.w.SetReads(*r.res.Reads)
 	return r.res, err
+}
+
+// exportAll exports targets: under PartsAuto the sample first (see reads),
+// then the rest as the sample decided.
+func (r *run) exportAll(ctx context.Context, targets []target) error {
+	var sample, rest []target
+	for i, t := range targets {
+		if r.reads.sampled(i) {
+			sample = append(sample, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	sampleHow := how{sample: true, localePlan: r.locales, reads: r.reads}
+	if err := r.exportEach(ctx, sample, sampleHow); err != nil {
+		return err
+	}
+	if r.reads.undecided() && len(rest) > 0 {
+		more := rest[:min(sampleMore, len(rest))]
+		rest = rest[len(more):]
+		if err := r.exportEach(ctx, more, sampleHow); err != nil {
+			return err
+		}
+	}
+	return r.exportEach(ctx, rest, how{xmlDetail: r.reads.xmlFromDetail(), trDetail: r.reads.translationsFromDetail(),
+		allLocales: r.reads.mode == PartsAuto, localePlan: r.locales, reads: r.reads})
+}
+
+// exportEach exports targets, r.concurrency at a time, each read as h says.
+func (r *run) exportEach(ctx context.Context, targets []target, h how) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.concurrency)
+	for _, t := range targets {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return r.export(gctx, t, h) })
+	}
+	return g.Wait()
 }
 
 // run is the state of one Run.
@@ -183,6 +223,7 @@ type run struct {
 	sel         selector
 	named       []string
 	locales     localePlan
+	reads       *reads
 	concurrency int
 	failFast    bool
 	log         *slog.Logger
@@ -203,6 +244,10 @@ func newRun(src Source, w *bundle.Writer, opts Options) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
+	reads, err := newReads(opts.Parts)
+	if err != nil {
+		return nil, err
+	}
 	for _, n := range opts.ScriptNames {
 		if n == "" {
 			return nil, errors.New("empty script name")
@@ -214,6 +259,7 @@ func newRun(src Source, w *bundle.Writer, opts Options) (*run, error) {
 		sel:         sel,
 		named:       opts.ScriptNames,
 		locales:     locales,
+		reads:       reads,
 		concurrency: opts.Concurrency,
 		failFast:    opts.FailFast,
 		log:         opts.Logger,
@@ -238,7 +284,7 @@ func newRun(src Source, w *bundle.Writer, opts Options) (*run, error) {
 
 // export fetches connector t and adds it to the bundle, or records why it
 // could not. It returns an error only when the run must stop.
-func (r *run) export(ctx context.Context, t target) error {
+func (r *run) export(ctx context.Context, t target, h how) error {
 	if t.checkOwner {
 		if lo, owned := r.checkOwner(ctx, t); owned {
 			r.leave(lo)
@@ -246,7 +292,7 @@ func (r *run) export(ctx context.Context, t target) error {
 			return nil
 		}
 	}
-	c, err := fetch(ctx, r.src, t, r.locales)
+	c, err := fetch(ctx, r.src, t, h)
 	var entry bundle.Entry
 	if err == nil {
 		var aerr error

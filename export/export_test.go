@@ -73,7 +73,7 @@ func TestExportWithFaultsEqualsFaultFree(t *testing.T) {
 	sim, url := newSim(t, tenantsim.Options{Seed: 3, Connectors: 20, MaxLocales: 5})
 	dir := t.TempDir()
 	named := hidden(sim.Dump())
-	opts := export.Options{ScriptNames: named}
+	opts := export.Options{ScriptNames: named, Parts: export.PartsEndpoints} // every part its own GET: enough requests to meet every fault
 	mustExport(t, newClient(t, url), filepath.Join(dir, "clean.tar.gz"), opts)
 
 	// About 20×23 requests: one 429 burst (at request 300, Retry-After 5 s),
@@ -194,17 +194,28 @@ func TestExportLocales(t *testing.T) {
 			builtins++
 		}
 	}
-	allRes := mustExport(t, newClient(t, url), filepath.Join(dir, "all.tar.gz"), export.Options{})
+	allRes := mustExport(t, newClient(t, url), filepath.Join(dir, "all.tar.gz"), export.Options{Parts: export.PartsEndpoints})
 	if got, want := sim.Stats().Total, 1+builtins+n*(4+len(tenant.Locales())); got != want {
 		t.Errorf("--locales all sent %d API requests, want %d", got, want)
 	}
 	sim.ResetStats()
-	detailRes := mustExport(t, newClient(t, url), filepath.Join(dir, "detail.tar.gz"), export.Options{Locales: []string{"detail"}})
+	detailRes := mustExport(t, newClient(t, url), filepath.Join(dir, "detail.tar.gz"), export.Options{Locales: []string{"detail"}, Parts: export.PartsEndpoints})
 	if got, want := sim.Stats().Total, 1+builtins+n*4+present; got != want {
 		t.Errorf("--locales detail sent %d API requests, want %d", got, want)
 	}
 	if allRes.Manifest.ContentDigest != detailRes.Manifest.ContentDigest {
 		t.Errorf("--locales detail exported other content than --locales all")
+	}
+	// --parts auto (the default): one detail GET per connector, and every
+	// endpoint of the sample besides.
+	sim.ResetStats()
+	autoRes := mustExport(t, newClient(t, url), filepath.Join(dir, "auto.tar.gz"), export.Options{})
+	sample := len(autoRes.Reads.Sample)
+	if got, want := sim.Stats().Total, 1+builtins+n+sample*(3+len(tenant.Locales())); got != want || sample == 0 {
+		t.Errorf("--parts auto sent %d API requests with a sample of %d, want %d", got, sample, want)
+	}
+	if autoRes.Manifest.ContentDigest != allRes.Manifest.ContentDigest {
+		t.Errorf("--parts auto exported other content than --parts endpoints")
 	}
 
 	path := filepath.Join(dir, "en-de.tar.gz")

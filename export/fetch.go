@@ -88,15 +88,26 @@ func (p localePlan) forDetail(d tenant.ConnectorDetail) []string {
 	return out
 }
 
-// fetch reads connector t from src: its detail, its three XML parts and its
-// translations. Parts answered with 404 are absent. Any other failure is a
-// *partError naming the part.
-func fetch(ctx context.Context, src Source, t target, locales localePlan) (bundle.Connector, error) {
+// how says how fetch reads one connector's parts (see reads).
+type how struct {
+	sample     bool // read every part both ways and compare (an auto run's sample)
+	xmlDetail  bool // take the XML parts from the detail
+	trDetail   bool // take the translations from the detail
+	allLocales bool // the detail may not list every locale: ask for all 19
+	localePlan localePlan
+	reads      *reads
+}
+
+// fetch reads connector t from src: its detail, then its three XML parts and
+// its translations from their endpoints or from the detail, as h says. Parts
+// answered with 404 are absent, unless the detail announces them. Any other
+// failure is a *partError naming the part.
+func fetch(ctx context.Context, src Source, t target, h how) (bundle.Connector, error) {
 	d, err := src.GetConnector(ctx, t.ScriptName)
 	if err != nil {
 		return bundle.Connector{}, &partError{err: err}
 	}
-	locs := locales.forDetail(d)
+	locs := h.localePlan.forDetail(d)
 	detail, err := detailJSON(d, announcedParts(d, locs))
 	if err != nil {
 		return bundle.Connector{}, &partError{err: err}
@@ -109,6 +120,37 @@ func fetch(ctx context.Context, src Source, t target, locales localePlan) (bundl
 		Status:     string(d.Status),
 		Detail:     detail,
 	}
+	if h.sample {
+		if err := fetchParts(ctx, src, &c, d, tenant.Locales()); err != nil {
+			return bundle.Connector{}, err
+		}
+		if h.reads.compare(d, c) {
+			fromDetailParts(&c, d, true, true, h.localePlan)
+		} else if !h.localePlan.fromDetail {
+			fromDetailParts(&c, tenant.ConnectorDetail{TranslationProperties: asText(c.Translations)}, false, true, h.localePlan)
+		}
+		return c, nil
+	}
+	fromDetailParts(&c, d, h.xmlDetail, h.trDetail, h.localePlan)
+	if !h.xmlDetail {
+		if err := fetchParts(ctx, src, &c, d, nil); err != nil {
+			return bundle.Connector{}, err
+		}
+	}
+	if !h.trDetail {
+		if h.allLocales && h.localePlan.fromDetail {
+			locs = tenant.Locales()
+		}
+		if err := fetchTranslations(ctx, src, &c, d, locs); err != nil {
+			return bundle.Connector{}, err
+		}
+	}
+	return c, nil
+}
+
+// fetchParts reads c's three XML parts from their endpoints, and the
+// translations of locales.
+func fetchParts(ctx context.Context, src Source, c *bundle.Connector, d tenant.ConnectorDetail, locales []string) error {
 	for _, p := range []struct {
 		kind tenant.PartKind
 		dst  *[]byte
@@ -117,16 +159,21 @@ func fetch(ctx context.Context, src Source, t target, locales localePlan) (bundl
 		{tenant.SourceTemplate, &c.SourceTemplate},
 		{tenant.CorrelationConfig, &c.CorrelationConfig},
 	} {
-		b, err := getPart(ctx, src, t.ScriptName, tenant.Part{Kind: p.kind}, d)
+		b, err := getPart(ctx, src, c.ScriptName, tenant.Part{Kind: p.kind}, d)
 		if err != nil {
-			return bundle.Connector{}, err
+			return err
 		}
 		*p.dst = b
 	}
-	for _, l := range locs {
-		b, err := getPart(ctx, src, t.ScriptName, tenant.Part{Kind: tenant.Translations, Locale: l}, d)
+	return fetchTranslations(ctx, src, c, d, locales)
+}
+
+// fetchTranslations reads the translations of locales into c.
+func fetchTranslations(ctx context.Context, src Source, c *bundle.Connector, d tenant.ConnectorDetail, locales []string) error {
+	for _, l := range locales {
+		b, err := getPart(ctx, src, c.ScriptName, tenant.Part{Kind: tenant.Translations, Locale: l}, d)
 		if err != nil {
-			return bundle.Connector{}, err
+			return err
 		}
 		if b == nil {
 			continue
@@ -136,7 +183,16 @@ func fetch(ctx context.Context, src Source, t target, locales localePlan) (bundl
 		}
 		c.Translations[l] = b
 	}
-	return c, nil
+	return nil
+}
+
+// asText is translations as a detail's translationProperties holds them.
+func asText(tr map[string][]byte) map[string]string {
+	out := make(map[string]string, len(tr))
+	for l, b := range tr {
+		out[l] = string(b)
+	}
+	return out
 }
 
 // getPart reads one part: nil when the tenant answers 404 and the detail d

@@ -42,6 +42,7 @@ func selectionFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "script-name", Usage: "also export this connector by scriptName (repeatable; the list hides DEVELOPMENT/DEMO ones)"},
 		&cli.StringFlag{Name: "filter", Usage: `ISC filter sent to the tenant, e.g. 'name sw "HR"'`},
 		&cli.StringFlag{Name: "locales", Value: "all", Usage: "translations to fetch: all (the 19 of the spec), detail (those the detail names), or a list like en,de,fr"},
+		&cli.StringFlag{Name: "parts", Value: export.PartsAuto, Usage: "how parts are read: auto (the detail, where a sample proves it carries them), detail (the detail only), endpoints (one GET per part)"},
 		&cli.BoolFlag{Name: "builtin", Usage: "include SailPoint-owned connectors"},
 		&cli.BoolFlag{Name: "fail-fast", Usage: "abort on the first connector that fails instead of recording it"},
 	}
@@ -56,12 +57,18 @@ func exportOptionsFrom(c *cli.Command, e *env) (export.Options, error) {
 	if c.Int("concurrency") < 1 {
 		return export.Options{}, usageErrorf("--concurrency must be at least 1")
 	}
+	switch c.String("parts") {
+	case export.PartsAuto, export.PartsDetail, export.PartsEndpoints:
+	default:
+		return export.Options{}, usageErrorf("--parts %q: want auto, detail or endpoints", c.String("parts"))
+	}
 	return export.Options{
 		Filter:      c.String("filter"),
 		Include:     c.StringSlice("include"),
 		Exclude:     c.StringSlice("exclude"),
 		ScriptNames: c.StringSlice("script-name"),
 		Locales:     locales,
+		Parts:       c.String("parts"),
 		BuiltIn:     c.Bool("builtin"),
 		Concurrency: c.Int("concurrency"),
 		FailFast:    c.Bool("fail-fast"),
@@ -187,7 +194,10 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 	defer w.Abort()
 
 	perConnector := float64(4 + len(tenant.Locales()))
-	if len(o.Export.Locales) > 0 {
+	switch {
+	case o.Export.Parts != export.PartsEndpoints:
+		perConnector = 1 // the detail alone, where it carries every part
+	case len(o.Export.Locales) > 0:
 		perConnector = float64(4 + len(o.Export.Locales))
 	}
 	b := newBar(e.line(), !o.JSON, "export", perConnector, cl.Governor().Rate(), func() int64 { return cl.Stats().Requests })

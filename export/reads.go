@@ -1,0 +1,241 @@
+package export
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/tenant"
+)
+
+// The values of Options.Parts: how a connector's parts are read.
+const (
+	// PartsAuto reads every connector's detail, and on a sample also every
+	// sub-resource, comparing the two; only if every sample agrees does the
+	// rest of the run take the parts from the detail alone.
+	PartsAuto = "auto"
+	// PartsDetail takes every part from the detail alone: one GET per
+	// connector, right only on a tenant whose detail carries every part.
+	PartsDetail = "detail"
+	// PartsEndpoints reads every part from its own endpoint (the detail,
+	// then source-config, source-template, correlation-config and each
+	// locale's translations).
+	PartsEndpoints = "endpoints"
+)
+
+// Where a kind of part is read from, as bundle.Reads records it.
+const (
+	fromDetail    = "detail"
+	fromEndpoints = "endpoints"
+)
+
+// The sample of PartsAuto: the first sampleFirst connectors, every
+// sampleEvery-th of the rest, and, while the translations are undecided (no
+// sampled detail has shown it lists more than the default locale), up to
+// sampleMore further ones. A sampled connector costs about 22 requests
+// instead of 1, so at 10,000 connectors the sample adds about 3% (see
+// BENCHMARKS.md).
+const (
+	sampleFirst = 3
+	sampleEvery = 1000
+	sampleMore  = 20
+)
+
+// reads decides, for one run, where XML parts and translations are read
+// from. Safe for concurrent use.
+type reads struct {
+	mode string
+
+	mu           sync.Mutex
+	sample       []string
+	xml          verdict
+	translations verdict
+}
+
+// verdict is what the sample showed about one kind of part.
+type verdict struct {
+	agreed   bool   // some sample showed the detail carries this kind, byte for byte
+	switched string // why this kind is read per part; "" when no sample disagreed
+}
+
+func newReads(mode string) (*reads, error) {
+	switch mode {
+	case "":
+		mode = PartsAuto
+	case PartsAuto, PartsDetail, PartsEndpoints:
+	default:
+		return nil, fmt.Errorf("parts %q: want %s, %s or %s", mode, PartsAuto, PartsDetail, PartsEndpoints)
+	}
+	return &reads{mode: mode}, nil
+}
+
+// sampled says whether the i-th of n chosen connectors is in the first
+// sample of an auto run.
+func (r *reads) sampled(i int) bool {
+	return r.mode == PartsAuto && (i < sampleFirst || (i-sampleFirst)%sampleEvery == sampleEvery-1)
+}
+
+// undecided says whether the sample has not yet shown that the detail lists
+// every locale (nor that it does not): more connectors are worth sampling.
+func (r *reads) undecided() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mode == PartsAuto && !r.translations.agreed && r.translations.switched == ""
+}
+
+// xmlFromDetail and translationsFromDetail say where the connectors after
+// the sample read each kind from.
+func (r *reads) xmlFromDetail() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mode == PartsDetail || r.mode == PartsAuto && r.xml.agreed && r.xml.switched == ""
+}
+
+func (r *reads) translationsFromDetail() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mode == PartsDetail || r.mode == PartsAuto && r.translations.agreed && r.translations.switched == ""
+}
+
+// compare records what a sampled connector showed: its detail d against
+// what the endpoints served (c, read with every spec locale). It reports
+// whether they agree, so that the connector may be stored from its detail.
+func (r *reads) compare(d tenant.ConnectorDetail, c bundle.Connector) bool {
+	xmlWhy, xmlShown := compareXML(d, c)
+	trWhy, trShown := compareTranslations(d, c)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sample = append(r.sample, c.ScriptName)
+	r.xml.note(xmlWhy, xmlShown)
+	r.translations.note(trWhy, trShown)
+	return xmlWhy == "" && trWhy == ""
+}
+
+func (v *verdict) note(why string, shown bool) {
+	switch {
+	case why != "" && v.switched == "":
+		v.switched = why
+	case why == "" && shown:
+		v.agreed = true
+	}
+}
+
+// compareXML returns why d's XML fields are not what the endpoints served
+// ("" if they are), and whether d had any XML to show.
+func compareXML(d tenant.ConnectorDetail, c bundle.Connector) (string, bool) {
+	shown := false
+	for _, p := range []struct {
+		kind   tenant.PartKind
+		detail string
+		served []byte
+	}{
+		{tenant.SourceConfig, d.SourceConfigXML, c.SourceConfig},
+		{tenant.SourceTemplate, d.ApplicationXML, c.SourceTemplate},
+		{tenant.CorrelationConfig, d.CorrelationConfigXML, c.CorrelationConfig},
+	} {
+		if p.detail == "" && p.served == nil {
+			continue
+		}
+		if p.served == nil || !bytes.Equal([]byte(p.detail), p.served) {
+			return fmt.Sprintf("%s of %q: the detail's field differs from what GET %s serves", p.kind, c.ScriptName, p.kind), true
+		}
+		shown = true
+	}
+	return "", shown
+}
+
+// compareTranslations returns why d's translationProperties are not every
+// locale the endpoints served ("" if they are), and whether d showed that it
+// lists more than the default locale (a tenant whose detail holds only the
+// requested locale shows at most en).
+func compareTranslations(d tenant.ConnectorDetail, c bundle.Connector) (string, bool) {
+	listed := 0
+	for _, l := range tenant.Locales() {
+		text, inDetail := d.TranslationProperties[l]
+		served, ok := c.Translations[l]
+		switch {
+		case inDetail:
+			listed++
+			if !ok || !bytes.Equal([]byte(text), served) {
+				return fmt.Sprintf("translations/%s of %q: the detail's text differs from what GET translations/%s serves", l, c.ScriptName, l), true
+			}
+		case ok && len(served) > 0 && !sameAsEn(d, served):
+			return fmt.Sprintf("translations/%s of %q: served by GET translations/%s but not listed in the detail", l, c.ScriptName, l), true
+		}
+	}
+	_, en := d.TranslationProperties["en"]
+	return "", listed > 1 || listed == 1 && !en
+}
+
+// sameAsEn says whether served is the detail's en text: what a tenant that
+// answers a locale it lacks with the en text serves.
+func sameAsEn(d tenant.ConnectorDetail, served []byte) bool {
+	en, ok := d.TranslationProperties["en"]
+	return ok && bytes.Equal([]byte(en), served)
+}
+
+// fromDetailParts fills c's XML parts and translations from d, as the
+// endpoints would have served them: a field the detail lacks is a part the
+// connector does not have. Translations keep the locales plan asks for.
+func fromDetailParts(c *bundle.Connector, d tenant.ConnectorDetail, xml, translations bool, plan localePlan) {
+	if xml {
+		for _, p := range []struct {
+			src string
+			dst *[]byte
+		}{
+			{d.SourceConfigXML, &c.SourceConfig},
+			{d.ApplicationXML, &c.SourceTemplate},
+			{d.CorrelationConfigXML, &c.CorrelationConfig},
+		} {
+			*p.dst = nil
+			if p.src != "" {
+				*p.dst = []byte(p.src)
+			}
+		}
+	}
+	if translations {
+		c.Translations = nil
+		for _, l := range tenant.Locales() {
+			text, ok := d.TranslationProperties[l]
+			if !ok || !plan.fromDetail && !slices.Contains(plan.locales, l) {
+				continue
+			}
+			if c.Translations == nil {
+				c.Translations = map[string][]byte{}
+			}
+			c.Translations[l] = []byte(text)
+		}
+	}
+}
+
+// record is what the manifest says about the run's reads.
+func (r *reads) record() *bundle.Reads {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec := &bundle.Reads{Mode: r.mode, Sample: slices.Sorted(slices.Values(r.sample)), XML: fromEndpoints, Translations: fromEndpoints}
+	switch r.mode {
+	case PartsDetail:
+		rec.XML, rec.Translations = fromDetail, fromDetail
+	case PartsAuto:
+		for _, k := range []struct {
+			v    verdict
+			dst  *string
+			none string
+		}{
+			{r.xml, &rec.XML, "no sampled connector had XML parts to compare"},
+			{r.translations, &rec.Translations, "no sampled detail listed a locale besides en, so the sample cannot tell whether the detail lists every locale"},
+		} {
+			switch {
+			case k.v.switched != "":
+				rec.Switched = append(rec.Switched, k.v.switched)
+			case k.v.agreed:
+				*k.dst = fromDetail
+			default:
+				rec.Switched = append(rec.Switched, k.none)
+			}
+		}
+	}
+	return rec
+}
