@@ -104,17 +104,17 @@ func (b *bar) SetTotal(n int) {
 	b.refreshLocked(time.Now())
 	b.stop = make(chan struct{})
 	b.stopped.Add(1)
-	go b.tick()
+	go b.tick(b.stop)
 }
 
 // tick refreshes the bar every second until Finish.
-func (b *bar) tick() {
+func (b *bar) tick(stop <-chan struct{}) {
 	defer b.stopped.Done()
 	t := time.NewTicker(barRefresh)
 	defer t.Stop()
 	for {
 		select {
-		case <-b.stop:
+		case <-stop:
 			return
 		case now := <-t.C:
 			b.line.mu.Lock()
