@@ -92,7 +92,7 @@ func TestBadInputIsRefusedBeforeAnyWrite(t *testing.T) {
 		}
 	}
 	prodPaulo, _ := byName(prod.sim.Dump(), "São Paulo Payroll")
-	const values = "version: 1\nreplace:\n  - from: \"${TARGET_HOST}\"\n    to: \"idn.example.com\"\n"
+	const values = "version: 2\nreplace:\n  - from: \"${TARGET_HOST}\"\n    to: \"idn.example.com\"\n"
 
 	tests := []struct {
 		name    string
@@ -104,12 +104,12 @@ func TestBadInputIsRefusedBeforeAnyWrite(t *testing.T) {
 	}{
 		{"tampered bundle", tampered, values, nil, bundle.ErrInvalid, "source-template.xml"},
 		{"incomplete bundle", incomplete, values, nil, ErrIncomplete, "--allow-incomplete"},
-		{"unknown rules version", good, "version: 2\n", nil, nil, "unsupported version 2"},
-		{"unresolved placeholder", good, "version: 1\n", nil, nil, "TARGET_HOST"},
+		{"unknown rules version", good, "version: 3\n", nil, nil, "unsupported version 3"},
+		{"unresolved placeholder", good, "version: 2\nplaceholders: true\n", nil, nil, "TARGET_HOST"},
 		{"mapping names a missing connector", good, values, map[string]string{bogota: "no-such-connector"}, ErrMapping, `"no-such-connector"`},
 		{"duplicate names in the bundle", duplicate, values, nil, ErrConflictingNames, "have the same name"},
 		{"renamed onto another connector's name", good,
-			"version: 1\nrename:\n  \"Bogotá Nómina\": \"São Paulo Payroll\"\nreplace:\n  - from: \"${TARGET_HOST}\"\n    to: \"x\"\n", nil, nil, "São Paulo Payroll"},
+			"version: 2\nrename:\n  \"Bogotá Nómina\": \"São Paulo Payroll\"\nreplace:\n  - from: \"${TARGET_HOST}\"\n    to: \"x\"\n", nil, nil, "São Paulo Payroll"},
 		{"two connectors match one target connector", good, values, map[string]string{bogota: prodPaulo.ScriptName}, ErrConflictingNames, paulo},
 	}
 	for _, tt := range tests {

@@ -23,7 +23,7 @@ import (
 // unresolved placeholders come together as one *UnresolvedError.
 func (r *Rules) Apply(cs []bundle.Connector, lookup Lookup) ([]bundle.Connector, error) {
 	if r == nil {
-		r = &Rules{placeholders: true}
+		r = &Rules{}
 	}
 	var (
 		out        []bundle.Connector
@@ -260,10 +260,10 @@ func (u Unresolved) String() string {
 
 // Error lists the placeholders, one a line when there are several.
 func (e *UnresolvedError) Error() string {
-	const hint = "give them values in a values file or the environment"
+	const hint = "give them values in the values file (--values), or in environment variables the rules file names under placeholders: {env: [...]}"
 	if len(e.Placeholders) == 1 {
 		u := e.Placeholders[0]
-		return fmt.Sprintf("connector %q: %s line %d: unresolved placeholder ${%s} (give it a value in a values file or the environment)", u.Connector, u.File, u.Line, u.Name)
+		return fmt.Sprintf("connector %q: %s line %d: unresolved placeholder ${%s} (give it a value in the values file (--values), or in an environment variable the rules file names under placeholders: {env: [...]})", u.Connector, u.File, u.Line, u.Name)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d unresolved placeholders (%s):", len(e.Placeholders), hint)

@@ -33,8 +33,8 @@ func TestApplyUnresolvedPlaceholders(t *testing.T) {
 	b := conn("odd/name", "Odd") // a scriptName that is not a safe path segment
 	b.CorrelationConfig = []byte("<CorrelationConfig>${TARGET_URL}</CorrelationConfig>")
 
-	_, err := mustRules(t, "version: 1\n").Apply([]bundle.Connector{a, b}, MapLookup(map[string]string{"KNOWN": "k"}))
-	want := `5 unresolved placeholders (give them values in a values file or the environment):
+	_, err := mustRules(t, "version: 2\nplaceholders: true\n").Apply([]bundle.Connector{a, b}, MapLookup(map[string]string{"KNOWN": "k"}))
+	want := `5 unresolved placeholders (give them values in the values file (--values), or in environment variables the rules file names under placeholders: {env: [...]}):
   connector "HR Feed": connectors/hrfeed-a1/source-config.xml line 2: ${TARGET_URL}
   connector "HR Feed": connectors/hrfeed-a1/source-config.xml line 4: ${REGION}
   connector "HR Feed": connectors/hrfeed-a1/source-config.xml line 4: ${TARGET_URL}
@@ -51,8 +51,8 @@ func TestApplyUnresolvedPlaceholders(t *testing.T) {
 		t.Errorf("Placeholders[3] = %+v", got)
 	}
 
-	_, err = mustRules(t, "version: 1\n").Apply([]bundle.Connector{b}, nil)
-	want = `connector "Odd": connectors/odd~2Fname/correlation-config.xml line 1: unresolved placeholder ${TARGET_URL} (give it a value in a values file or the environment)`
+	_, err = mustRules(t, "version: 2\nplaceholders: true\n").Apply([]bundle.Connector{b}, nil)
+	want = `connector "Odd": connectors/odd~2Fname/correlation-config.xml line 1: unresolved placeholder ${TARGET_URL} (give it a value in the values file (--values), or in an environment variable the rules file names under placeholders: {env: [...]})`
 	if err == nil || err.Error() != want {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
 	}
@@ -69,19 +69,19 @@ func TestApplyErrors(t *testing.T) {
 		in    []bundle.Connector
 		want  string
 	}{
-		{"rename onto a kept name", "version: 1\nrename: {A: B}\n",
+		{"rename onto a kept name", "version: 2\nrename: {A: B}\n",
 			[]bundle.Connector{conn("a", "A"), conn("b", "B")},
 			`rename: connectors "A" and "B" would both be named "B" (names are unique in a tenant, ignoring case)`},
-		{"rename onto a name that differs only in case", "version: 1\nrename: {A: shared, B: Shared}\n",
+		{"rename onto a name that differs only in case", "version: 2\nrename: {A: shared, B: Shared}\n",
 			[]bundle.Connector{conn("a", "A"), conn("b", "B")},
 			`rename: connectors "A" and "B" would both be named "Shared" (names are unique in a tenant, ignoring case)`},
-		{"connectorMetadata not an object", "version: 1\nmetadata: [{match: '*', set: {a: b}}]\n",
+		{"connectorMetadata not an object", "version: 2\nmetadata: [{match: '*', set: {a: b}}]\n",
 			[]bundle.Connector{badMeta},
 			`connector "Bad": connector.json: connectorMetadata: want a JSON object: json: cannot unmarshal string into Go value of type map[string]json.RawMessage`},
-		{"every problem is reported", "version: 1\nrename: {Worse: Better}\n",
+		{"every problem is reported", "version: 2\nplaceholders: true\nrename: {Worse: Better}\n",
 			[]bundle.Connector{badDetail, withXML(conn("c", "C"), "${X}")},
 			"connector \"Worse\": connector.json: want a JSON object: json: cannot unmarshal array into Go value of type map[string]json.RawMessage\n" +
-				"connector \"C\": connectors/c/source-config.xml line 1: unresolved placeholder ${X} (give it a value in a values file or the environment)"},
+				"connector \"C\": connectors/c/source-config.xml line 1: unresolved placeholder ${X} (give it a value in the values file (--values), or in an environment variable the rules file names under placeholders: {env: [...]})"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,14 +101,16 @@ func withXML(c bundle.Connector, xml string) bundle.Connector {
 	return c
 }
 
+// No rules (a plain import or restore) and rules that do not enable
+// placeholders write the bundle's bytes unchanged, whatever values exist.
 func TestApplyNilRules(t *testing.T) {
-	c := withXML(conn("a", "A"), `<Form v="${X}" w="${plan.x}"/>`)
+	c := withXML(conn("a", "A"), `<Form v="${X}" w="${plan.x}" h="${HOME}" s="${SAIL_CLIENT_SECRET}"/>`)
 	var r *Rules
-	out, err := r.Apply([]bundle.Connector{c}, MapLookup(map[string]string{"X": "1"}))
+	out, err := r.Apply([]bundle.Connector{c}, MapLookup(map[string]string{"X": "1", "HOME": "/root", "SAIL_CLIENT_SECRET": "s3cret"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 1 || string(out[0].SourceConfig) != `<Form v="1" w="${plan.x}"/>` {
+	if len(out) != 1 || string(out[0].SourceConfig) != string(c.SourceConfig) {
 		t.Errorf("got %q", out[0].SourceConfig)
 	}
 	if string(out[0].Detail) != string(c.Detail) {
@@ -119,7 +121,7 @@ func TestApplyNilRules(t *testing.T) {
 func TestApplySharesNoMemory(t *testing.T) {
 	c := withXML(conn("a", "A"), "<Form/>")
 	c.Translations = map[string][]byte{"en": []byte("a=b\n")}
-	out, err := mustRules(t, "version: 1\n").Apply([]bundle.Connector{c}, nil)
+	out, err := mustRules(t, "version: 2\n").Apply([]bundle.Connector{c}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +136,7 @@ func TestApplySharesNoMemory(t *testing.T) {
 
 func TestApplyOrderAndAbsentParts(t *testing.T) {
 	cs := []bundle.Connector{conn("c", "C"), conn("a", "A"), conn("b", "B")}
-	out, err := mustRules(t, "version: 1\nexclude: [A]\n").Apply(cs, nil)
+	out, err := mustRules(t, "version: 2\nexclude: [A]\n").Apply(cs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,5 +149,48 @@ func TestApplyOrderAndAbsentParts(t *testing.T) {
 	}
 	if got := strings.Join(names, ","); got != "C,B" {
 		t.Errorf("names = %s, want C,B", got)
+	}
+}
+
+// Placeholder values come only from the values file and the environment
+// variables the rules file names; never from SAIL_*; values without
+// placeholders enabled are an error.
+func TestRulesLookup(t *testing.T) {
+	env := map[string]string{"TARGET_URL": "https://prod", "HOME": "/root", "SAIL_CLIENT_SECRET": "s3cret"}
+	getenv := func(k string) string { return env[k] }
+	values := map[string]string{"REGION": "eu"}
+	tests := []struct {
+		rules   string
+		values  map[string]string
+		want    map[string]string // name → value; "" for none
+		wantErr string
+	}{
+		{"version: 2\n", nil, map[string]string{"TARGET_URL": "", "HOME": "", "REGION": ""}, ""},
+		{"version: 2\n", values, nil, "no rules file enables placeholders"},
+		{"version: 2\nplaceholders: false\n", values, nil, "no rules file enables placeholders"},
+		{"version: 2\nplaceholders: true\n", values, map[string]string{"REGION": "eu", "TARGET_URL": "", "HOME": "", "SAIL_CLIENT_SECRET": ""}, ""},
+		{"version: 2\nplaceholders: {env: [TARGET_URL]}\n", values, map[string]string{"REGION": "eu", "TARGET_URL": "https://prod", "HOME": "", "SAIL_CLIENT_SECRET": ""}, ""},
+	}
+	for _, tt := range tests {
+		r := mustRules(t, tt.rules)
+		lookup, err := r.Lookup(tt.values, getenv)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%q: err = %v, want %q", tt.rules, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tt.rules, err)
+		}
+		for name, want := range tt.want {
+			got := ""
+			if lookup != nil {
+				got, _ = lookup(name)
+			}
+			if got != want {
+				t.Errorf("%q: ${%s} = %q, want %q", tt.rules, name, got, want)
+			}
+		}
 	}
 }

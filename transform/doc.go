@@ -6,14 +6,17 @@
 // network, clock, randomness or environment (placeholder values come in
 // through a Lookup the caller builds).
 //
-// # Rules file, version 1
+// # Rules file, version 2
 //
 // A rules file is one YAML document. Every key but version is optional. A
-// version other than 1 is refused before anything else is looked at;
+// version other than 2 is refused before anything else is looked at (a
+// version 1 file with a message saying what changed: in version 1
+// placeholders were substituted by default, from the values file and then
+// the whole environment);
 // otherwise unknown keys, keys given twice, and values of the wrong type are
 // errors naming the file and line, all of them reported at once.
 //
-//	version: 1                        # required; another version is refused
+//	version: 2                        # required; another version is refused
 //	include: ["HR *", "Payroll*"]     # keep only connectors matching a glob; empty or absent: all
 //	exclude: ["* (test)"]             # then drop those matching a glob
 //	rename:                           # bundle name → name in the target tenant
@@ -22,7 +25,7 @@
 //	  - from: "https://sandbox.example.com"
 //	    to: "${TARGET_URL}"
 //	    kinds: [source-config, translations]   # default: all four text kinds
-//	placeholders: true                # default true: substitute ${NAME}
+//	placeholders: {env: [TARGET_URL]} # default false; true: values from --values only
 //	metadata:                         # connectorMetadata overrides, in order
 //	  - match: "HR *"
 //	    set: { shortDesc: "HR feed", platform: "prod" }
@@ -55,9 +58,15 @@
 // the one before. to is inserted as written; it may hold placeholders, which
 // are substituted afterwards. connector.json is never rewritten by replace.
 //
-// Placeholders. With placeholders true (the default), ${NAME} with NAME
-// matching [A-Z][A-Z0-9_]* is replaced, in the XML and properties files, by
-// the value Lookup gives (usually a values file, then the environment).
+// Placeholders are opt-in. Without the key, or with placeholders: false,
+// nothing is substituted: the bundle's bytes are written as they are (so a
+// plain import or restore never fills shell text such as ${HOME} from the
+// operator's environment). With placeholders: true, or a mapping
+// {env: [NAME, …]}, ${NAME} with NAME matching [A-Z][A-Z0-9_]* is replaced,
+// in the XML and properties files, by the value Lookup gives: Rules.Lookup
+// answers from the values file, then from the environment variables the
+// mapping names one by one, and from nothing else. SAIL_* variables
+// (connvault's own credentials) can never be named.
 // Anything else is left byte for byte: Velocity references such as
 // ${plan.baseUrl}, $plan.x or $!{x}, lower-case or mixed-case names, a lone $.
 // $${NAME} is the escape for a literal ${NAME} (write $${X} where an

@@ -13,18 +13,22 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Version is the rules file version this package reads.
-const Version = 1
+// Version is the rules file version this package reads. Version 2 made
+// placeholders opt-in (see the package documentation); version 1 files are
+// refused with a message saying what to change.
+const Version = 2
 
 // Rules is a parsed, validated rules file. Build it with ParseRules. A nil
-// *Rules behaves like a rules file holding only "version: 1": every connector
-// is kept under its own name and placeholders are substituted.
+// *Rules behaves like a rules file holding only "version: 2": every connector
+// is kept under its own name and its bytes are left as they are (no
+// placeholder is substituted).
 type Rules struct {
 	include      []glob
 	exclude      []glob
 	rename       map[string]string // source name → target name
 	replace      []replacement
-	placeholders bool
+	placeholders bool     // substitute ${NAME}: the file says placeholders: true or {env: […]}
+	env          []string // environment variables that may give values (placeholders: {env: […]})
 	metadata     []metadataRule
 }
 
@@ -80,7 +84,7 @@ func ParseRules(name string, data []byte) (*Rules, error) {
 	if err := p.checkVersion(name, root); err != nil {
 		return nil, err
 	}
-	r := &Rules{placeholders: true}
+	r := &Rules{}
 	p.eachKey(root, topKeys(), func(key string, val *yaml.Node) {
 		switch key {
 		case "include":
@@ -92,7 +96,7 @@ func ParseRules(name string, data []byte) (*Rules, error) {
 		case "replace":
 			r.replace = p.replacements(val)
 		case "placeholders":
-			r.placeholders = p.boolean(val, key)
+			r.placeholders, r.env = p.placeholderSources(val)
 		case "metadata":
 			r.metadata = p.metadataRules(val)
 		}
@@ -151,6 +155,13 @@ func (p *parser) checkVersion(name string, root *yaml.Node) error {
 			if v.Kind == yaml.ScalarNode && v.Value == fmt.Sprint(Version) {
 				return nil
 			}
+			if v.Kind == yaml.ScalarNode && v.Value == "1" {
+				return fmt.Errorf("rules file %s: line %d: version 1 is no longer read, because version 2 changed what placeholders mean: "+
+					"in version 1, ${NAME} was substituted by default, from the values file and then the whole environment (SAIL_CLIENT_SECRET included); "+
+					"in version 2, nothing is substituted unless the file says \"placeholders: true\" (values from --values only) "+
+					"or \"placeholders: {env: [NAME, ...]}\" (also from the environment variables named; SAIL_* never). "+
+					"Change the file to \"version: 2\" and add one of those if you rely on substitution", name, v.Line)
+			}
 			shown := v.Value
 			if v.Kind != yaml.ScalarNode {
 				shown = describe(v)
@@ -163,6 +174,63 @@ func (p *parser) checkVersion(name string, root *yaml.Node) error {
 
 func noVersion(name string) error {
 	return fmt.Errorf("rules file %s: no version (this connvault reads version %d; start the file with \"version: %d\")", name, Version, Version)
+}
+
+// placeholderSources reads the placeholders key: true or false, or a
+// mapping {env: [NAME, …]} naming the environment variables that may give
+// values (which enables substitution). SAIL_* variables (connvault's own
+// credentials and settings) are refused.
+func (p *parser) placeholderSources(n *yaml.Node) (bool, []string) {
+	if n.Kind != yaml.MappingNode {
+		return p.boolean(n, "placeholders"), nil
+	}
+	var env []string
+	p.eachKey(n, []string{"env"}, func(_ string, val *yaml.Node) {
+		items := []*yaml.Node{val}
+		if val.Kind == yaml.SequenceNode {
+			items = val.Content
+		}
+		for _, it := range items {
+			name, ok := p.str(resolve(it), "placeholders env")
+			switch {
+			case !ok:
+			case !isPlaceholderName(name):
+				p.errorf(it, "placeholders env: %q is not a placeholder name (capital letters, digits and _, starting with a letter)", name)
+			case strings.HasPrefix(name, "SAIL_"):
+				p.errorf(it, "placeholders env: %s: SAIL_* variables hold connvault's own credentials and settings and are never a source of values", name)
+			case slices.Contains(env, name):
+				p.errorf(it, "placeholders env: %s is named twice", name)
+			default:
+				env = append(env, name)
+			}
+		}
+	})
+	return true, env
+}
+
+// Placeholders reports whether the rules substitute ${NAME} placeholders.
+func (r *Rules) Placeholders() bool { return r != nil && r.placeholders }
+
+// Lookup returns where placeholder values come from under r: values (a
+// values file), then the environment variables r names (getenv), and
+// nothing else. It is an error to give values when r does not enable
+// placeholders: they would be silently unused.
+func (r *Rules) Lookup(values map[string]string, getenv func(string) string) (Lookup, error) {
+	if !r.Placeholders() {
+		if len(values) > 0 {
+			return nil, errors.New("a values file was given, but no rules file enables placeholders (add \"placeholders: true\" to the rules file)")
+		}
+		return nil, nil
+	}
+	allowed := slices.Clone(r.env)
+	env := func(name string) (string, bool) {
+		if !slices.Contains(allowed, name) || strings.HasPrefix(name, "SAIL_") {
+			return "", false
+		}
+		v := getenv(name)
+		return v, v != ""
+	}
+	return Chain(MapLookup(values), env), nil
 }
 
 // eachKey calls fn for every key of the mapping n, reporting keys not in

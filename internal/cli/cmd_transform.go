@@ -22,8 +22,8 @@ type transformInput struct {
 
 func transformFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "rules", Usage: "rules file (YAML, version: 1): filters, renames, replacements, placeholders, metadata"},
-		&cli.StringFlag{Name: "values", Usage: "values file (YAML map NAME: value) for ${NAME} placeholders; the environment is asked after it"},
+		&cli.StringFlag{Name: "rules", Usage: "rules file (YAML, version: 2): filters, renames, replacements, placeholders, metadata"},
+		&cli.StringFlag{Name: "values", Usage: "values file (YAML map NAME: value) for ${NAME} placeholders, which the rules file must enable"},
 	}
 }
 
@@ -49,11 +49,14 @@ func loadRules(rulesPath, valuesPath string, getenv func(string) string) (*trans
 			return nil, nil, err
 		}
 	}
-	env := func(name string) (string, bool) {
-		v := getenv(name)
-		return v, v != ""
+	// Values come only from the values file and the environment variables
+	// the rules file names (never SAIL_*): a plain import writes the
+	// bundle's bytes as they are.
+	lookup, err := rules.Lookup(values, getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--values %s: %w", valuesPath, err)
 	}
-	return rules, transform.Chain(transform.MapLookup(values), env), nil
+	return rules, lookup, nil
 }
 
 // transformArgs are the inputs that shape what a bundle becomes before it is

@@ -73,7 +73,7 @@ func TestOneGlobRuleEverywhere(t *testing.T) {
 	got["export --include"] = bundleNames(t, exported)
 
 	rules := filepath.Join(dir, "rules.yaml")
-	os.WriteFile(rules, fmt.Appendf(nil, "version: 1\ninclude: [%q]\n", pattern), 0o600)
+	os.WriteFile(rules, fmt.Appendf(nil, "version: 2\ninclude: [%q]\n", pattern), 0o600)
 	for what, args := range map[string][]string{
 		"rules include":       {"--rules", rules},
 		"transform --include": {"--include", pattern},
@@ -171,7 +171,7 @@ func TestSavedPlanRefusesPlanShapingFlags(t *testing.T) {
 		t.Fatalf("plan --out: exit %d: %s", r.code, r.stderr)
 	}
 	rules := filepath.Join(dir, "rules.yaml")
-	os.WriteFile(rules, []byte("version: 1\nexclude: ['*']\n"), 0o600)
+	os.WriteFile(rules, []byte("version: 2\nexclude: ['*']\n"), 0o600)
 	prod.ResetStats()
 	for _, extra := range [][]string{{"--rules", rules}, {"--allow-delete"}, {"--include", "x*"}, {"--values", rules}, {"--map", rules}} {
 		r := runCLI(t, vars, append([]string{"import", plan, "--rate", "0", "--state-dir", dir, "--yes"}, extra...)...)

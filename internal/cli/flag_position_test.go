@@ -39,7 +39,7 @@ func TestFlagsBeforeAndAfterArguments(t *testing.T) {
 	}
 	excluded := released(src)[0].Name
 	rules := filepath.Join(dir, "rules.yaml")
-	os.WriteFile(rules, fmt.Appendf(nil, "version: 1\nexclude: [%q]\n", excluded), 0o600)
+	os.WriteFile(rules, fmt.Appendf(nil, "version: 2\nexclude: [%q]\n", excluded), 0o600)
 	config := filepath.Join(dir, "connvault.yaml")
 	writeProfiles(t, config, srcVars, dstVars)
 	secrets := profileSecrets(srcVars, dstVars)

@@ -212,8 +212,8 @@ func TestImportRefusesBadInputBeforeWriting(t *testing.T) {
 		}
 		return p
 	}
-	badVersion := write("v2.yaml", "version: 2\n")
-	placeholder := write("ph.yaml", "version: 1\nreplace:\n  - from: \"<\"\n    to: \"${MISSING_VALUE}<\"\n    kinds: [correlation-config]\n")
+	badVersion := write("v3.yaml", "version: 3\n")
+	placeholder := write("ph.yaml", "version: 2\nplaceholders: true\nreplace:\n  - from: \"<\"\n    to: \"${MISSING_VALUE}<\"\n    kinds: [correlation-config]\n")
 	badMap := write("map.json", `{"formatVersion":1,"entries":[{"sourceScriptName":"x","targetScriptName":"no-such-connector"}]}`)
 	var names []string
 	for _, c := range src.Dump().Connectors {
@@ -224,7 +224,7 @@ func TestImportRefusesBadInputBeforeWriting(t *testing.T) {
 	if len(names) < 2 {
 		t.Fatal("need two exported connectors")
 	}
-	collide := write("collide.yaml", fmt.Sprintf("version: 1\nrename:\n  %q: Same\n  %q: Same\n", names[0], names[1]))
+	collide := write("collide.yaml", fmt.Sprintf("version: 2\nrename:\n  %q: Same\n  %q: Same\n", names[0], names[1]))
 
 	prod, vars := startSim(t, tenantsim.Options{Seed: 52, Connectors: 3})
 	tests := []struct {
@@ -233,7 +233,7 @@ func TestImportRefusesBadInputBeforeWriting(t *testing.T) {
 		want string
 	}{
 		{"tampered bundle", []string{tampered}, "correlation-config.xml"},
-		{"unknown rules version", []string{"--rules", badVersion, good}, "version 2"},
+		{"unknown rules version", []string{"--rules", badVersion, good}, "version 3"},
 		{"unresolved placeholder", []string{"--rules", placeholder, good}, "MISSING_VALUE"},
 		{"mapping names a missing connector", []string{"--map", badMap, good}, "no-such-connector"},
 		{"conflicting names", []string{"--rules", collide, good}, "Same"},

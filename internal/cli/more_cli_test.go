@@ -67,7 +67,7 @@ func TestTransformCommand(t *testing.T) {
 	}
 	rules := filepath.Join(dir, "rules.yaml")
 	values := filepath.Join(dir, "values.yaml")
-	os.WriteFile(rules, fmt.Appendf(nil, "version: 1\nrename:\n  %q: Renamed For Prod\nreplace:\n  - from: \"<CorrelationConfig\"\n    to: \"<!-- ${ENV_LABEL} --><CorrelationConfig\"\n    kinds: [correlation-config]\n", name), 0o600)
+	os.WriteFile(rules, fmt.Appendf(nil, "version: 2\nplaceholders: true\nrename:\n  %q: Renamed For Prod\nreplace:\n  - from: \"<CorrelationConfig\"\n    to: \"<!-- ${ENV_LABEL} --><CorrelationConfig\"\n    kinds: [correlation-config]\n", name), 0o600)
 	os.WriteFile(values, []byte("ENV_LABEL: production\n"), 0o600)
 	out := filepath.Join(dir, "out.tar.gz")
 	r := runCLI(t, nil, "transform", "--rules", rules, "--values", values, in, out)
