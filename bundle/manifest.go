@@ -114,6 +114,20 @@ type Entry struct {
 	Status     string `json:"status,omitempty"`
 	ScriptName string `json:"scriptName"`
 	Files      []File `json:"files"`
+	// Sources are the sources that used the connector when it was exported
+	// (absent when the export did not read sources). Connector files (jars)
+	// live on sources and no operation downloads them: their names are the
+	// restore's checklist.
+	Sources []SourceUse `json:"sources,omitempty"`
+}
+
+// SourceUse is a source that uses a connector: its id and name, and the
+// names of the connector files (jars) uploaded to it, as the tenant showed
+// them.
+type SourceUse struct {
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	UploadedFiles []string `json:"uploadedFiles,omitempty"`
 }
 
 // File is one file of a connector, with its size and SHA-256.
@@ -154,9 +168,23 @@ type Coverage struct {
 	// CarriedFrom names the bundle(s) hidden connectors were carried forward
 	// from, if any.
 	CarriedFrom []string `json:"carriedFrom,omitempty"`
+	// UsedBySources are the hidden connectors exported because sources use
+	// them (nothing named them), each with the reason: "used by source S".
+	UsedBySources []Included `json:"usedBySources,omitempty"`
+	// Sources says whether the export read the tenant's sources: "read",
+	// "off" (--sources=false), or why not (a 403). Empty in older bundles.
+	Sources string `json:"sources,omitempty"`
 	// LeftOut are the connectors known but not exported, sorted by
 	// scriptName.
 	LeftOut []LeftOut `json:"leftOut"`
+}
+
+// Included is a connector an export included for a reason other than being
+// listed or named.
+type Included struct {
+	ScriptName string `json:"scriptName"`
+	Name       string `json:"name,omitempty"`
+	Reason     string `json:"reason"` // e.g. `used by source "HR Prod" (2c91…)`
 }
 
 // LeftOutReason says why a known connector is not in a bundle. New reasons
@@ -174,8 +202,8 @@ const (
 	// LeftOutHidden: the list does not show it and nothing named it for
 	// export (known, for example, from a source that uses it).
 	LeftOutHidden LeftOutReason = "hidden"
-	// LeftOutGone: carried forward from an earlier bundle, but the tenant
-	// no longer has it (404).
+	// LeftOutGone: carried forward from an earlier bundle, or named by a
+	// source, but the tenant no longer has it (404).
 	LeftOutGone LeftOutReason = "gone"
 )
 
@@ -210,4 +238,8 @@ type Connector struct {
 	SourceTemplate    []byte
 	CorrelationConfig []byte
 	Translations      map[string][]byte // locale → properties text
+
+	// Sources are recorded in the manifest entry (Entry.Sources), not in a
+	// file: they are context of the connector, not its content.
+	Sources []SourceUse
 }

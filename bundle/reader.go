@@ -193,7 +193,7 @@ func (b *Bundle) Load(key string) (Connector, error) {
 		return Connector{}, fmt.Errorf("load connector %q: bundle closed", key)
 	}
 	e := b.Manifest.Connectors[i]
-	c := Connector{ScriptName: e.ScriptName, Name: e.Name, Type: e.Type, ClassName: e.ClassName, Status: e.Status}
+	c := Connector{ScriptName: e.ScriptName, Name: e.Name, Type: e.Type, ClassName: e.ClassName, Status: e.Status, Sources: e.Sources}
 	for _, f := range e.Files {
 		data, err := b.read(f)
 		if err != nil {

@@ -288,7 +288,8 @@ func (w *Writer) Add(c Connector) (Entry, error) {
 	if err := w.reserve(key); err != nil {
 		return Entry{}, fmt.Errorf("add connector %q: %w", c.ScriptName, err)
 	}
-	e := Entry{Key: key, Name: c.Name, Type: c.Type, ClassName: c.ClassName, Status: c.Status, ScriptName: c.ScriptName}
+	e := Entry{Key: key, Name: c.Name, Type: c.Type, ClassName: c.ClassName, Status: c.Status, ScriptName: c.ScriptName,
+		Sources: c.Sources}
 	var data int64
 	if w.spool != nil {
 		e.Files, data, err = w.spoolParts(key, parts)

@@ -13,6 +13,9 @@ import (
 type Hidden struct {
 	ScriptName string
 	Name       string
+	// UsedBy are the sources that use it, when sources (not an earlier
+	// bundle) made it known.
+	UsedBy []bundle.SourceUse
 }
 
 // CarryForward returns the hidden connectors of an earlier bundle's manifest,
@@ -55,7 +58,7 @@ func CarryForward(m bundle.Manifest) []Hidden {
 // counted, the hidden connectors named or carried that the tenant still has,
 // and every connector known but left out.
 func (r *run) coverage(listed, total int, gap string, sel selection) bundle.Coverage {
-	cov := bundle.Coverage{Listed: listed, ListTotal: total, ListGap: gap, CarriedFrom: r.carriedFrom}
+	cov := bundle.Coverage{Listed: listed, ListTotal: total, ListGap: gap, CarriedFrom: r.carriedFrom, Sources: r.sourcesState}
 	cov.LeftOut = append(slices.Clone(sel.filtered), r.res.Coverage.LeftOut...)
 	gone := map[string]bool{}
 	for _, lo := range r.res.Coverage.LeftOut {
@@ -69,6 +72,9 @@ func (r *run) coverage(listed, total int, gap string, sel selection) bundle.Cove
 	for _, t := range sel.targets {
 		if t.hidden && !gone[t.ScriptName] {
 			cov.Hidden = append(cov.Hidden, t.ScriptName)
+			if len(t.usedBy) > 0 {
+				cov.UsedBySources = append(cov.UsedBySources, bundle.Included{ScriptName: t.ScriptName, Name: t.Name, Reason: usedByText(t.usedBy)})
+			}
 		}
 	}
 	if cov.Hidden == nil {
@@ -78,6 +84,7 @@ func (r *run) coverage(listed, total int, gap string, sel selection) bundle.Cove
 		cov.LeftOut = []bundle.LeftOut{}
 	}
 	slices.Sort(cov.Hidden)
+	slices.SortFunc(cov.UsedBySources, func(a, b bundle.Included) int { return strings.Compare(a.ScriptName, b.ScriptName) })
 	slices.SortFunc(cov.LeftOut, func(a, b bundle.LeftOut) int { return strings.Compare(a.ScriptName, b.ScriptName) })
 	return cov
 }

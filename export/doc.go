@@ -56,4 +56,17 @@
 // aborts the run instead. Run never commits or aborts the writer: that is the
 // caller's choice, so that a cancelled or failed run leaves nothing at the
 // destination.
+//
+// # Sources
+//
+// Unless Options.NoSources, the tenant's sources are read once (a 403 is
+// recorded in the coverage and the run goes on without them). Every source
+// names its connector's scriptName, so a hidden connector that a source uses
+// and nothing named or carried forward is exported like a carried one (the
+// globs apply, by the name the source gives it), and Coverage.UsedBySources
+// says which sources brought it in ("used by source S"). With Options.Filter
+// such connectors are left out as hidden instead: the tenant evaluates the
+// filter on listed connectors only. Every manifest entry lists the sources
+// that use its connector, with the connector files (jars) the source shows as
+// uploaded: no operation downloads them, so they are a restore's checklist.
 package export

@@ -36,6 +36,10 @@ type Source interface {
 	// scriptName, unchanged. A part the connector does not have is an error
 	// for which tenant.IsNotFound reports true.
 	GetPart(ctx context.Context, scriptName string, p tenant.Part) ([]byte, error)
+	// ListAllSources returns every source of the tenant (each names its
+	// connector's scriptName). Without the scope to read them it returns an
+	// error for which tenant.IsForbidden reports true.
+	ListAllSources(ctx context.Context, filters string) ([]tenant.Source, error)
 }
 
 // Progress hears how an export advances. Run serialises its calls.
@@ -85,6 +89,12 @@ type Options struct {
 	// manifest.
 	CarryForward []Hidden
 	CarriedFrom  []string
+	// NoSources turns source discovery off (--sources=false). Otherwise the
+	// tenant's sources are read once: hidden connectors they use are
+	// exported (the coverage says which source brought each in), and every
+	// connector's manifest entry lists the sources using it and their
+	// uploaded connector files.
+	NoSources bool
 	// BuiltIn includes SailPoint-owned connectors, which are left out by
 	// default (see sailPointOwned for the rule).
 	BuiltIn bool
@@ -159,7 +169,10 @@ func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Resul
 		}
 		return Result{}, fmt.Errorf("list connectors: %w", err)
 	}
-	sel := choose(listed, r.named, opts.CarryForward, r.sel)
+	if err := r.readSources(ctx, opts); err != nil {
+		return Result{}, err
+	}
+	sel := choose(listed, r.named, append(slices.Clone(opts.CarryForward), r.discovered(listed, opts.CarryForward, opts.Filter)...), r.sel)
 	r.log.Debug("connectors chosen", "listed", len(listed), "chosen", len(sel.targets))
 	r.progress.SetTotal(len(sel.targets))
 
@@ -230,6 +243,10 @@ type run struct {
 	progress    *lockedProgress
 	carriedFrom []string
 
+	sourcesState  string                        // for the coverage: read, off, or why not
+	usedBy        map[string][]bundle.SourceUse // by the scriptName the sources name
+	connectorName map[string]string             // the sources' connectorName, by scriptName
+
 	mu      sync.Mutex // guards res and missing
 	res     Result
 	missing map[string]bool // named connectors the tenant answered 404 for
@@ -295,6 +312,7 @@ func (r *run) export(ctx context.Context, t target, h how) error {
 	c, err := fetch(ctx, r.src, t, h)
 	var entry bundle.Entry
 	if err == nil {
+		c.Sources = r.usedBy[t.ScriptName]
 		var aerr error
 		entry, aerr = r.w.Add(c)
 		switch {
@@ -326,10 +344,14 @@ func (r *run) export(ctx context.Context, t target, h how) error {
 	}
 	if pe, ok := errors.AsType[*partError](err); ok && pe.part == "" && tenant.IsNotFound(pe.err) && t.hidden {
 		if t.carried {
-			// Carried forward from an earlier bundle, and deleted since:
-			// the backup reflects the tenant, and says so.
-			r.leave(bundle.LeftOut{ScriptName: t.ScriptName, Name: t.Name, Reason: bundle.LeftOutGone,
-				Rule: "carried forward from an earlier bundle; the tenant answers 404"})
+			// Carried forward from an earlier bundle (or named by a
+			// source), and deleted since: the backup reflects the tenant,
+			// and says so.
+			rule := "carried forward from an earlier bundle; the tenant answers 404"
+			if len(t.usedBy) > 0 {
+				rule = usedByText(t.usedBy) + ", which names it; the tenant answers 404 (the source names a deleted connector)"
+			}
+			r.leave(bundle.LeftOut{ScriptName: t.ScriptName, Name: t.Name, Reason: bundle.LeftOutGone, Rule: rule})
 			r.progress.Done(t.label(), nil)
 			return nil
 		}

@@ -40,8 +40,17 @@ func newClient(t *testing.T, url string) *tenant.Client {
 }
 
 // runExport exports from c into a new bundle at path and commits it. On a Run
-// error it aborts the writer and returns the error.
+// error it aborts the writer and returns the error. It turns source discovery
+// off: most tests exercise the export without it (as --sources=false);
+// sources_test.go uses runExportWithSources.
 func runExport(t *testing.T, ctx context.Context, c *tenant.Client, path string, opts export.Options) (export.Result, error) {
+	t.Helper()
+	opts.NoSources = true
+	return runExportWithSources(t, ctx, c, path, opts)
+}
+
+// runExportWithSources is runExport with opts as given.
+func runExportWithSources(t *testing.T, ctx context.Context, c *tenant.Client, path string, opts export.Options) (export.Result, error) {
 	t.Helper()
 	w, err := bundle.Create(path, bundle.WriterOptions{
 		CreatedAt:   createdAt,

@@ -24,6 +24,9 @@ type target struct {
 	carried bool
 	// hidden is set for a connector the list did not show.
 	hidden bool
+	// usedBy are the sources that brought in a hidden connector nothing
+	// named or carried.
+	usedBy []bundle.SourceUse
 }
 
 // label is how progress and logs name the connector.
@@ -127,7 +130,7 @@ func choose(listed []tenant.Connector, named []string, carried []Hidden, s selec
 				Reason: bundle.LeftOutFiltered, Rule: rule})
 			continue
 		}
-		sel.targets = append(sel.targets, target{ScriptName: h.ScriptName, Name: h.Name, carried: true, hidden: true})
+		sel.targets = append(sel.targets, target{ScriptName: h.ScriptName, Name: h.Name, carried: true, hidden: true, usedBy: h.UsedBy})
 	}
 	return sel
 }

@@ -30,6 +30,7 @@ func exportFlags() []cli.Flag {
 	flags = append(flags, selectionFlags()...)
 	flags = append(flags, filterFlags("export")...)
 	return append(flags,
+		sourcesFlag(),
 		&cli.IntFlag{Name: "concurrency", Value: export.DefaultConcurrency, Usage: "connectors fetched at once"},
 		&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 	)
@@ -70,6 +71,7 @@ func exportOptionsFrom(c *cli.Command, e *env) (export.Options, error) {
 		Locales:     locales,
 		Parts:       c.String("parts"),
 		BuiltIn:     c.Bool("builtin"),
+		NoSources:   !c.Bool("sources"),
 		Concurrency: c.Int("concurrency"),
 		FailFast:    c.Bool("fail-fast"),
 		Logger:      e.log,

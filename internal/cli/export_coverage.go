@@ -75,6 +75,12 @@ func reportCoverage(w io.Writer, cov bundle.Coverage) {
 		carried = fmt.Sprintf(", carried forward from %s", strings.Join(cov.CarriedFrom, ", "))
 	}
 	fmt.Fprintf(w, "listed %d connectors (%s); %d hidden connectors named%s\n", cov.Listed, total, len(cov.Hidden), carried)
+	if cov.Sources != "" && cov.Sources != "read" {
+		fmt.Fprintf(w, "sources %s\n", cov.Sources)
+	}
+	for _, in := range cov.UsedBySources {
+		fmt.Fprintf(w, "  included hidden %s (%s): %s\n", in.ScriptName, in.Name, in.Reason)
+	}
 	if len(cov.Hidden) == 0 {
 		fmt.Fprintln(w, "note: the list hides DEVELOPMENT, DEMO and DEPRECATED connectors; name them with --script-name once, and later exports to the same --out carry them forward")
 	}

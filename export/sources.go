@@ -1,0 +1,95 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/tenant"
+)
+
+// readSources lists the tenant's sources once (unless opts.NoSources) and
+// groups them by the scriptName each names. A 403 is not an error: the run
+// goes on without them, and the coverage says what could not be seen.
+func (r *run) readSources(ctx context.Context, opts Options) error {
+	if opts.NoSources {
+		r.sourcesState = "off (--sources=false): hidden connectors that sources use are not looked for"
+		return nil
+	}
+	ss, err := r.src.ListAllSources(ctx, "")
+	switch {
+	case tenant.IsForbidden(err):
+		r.sourcesState = fmt.Sprintf("not read: the token lacks %s (403); hidden connectors that sources use could not be found, and which sources use a connector is not recorded", tenant.ScopeSourcesRead)
+		r.log.Warn("sources not read: the token lacks the scope; exporting without them", "scope", tenant.ScopeSourcesRead)
+		return nil
+	case err != nil:
+		if ctx.Err() != nil {
+			return fmt.Errorf("export interrupted: %w", context.Cause(ctx))
+		}
+		return fmt.Errorf("read sources (turn this off with --sources=false): %w", err)
+	}
+	r.sourcesState = "read"
+	r.usedBy = map[string][]bundle.SourceUse{}
+	r.connectorName = map[string]string{}
+	for _, s := range ss {
+		if s.Connector == "" {
+			continue
+		}
+		r.usedBy[s.Connector] = append(r.usedBy[s.Connector], bundle.SourceUse{ID: s.ID, Name: s.Name, UploadedFiles: s.UploadedFiles()})
+		if s.ConnectorName != "" {
+			r.connectorName[s.Connector] = s.ConnectorName
+		}
+	}
+	for _, us := range r.usedBy {
+		slices.SortFunc(us, func(a, b bundle.SourceUse) int { return strings.Compare(a.Name+"\x00"+a.ID, b.Name+"\x00"+b.ID) })
+	}
+	return nil
+}
+
+// discovered returns the hidden connectors that sources use and nothing
+// else brings in (not listed, named or carried forward), to be exported like
+// carried ones. Their names come from the sources' connectorName, so that
+// the globs apply to them too. With a filter (which the tenant evaluates, on
+// listed connectors only) they are left out as hidden, saying why.
+func (r *run) discovered(listed []tenant.Connector, carried []Hidden, filter string) []Hidden {
+	known := map[string]bool{}
+	for _, c := range listed {
+		known[c.ScriptName] = true
+	}
+	for _, n := range r.named {
+		known[n] = true
+	}
+	for _, h := range carried {
+		known[h.ScriptName] = true
+	}
+	var out []Hidden
+	for sn, us := range r.usedBy {
+		switch {
+		case known[sn]:
+		case filter != "":
+			// The tenant evaluates the filter on what it lists, and it
+			// lists no hidden connector: whether this one passes is unknown.
+			r.leave(bundle.LeftOut{ScriptName: sn, Name: r.connectorName[sn], Reason: bundle.LeftOutHidden,
+				Rule: usedByText(us) + "; not exported with --filter, which the tenant applies only to listed connectors; name it with --script-name"})
+		default:
+			out = append(out, Hidden{ScriptName: sn, Name: r.connectorName[sn], UsedBy: us})
+		}
+	}
+	slices.SortFunc(out, func(a, b Hidden) int { return strings.Compare(a.ScriptName, b.ScriptName) })
+	return out
+}
+
+// usedByText is the coverage's reason for a connector sources brought in:
+// `used by source "HR Prod" (2c91…)`, or by several.
+func usedByText(us []bundle.SourceUse) string {
+	var parts []string
+	for _, u := range us {
+		parts = append(parts, fmt.Sprintf("%q (%s)", u.Name, u.ID))
+	}
+	if len(us) == 1 {
+		return "used by source " + parts[0]
+	}
+	return "used by sources " + strings.Join(parts, ", ")
+}
