@@ -71,7 +71,10 @@ type ItemResult struct {
 	// Sources are the target sources using the connector, when they were read.
 	Sources []SourceRef `json:"sources,omitempty"`
 	// ScriptNameChange is set when the import created the connector under a
-	// scriptName other than the bundle's (always so in another tenant).
+	// scriptName other than the bundle's in a restore (the bundle came from
+	// this tenant), or when target sources name the bundle's scriptName or
+	// another connector has it. (In a migration to another tenant every
+	// create gets a new scriptName: the mapping file records those.)
 	ScriptNameChange *ScriptNameChange `json:"scriptNameChange,omitempty"`
 	// Retryable: the item failed, but a plain rerun may succeed (a lost
 	// answer, a 5xx, a network failure, an interruption). It is false for what
@@ -555,7 +558,7 @@ func (a *applier) create(ctx context.Context, i int) {
 	}
 	a.targets[i] = got.ScriptName
 	a.results[i].TargetScriptName = got.ScriptName
-	if got.ScriptName != it.SourceScriptName {
+	if got.ScriptName != it.SourceScriptName && (a.sameTenant || len(it.StaleSources) > 0 || it.OldHolder != "") {
 		a.results[i].ScriptNameChange = &ScriptNameChange{From: it.SourceScriptName, To: got.ScriptName,
 			Sources: it.StaleSources, TakenBy: it.OldHolder}
 	}

@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/connvault/connvault/tenant/tenantsim"
+)
+
+// Sandbox and production as the issue describes them: 40 and 12 connectors;
+// production holds "Genève Annuaire" as DEVELOPMENT (hidden from the list),
+// which a production source uses.
+func sandbox21() tenantsim.Options { return tenantsim.Options{Seed: 21, Connectors: 40} }
+func production22() tenantsim.Options {
+	return tenantsim.Options{Seed: 22, Connectors: 12, ClientID: "prod", ClientSecret: "prod-secret"}
+}
+
+// checkAllMigrated fails unless every custom connector of the sandbox is in
+// production exactly once by name.
+func checkAllMigrated(t *testing.T, sb, prod *tenantsim.Sim) {
+	t.Helper()
+	count := map[string]int{}
+	for _, c := range prod.Dump().Connectors {
+		count[strings.ToLower(c.Name)]++
+	}
+	for _, c := range sb.Dump().Connectors {
+		if c.BuiltIn {
+			continue
+		}
+		if n := count[strings.ToLower(c.Name)]; n != 1 {
+			t.Errorf("%q (%s in the sandbox) is %d times in production", c.Name, c.Status, n)
+		}
+	}
+}
+
+// TestSandboxToProductionWithoutMapping: export (which finds the sandbox's
+// hidden connectors through its sources) and import (which finds
+// production's hidden same-name connector through production's sources)
+// converge in one run with no mapping file; a second plan has no changes.
+// With --sources=false the same import stops asking for a mapping entry.
+func TestSandboxToProductionWithoutMapping(t *testing.T) {
+	sb, sbVars := startSim(t, sandbox21())
+	bundlePath := filepath.Join(t.TempDir(), "sandbox.tar.gz")
+	if r := runCLI(t, sbVars, "export", "--rate", "0", "--locales", "detail", "--out", bundlePath); r.code != exitOK {
+		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
+	}
+	for _, c := range sb.Dump().Connectors {
+		if !c.BuiltIn && c.Status != "RELEASED" {
+			if r := runCLI(t, nil, "inspect", bundlePath); !strings.Contains(r.stdout, c.ScriptName) {
+				t.Errorf("hidden %q (%s) is not in the bundle", c.Name, c.ScriptName)
+			}
+		}
+	}
+
+	off, offVars := startSim(t, production22())
+	if r := runCLI(t, offVars, "import", "--rate", "0", "--yes", "--sources=false", "--state-dir", t.TempDir(), bundlePath); r.code != exitPartial ||
+		!strings.Contains(r.stdout+r.stderr, `"Genève Annuaire"`) || !strings.Contains(r.stdout+r.stderr, "mapping file") {
+		t.Errorf("--sources=false: exit %d, want 3 asking for a mapping of Genève Annuaire:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	_ = off
+
+	prod, prodVars := startSim(t, production22())
+	state := t.TempDir()
+	r := runCLI(t, prodVars, "import", "--rate", "0", "--yes", "--state-dir", state, bundlePath)
+	if r.code != exitOK {
+		t.Fatalf("import: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "Genève Annuaire") {
+		t.Errorf("the result does not show Genève Annuaire:\n%s", r.stdout)
+	}
+	checkAllMigrated(t, sb, prod)
+	if r := runCLI(t, prodVars, "plan", "--rate", "0", "--detailed-exitcode", "--state-dir", state, bundlePath); r.code != exitOK {
+		t.Errorf("second plan: exit %d, want 0 (no changes):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestSandboxToProductionAfterKills: the same migration, SIGKILLed at random
+// writes (before or after the tenant applied them), converges on a plain
+// rerun to what an uninterrupted import gives, without a mapping file.
+func TestSandboxToProductionAfterKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	_, sbVars := startSim(t, sandbox21())
+	bundlePath := filepath.Join(t.TempDir(), "sandbox.tar.gz")
+	if r := runCLI(t, sbVars, "export", "--rate", "0", "--locales", "detail", "--out", bundlePath); r.code != exitOK {
+		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
+	}
+	ref := production22()
+	refSim := tenantsim.New(ref)
+	rec := &writeLog{next: refSim}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	refVars := map[string]string{"SAIL_BASE_URL": srv.URL, "SAIL_CLIENT_ID": ref.ClientID, "SAIL_CLIENT_SECRET": ref.ClientSecret}
+	if r := runCLI(t, refVars, "import", "--rate", "0", "--yes", "--concurrency", "1", "--state-dir", t.TempDir(), bundlePath); r.code != exitOK {
+		t.Fatalf("reference import: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	want := dumpJSON(t, refSim)
+	rng := rand.New(rand.NewPCG(21, 22)) // random moments, the same on every run
+	for i := range 6 {
+		after := i%2 == 1
+		k := 1 + rng.IntN(len(rec.writes))
+		// A create of a connector that is not RELEASED, killed after the
+		// tenant applied it, leaves a connector nothing can find (the list
+		// hides it, no source uses it yet): the README's limitation. The
+		// migration converges wherever hidden connectors are used by
+		// sources, so such a moment moves to the next write.
+		for after && rec.writes[k-1].hiddenCreate {
+			k = k%len(rec.writes) + 1
+		}
+		t.Run(fmt.Sprintf("write%d-after%t", k, after), func(t *testing.T) {
+			target := production22()
+			sim := tenantsim.New(target)
+			kl := &killer{next: sim, k: k, after: after, started: make(chan struct{})}
+			srv := httptest.NewServer(kl)
+			defer srv.Close()
+			vars := map[string]string{"SAIL_BASE_URL": srv.URL, "SAIL_CLIENT_ID": target.ClientID, "SAIL_CLIENT_SECRET": target.ClientSecret}
+			state := t.TempDir()
+			cmd := exec.Command(os.Args[0], "import", "--rate", "0", "--yes", "--concurrency", "1", "--state-dir", state, bundlePath) // the reference's write order
+			cmd.Env = append(os.Environ(), "CONNVAULT_TEST_BE_MAIN=1", "SAIL_BASE_URL="+srv.URL, "SAIL_CLIENT_ID="+target.ClientID, "SAIL_CLIENT_SECRET="+target.ClientSecret)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			kl.proc = cmd.Process
+			close(kl.started)
+			err := cmd.Wait()
+			kl.mu.Lock()
+			killed := kl.killed
+			kl.mu.Unlock()
+			if !killed {
+				t.Fatalf("the import was not killed at write %d (err %v):\n%s", k, err, out.String())
+			}
+			r := runCLI(t, vars, "import", "--rate", "0", "--yes", "--state-dir", state, bundlePath)
+			if r.code != exitOK {
+				t.Fatalf("rerun after a kill at write %d: exit %d:\n%s%s", k, r.code, r.stdout, r.stderr)
+			}
+			if got := dumpJSON(t, sim); got != want {
+				t.Errorf("after a kill at write %d and a rerun, production differs from an uninterrupted import", k)
+				logDumpDiff(t, want, got)
+			}
+		})
+	}
+}
+
+// writeLog records, in order, whether each write request is a create of a
+// connector that is not RELEASED.
+type writeLog struct {
+	next   http.Handler
+	writes []loggedWrite
+}
+
+type loggedWrite struct{ hiddenCreate bool }
+
+func (l *writeLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && !strings.HasPrefix(r.URL.Path, "/oauth/") && !strings.HasPrefix(r.URL.Path, "/_sim/") {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var c struct{ Status string }
+		hidden := r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/connectors") &&
+			json.Unmarshal(body, &c) == nil && c.Status != "RELEASED"
+		l.writes = append(l.writes, loggedWrite{hiddenCreate: hidden})
+	}
+	l.next.ServeHTTP(w, r)
+}
