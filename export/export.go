@@ -360,7 +360,10 @@ func (r *run) export(ctx context.Context, t target, h how) error {
 		r.mu.Unlock()
 	}
 	r.progress.Done(t.label(), err)
-	if r.failFast {
+	if r.failFast || errors.Is(err, tenant.ErrWaitTooLong) {
+		// The tenant asks every request to wait longer than allowed: the
+		// run stops (nothing is written) rather than record every
+		// connector as failed.
 		return fmt.Errorf("export %q: %w", t.ScriptName, err)
 	}
 	ie := itemError(t, err)

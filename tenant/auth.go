@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -28,65 +27,44 @@ type tokenSource interface {
 	invalidate(tok string) bool
 }
 
-// authTransport adds the bearer token and the User-Agent. After a 401 it
-// fetches a new token and sends the request once more: a request the
-// tenant refused for its token was not processed, so even a POST may be
-// sent again.
+// authTransport adds the current bearer token and the User-Agent to each
+// attempt. It sits below the retry layer, so that every attempt (after a
+// backoff, or a 429's pause) carries the token current when it leaves: a
+// token revoked while a request waited is not sent again. After a 401 it
+// forgets the token; the retry layer then sends the request again (a request
+// refused for its token was not processed, so even a POST may be), and that
+// attempt fetches a new one.
 type authTransport struct {
 	next   http.RoundTripper
 	tokens tokenSource
 	ua     string
-	stats  *stats
-	log    *slog.Logger
 }
 
-// maxRenewals is how many times one request is sent again with a new token
-// after a 401: once is the rule, but a token revoked again while the retry
-// layer backs off deserves another (each renewal fetches a different token).
-const maxRenewals = 3
+// tokenError is a failure to get an access token for an attempt: the token
+// request has had its own retries, and the attempt was never sent.
+type tokenError struct{ err error }
+
+func (e *tokenError) Error() string { return e.err.Error() }
+func (e *tokenError) Unwrap() error { return e.err }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	tok, err := t.tokens.token(ctx)
+	tok, err := t.tokens.token(req.Context())
 	if err != nil {
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		return nil, err
+		return nil, &tokenError{err}
 	}
-	resp, err := t.next.RoundTrip(t.authorize(req, tok, req.Body))
-	for range maxRenewals {
-		if err != nil || resp.StatusCode != http.StatusUnauthorized || !t.tokens.invalidate(tok) {
-			return resp, err
-		}
-		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-			return resp, nil // cannot send it again
-		}
-		t.log.Debug("access token rejected; fetching a new one", "method", req.Method, "path", req.URL.Path)
-		resp.Body.Close()
-		if tok, err = t.tokens.token(ctx); err != nil {
-			return nil, err
-		}
-		body := req.Body
-		if req.GetBody != nil {
-			if body, err = req.GetBody(); err != nil {
-				return nil, fmt.Errorf("%s %s: replay request body: %w", req.Method, req.URL.Path, err)
-			}
-		}
-		t.stats.retries.Add(1)
-		resp, err = t.next.RoundTrip(t.authorize(req, tok, body))
-	}
-	return resp, err
-}
-
-func (t *authTransport) authorize(req *http.Request, tok string, body io.ReadCloser) *http.Request {
 	r := req.Clone(req.Context())
-	r.Body = body
 	r.Header.Set("Authorization", "Bearer "+tok)
 	if t.ua != "" {
 		r.Header.Set("User-Agent", t.ua)
 	}
-	return r
+	resp, err := t.next.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		t.tokens.invalidate(tok)
+	}
+	return resp, err
 }
 
 // staticToken is a ready access token: it cannot be renewed.
@@ -108,8 +86,9 @@ type tokenCache struct {
 	cfg    *clientcredentials.Config
 	client *http.Client // governor → retry → transport, for the token endpoint
 	margin time.Duration
-	redact func(string) string
-	stats  *stats
+	secrets *secrets
+	redact  func(string) string
+	stats   *stats
 	log    *slog.Logger
 
 	fetching chan struct{} // one fetch at a time; waiters honour ctx
@@ -120,8 +99,8 @@ type tokenCache struct {
 	fetched int
 }
 
-func newTokenCache(cfg *clientcredentials.Config, client *http.Client, margin time.Duration, redact func(string) string, st *stats, log *slog.Logger) *tokenCache {
-	return &tokenCache{cfg: cfg, client: client, margin: margin, redact: redact, stats: st, log: log,
+func newTokenCache(cfg *clientcredentials.Config, client *http.Client, margin time.Duration, sec *secrets, st *stats, log *slog.Logger) *tokenCache {
+	return &tokenCache{cfg: cfg, client: client, margin: margin, secrets: sec, redact: sec.redact, stats: st, log: log,
 		fetching: make(chan struct{}, 1)}
 }
 
@@ -157,6 +136,7 @@ func (c *tokenCache) token(ctx context.Context) (string, error) {
 		life := t.Expiry.Sub(now)
 		renewAt = t.Expiry.Add(-min(c.margin, life/2))
 	}
+	c.secrets.add(t.AccessToken) // redacted from every error from now on
 	c.mu.Lock()
 	c.tok, c.renewAt = t.AccessToken, renewAt
 	if c.fetched > 0 {
@@ -215,20 +195,53 @@ func tokenPath(tokenURL string) string {
 	return "token endpoint"
 }
 
-// redactor returns a function that replaces every secret in a text.
-func redactor(secrets ...string) func(string) string {
+// secrets holds every secret a client knows, to redact them from anything
+// that leaves it: the client secret, a ready access token, and every access
+// token it fetched (a tenant may echo the Authorization header in an error
+// body). Safe for concurrent use.
+type secrets struct {
+	mu       sync.RWMutex
+	values   map[string]bool
+	replacer *strings.Replacer // nil: nothing to redact
+}
+
+func newSecrets(values ...string) *secrets {
+	s := &secrets{values: map[string]bool{}}
+	for _, v := range values {
+		s.add(v)
+	}
+	return s
+}
+
+// add makes v redacted from now on. Values shorter than 4 bytes are ignored:
+// they would mangle ordinary text.
+func (s *secrets) add(v string) {
+	if len(v) < 4 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.values[v] {
+		return
+	}
+	s.values[v] = true
 	var pairs []string
-	for _, s := range secrets {
-		if len(s) >= 4 { // shorter "secrets" would mangle ordinary text
-			pairs = append(pairs, s, "[redacted]")
-			if q := url.QueryEscape(s); q != s {
-				pairs = append(pairs, q, "[redacted]")
-			}
+	for v := range s.values {
+		pairs = append(pairs, v, "[redacted]")
+		if q := url.QueryEscape(v); q != v {
+			pairs = append(pairs, q, "[redacted]")
 		}
 	}
-	if len(pairs) == 0 {
-		return func(s string) string { return s }
+	s.replacer = strings.NewReplacer(pairs...)
+}
+
+// redact replaces every secret in text by "[redacted]".
+func (s *secrets) redact(text string) string {
+	s.mu.RLock()
+	r := s.replacer
+	s.mu.RUnlock()
+	if r == nil {
+		return text
 	}
-	r := strings.NewReplacer(pairs...)
-	return r.Replace
+	return r.Replace(text)
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,11 @@ type Options struct {
 	BackoffMin, BackoffMax time.Duration
 	// AttemptTimeout bounds one attempt, body included (0 → 2m).
 	AttemptTimeout time.Duration
+	// MaxWait caps one wait the tenant asks for (a 429's Retry-After):
+	// past it, the request fails with a *WaitError instead of waiting, so
+	// that an unattended run stops and says when to rerun (0 → 30m;
+	// negative: no cap).
+	MaxWait time.Duration
 	// TokenRefreshMargin is how long before its expiry an access token is
 	// renewed (0 → 60s; at most half the token's lifetime).
 	TokenRefreshMargin time.Duration
@@ -72,7 +78,9 @@ const (
 	defaultBackoffMax     = 30 * time.Second
 	defaultAttemptTimeout = 2 * time.Minute
 	defaultRefreshMargin  = 60 * time.Second
-	defaultUserAgent      = "connvault"
+	// DefaultMaxWait is Options.MaxWait's default.
+	DefaultMaxWait   = 30 * time.Minute
+	defaultUserAgent = "connvault"
 )
 
 // Client talks to one tenant's Connectors API. It is safe for concurrent use.
@@ -93,6 +101,9 @@ type Client struct {
 func New(opts Options) (*Client, error) {
 	base, err := checkURL("base URL", opts.BaseURL)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkNoVersion(base); err != nil {
 		return nil, err
 	}
 	api := opts.API
@@ -128,8 +139,9 @@ func New(opts Options) (*Client, error) {
 		stats:  &stats{},
 		log:    opts.Logger,
 		static: !useCredentials,
-		redact: redactor(opts.ClientSecret, opts.AccessToken),
 	}
+	sec := newSecrets(opts.ClientSecret, opts.AccessToken)
+	c.redact = sec.redact
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -147,9 +159,11 @@ func New(opts Options) (*Client, error) {
 		t.MaxIdleConnsPerHost = 32 // workers share one host
 		transport = t
 	}
-	retry := func(replayPOST bool) http.RoundTripper {
+	// retry builds a retry layer over next; renewable says whether a 401
+	// is answered by sending the request again with a new token.
+	retry := func(next http.RoundTripper, replayPOST, renewable bool) http.RoundTripper {
 		return &retryTransport{
-			next:           transport,
+			next:           next,
 			gov:            c.gov,
 			stats:          c.stats,
 			log:            c.log,
@@ -157,7 +171,9 @@ func New(opts Options) (*Client, error) {
 			backoffMin:     orDefault(opts.BackoffMin, defaultBackoffMin),
 			backoffMax:     orDefault(opts.BackoffMax, defaultBackoffMax),
 			attemptTimeout: orDefault(opts.AttemptTimeout, defaultAttemptTimeout),
+			maxWait:        orDefault(opts.MaxWait, DefaultMaxWait),
 			replayPOST:     replayPOST,
+			renewable:      renewable,
 		}
 	}
 	governed := func(next http.RoundTripper) http.RoundTripper {
@@ -185,20 +201,14 @@ func New(opts Options) (*Client, error) {
 		}
 		// The token request counts against the same limit, and is
 		// retried on 429 and 5xx: it creates nothing.
-		tokenHTTP := &http.Client{Transport: governed(retry(true)), CheckRedirect: noRedirect}
+		tokenHTTP := &http.Client{Transport: governed(retry(transport, true, false)), CheckRedirect: noRedirect}
 		tokens = newTokenCache(cfg, tokenHTTP, orDefault(opts.TokenRefreshMargin, defaultRefreshMargin),
-			c.redact, c.stats, c.log)
+			sec, c.stats, c.log)
 	}
-	c.http = &http.Client{
-		Transport: &authTransport{
-			next:   governed(retry(false)),
-			tokens: tokens,
-			ua:     orDefault(opts.UserAgent, defaultUserAgent),
-			stats:  c.stats,
-			log:    c.log,
-		},
-		CheckRedirect: noRedirect,
-	}
+	// Auth below retry: every attempt carries the token current when it
+	// leaves (see authTransport).
+	auth := &authTransport{next: transport, tokens: tokens, ua: orDefault(opts.UserAgent, defaultUserAgent)}
+	c.http = &http.Client{Transport: governed(retry(auth, false, useCredentials)), CheckRedirect: noRedirect}
 	return c, nil
 }
 
@@ -299,6 +309,26 @@ func checkURL(what, raw string) (*url.URL, error) {
 	}
 	u.Fragment = ""
 	return u, nil
+}
+
+// versionSegment matches an API version as the last segment of a base URL:
+// v3, v2024, v2025, beta, v1 and the like.
+var versionSegment = regexp.MustCompile(`(?i)^(v[0-9]+|beta)$`)
+
+// checkNoVersion refuses a base URL that ends in an API version, before any
+// request: the client adds the version itself (Options.API), so
+// https://acme.api.identitynow.com/v2025 would ask for /v2025/v2025/connectors
+// and fail in a way that seems to blame the credentials.
+func checkNoVersion(base *url.URL) error {
+	p := strings.TrimRight(base.Path, "/")
+	last := p[strings.LastIndex(p, "/")+1:]
+	if !versionSegment.MatchString(last) {
+		return nil
+	}
+	fixed := *base
+	fixed.Path = strings.TrimSuffix(p, "/"+last)
+	return fmt.Errorf("base URL %s ends in the API version /%s: set it without one (%s); connvault adds the version itself (--api v2025 or v1)",
+		base.Redacted(), last, fixed.Redacted())
 }
 
 func isLoopback(host string) bool {

@@ -84,7 +84,7 @@ func TestNewAPIError(t *testing.T) {
 }
 
 func TestAPIErrorRedacts(t *testing.T) {
-	redact := redactor("s3cr3t-value")
+	redact := newSecrets("s3cr3t-value").redact
 	e := newAPIError(opToken, "POST", "/oauth/token", "", 400, []byte(`you sent client_secret=s3cr3t-value`), redact)
 	if strings.Contains(e.Error(), "s3cr3t") {
 		t.Errorf("secret in error: %s", e)

@@ -42,7 +42,9 @@ type retryTransport struct {
 	maxAttempts            int
 	backoffMin, backoffMax time.Duration
 	attemptTimeout         time.Duration
-	replayPOST             bool // for the token endpoint: a POST that creates nothing
+	maxWait                time.Duration // cap of one 429 wait; <= 0: none
+	replayPOST             bool          // for the token endpoint: a POST that creates nothing
+	renewable              bool          // a 401 is answered by another attempt with a new token
 }
 
 // notFoundKey marks a context whose requests retry a 404 like a 5xx.
@@ -76,7 +78,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	info, _ := ctx.Value(attemptKey{}).(*attemptInfo)
 	replayable := t.replayPOST || req.Method != http.MethodPost
-	failures := 0 // attempts that count against maxAttempts (429s do not)
+	failures := 0 // attempts that count against maxAttempts (429s and 401s do not)
+	limited := 0  // 429 answers
+	renewals := 0 // 401 answers, each followed by a new token
+	connect := 0  // failures to connect
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
 			if err := t.stats.wait(ctx, t.gov); err != nil {
@@ -86,14 +91,37 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		start := time.Now()
 		resp, err := t.attempt(req, attempt)
 		t.stats.requests.Add(1)
+		t.logAttempt(req, attempt, resp, err, time.Since(start))
+		if _, ok := errors.AsType[*tokenError](err); ok || ctx.Err() != nil {
+			// No token (its request had its own retries), or the caller
+			// gave up: nothing to retry.
+			return resp, err
+		}
+		if err != nil && cannotConnect(err) {
+			// The host is wrong, down or not who it claims to be: one quick
+			// retry (a blip), then an error naming the host, not minutes
+			// of backoff.
+			if connect++; connect > 1 {
+				return nil, &ConnectError{Host: req.URL.Host, Err: err}
+			}
+			t.log.Debug("cannot connect; retrying once", "host", req.URL.Host, "error", err)
+			if err := sleep(ctx, min(t.backoffMin, quickRetry)); err != nil {
+				return nil, err
+			}
+			t.stats.retries.Add(1)
+			continue
+		}
+		if resp != nil && resp.StatusCode == http.StatusUnauthorized && t.renewable && renewals < t.maxAttempts {
+			// The auth layer forgot the token; the next attempt fetches a
+			// new one. Not processed, so even a POST is sent again.
+			renewals++
+			t.log.Debug("access token rejected; sending again with a new one", "method", req.Method, "path", req.URL.Path)
+			t.stats.retries.Add(1)
+			continue
+		}
 		again, after := shouldRetry(resp, err)
 		if !again && resp != nil && resp.StatusCode == http.StatusNotFound && notFoundRetried(ctx) {
 			again = true // the caller knows it exists: a 404 is a fault, like a 5xx
-		}
-		t.logAttempt(req, attempt, resp, err, time.Since(start))
-		if ctx.Err() != nil {
-			// The caller gave up; whatever happened is not worth retrying.
-			again = false
 		}
 		if !again {
 			if err != nil && !replayable && mayHaveReached(err) {
@@ -110,9 +138,16 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if rateLimited {
 			t.stats.rateLimited.Add(1)
-			t.gov.Pause(after)
+			limited++
+			// Whatever Retry-After says (seconds, a date past or future,
+			// garbage), never less than the backoff.
+			wait := max(after, t.backoff(limited))
+			if t.maxWait > 0 && wait > t.maxWait {
+				return nil, &WaitError{Wait: wait, Until: time.Now().Add(wait), MaxWait: t.maxWait}
+			}
+			t.gov.Pause(wait)
 			t.log.Debug("rate limited by the tenant; pausing every request",
-				"method", req.Method, "path", req.URL.Path, "retryAfter", after)
+				"method", req.Method, "path", req.URL.Path, "retryAfter", wait)
 		} else {
 			failures++
 			if failures >= t.maxAttempts {
@@ -121,12 +156,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if info != nil && mayHaveReached(err) {
 				info.mayHaveApplied = true
 			}
-			if after <= 0 {
-				after = t.backoff(failures)
-			}
-			// A 5xx's Retry-After is honoured up to BackoffMax; only a 429's
-			// is never capped (that is the rate limit speaking).
-			after = min(after, t.backoffMax)
+			// A 5xx's Retry-After is honoured, never below the backoff and
+			// up to BackoffMax; only a 429's goes beyond (that is the rate
+			// limit speaking).
+			after = min(max(after, t.backoff(failures)), t.backoffMax)
 			t.log.Debug("retrying request", "method", req.Method, "path", req.URL.Path,
 				"attempt", attempt, "after", after, "reason", reason(resp, err))
 			if err := sleep(ctx, after); err != nil {
@@ -135,6 +168,73 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		t.stats.retries.Add(1)
 	}
+}
+
+// quickRetry is the most a failure to connect waits before its one retry.
+const quickRetry = 250 * time.Millisecond
+
+// ErrWaitTooLong is wrapped by a *WaitError.
+var ErrWaitTooLong = errors.New("the tenant asks to wait longer than allowed")
+
+// WaitError is a 429 whose wait (Retry-After, or the backoff if longer)
+// exceeds Options.MaxWait: the request was not retried, and a later run can
+// succeed. It wraps ErrWaitTooLong.
+type WaitError struct {
+	Wait    time.Duration // what the tenant asked for
+	Until   time.Time     // when that wait ends
+	MaxWait time.Duration // the cap
+}
+
+// Error reads like `the tenant asked to wait 2h0m0s (until 2026-03-01 14:05
+// UTC), longer than the maximum wait of 30m0s: rerun after that time`.
+func (e *WaitError) Error() string {
+	return fmt.Sprintf("rate limited: the tenant asked to wait %s (until %s), longer than the maximum wait of %s (--max-wait): rerun after that time",
+		e.Wait.Round(time.Second), e.Until.UTC().Format("2006-01-02 15:04:05 UTC"), e.MaxWait)
+}
+
+// Unwrap returns ErrWaitTooLong.
+func (e *WaitError) Unwrap() error { return ErrWaitTooLong }
+
+// ConnectError is a failure to reach the tenant at all: its name does not
+// resolve, the connection is refused or unreachable, or its TLS certificate
+// does not verify. It is returned after at most one quick retry.
+type ConnectError struct {
+	Host string
+	Err  error
+}
+
+// Error reads like `cannot reach acme.api.identitynow.com: dial tcp: lookup
+// acme.api.identitynow.com: no such host (check SAIL_BASE_URL)`.
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("cannot reach %s: %v (check SAIL_BASE_URL, and SAIL_TOKEN_URL if set)", e.Host, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// cannotConnect reports whether err says the host could not be reached at
+// all: DNS, a refused or unreachable connection, a TLS handshake that failed
+// (certificate, or no TLS on the other side). A reset or a timeout of an
+// established connection is not such a failure.
+func cannotConnect(err error) bool {
+	var (
+		dns         *net.DNSError
+		op          *net.OpError
+		certInvalid x509.CertificateInvalidError
+		unknownCA   x509.UnknownAuthorityError
+		hostname    x509.HostnameError
+		verify      *tls.CertificateVerificationError
+		record      tls.RecordHeaderError
+		alert       tls.AlertError
+	)
+	switch {
+	case errors.As(err, &dns), errors.As(err, &certInvalid), errors.As(err, &unknownCA),
+		errors.As(err, &hostname), errors.As(err, &verify), errors.As(err, &record), errors.As(err, &alert):
+		return true
+	case errors.As(err, &op) && op.Op == "dial":
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
 }
 
 // attempt sends req once, within the attempt timeout, and buffers the body.

@@ -118,6 +118,8 @@ func exitCode(ctx context.Context, err error) int {
 		return ee.code
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case errors.Is(err, tenant.ErrWaitTooLong):
+		return exitPartial // stopped before --max-wait: a rerun later can succeed
 	default:
 		return exitError
 	}

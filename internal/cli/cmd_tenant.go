@@ -16,6 +16,7 @@ func tenantFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "api", Value: "v2025", Usage: "API surface: v2025 ({base}/v2025/connectors) or v1 ({base}/connectors/v1)"},
 		&cli.StringFlag{Name: "rate", Value: "100/10s", Usage: "client-side rate limit per client id, e.g. 100/10s; 0 turns it off"},
+		&cli.DurationFlag{Name: "max-wait", Value: tenant.DefaultMaxWait, Usage: "longest single wait the tenant may ask for (429 Retry-After); past it the run stops as retryable (exit 3) and says when to rerun"},
 	}
 }
 
@@ -42,6 +43,12 @@ func applyTenantFlags(c *cli.Command, opts *tenant.Options) error {
 			return usageErrorf("--api must be v2025 or v1, not %q", api)
 		}
 		opts.API = api
+	}
+	if c.IsSet("max-wait") || opts.MaxWait == 0 {
+		if c.Duration("max-wait") <= 0 {
+			return usageErrorf("--max-wait must be positive, not %s", c.Duration("max-wait"))
+		}
+		opts.MaxWait = c.Duration("max-wait")
 	}
 	if c.IsSet("rate") || opts.Rate == (tenant.Rate{}) {
 		r, err := tenant.ParseRate(c.String("rate"))
