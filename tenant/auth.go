@@ -83,13 +83,13 @@ func (s staticToken) invalidate(string) bool                { return false }
 // Ctrl-C must end that wait), and a token the tenant rejected (401) can be
 // dropped before its expiry.
 type tokenCache struct {
-	cfg    *clientcredentials.Config
-	client *http.Client // governor → retry → transport, for the token endpoint
-	margin time.Duration
+	cfg     *clientcredentials.Config
+	client  *http.Client // governor → retry → transport, for the token endpoint
+	margin  time.Duration
 	secrets *secrets
 	redact  func(string) string
 	stats   *stats
-	log    *slog.Logger
+	log     *slog.Logger
 
 	fetching chan struct{} // one fetch at a time; waiters honour ctx
 
