@@ -164,6 +164,7 @@ func newApp(e *env) *cli.Command {
 			importCommand(e),
 			rollbackCommand(e),
 			migrateCommand(e),
+			spconfigRemapCommand(e),
 			simCommand(e),
 			demoCommand(e),
 		},

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/connvault/connvault/importer"
 	"github.com/connvault/connvault/tenant/tenantsim"
 )
 
@@ -173,4 +174,52 @@ func (l *writeLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l.writes = append(l.writes, loggedWrite{hiddenCreate: hidden})
 	}
 	l.next.ServeHTTP(w, r)
+}
+
+// TestSPConfigRemapCommand: the bridge rewrites an SP-Config export with an
+// import's mapping file, reports each rewrite, writes OUT, and refuses a
+// document it does not recognise without writing anything.
+func TestSPConfigRemapCommand(t *testing.T) {
+	dir := t.TempDir()
+	mapping := filepath.Join(dir, "mapping.json")
+	if err := importer.WriteMapping(mapping, importer.Mapping{FormatVersion: 1, Entries: []importer.MappingEntry{
+		{SourceScriptName: "zurich-hr-feed-af9c4a", TargetScriptName: "zurich-hr-feed-2-af9c4a", Name: "Zürich HR Feed"},
+		{SourceScriptName: "sao-paulo-payroll-af9c4a", TargetScriptName: "sao-paulo-payroll-1b3352", Name: "São Paulo Payroll"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := filepath.Abs("../../spconfig/testdata/restore.in.json")
+	out := filepath.Join(dir, "out.json")
+	r := runCLI(t, nil, "spconfig-remap", in, out, "--map", mapping)
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile("../../spconfig/testdata/restore.out.json")
+	if string(got) != string(want) {
+		t.Error("OUT differs from spconfig/testdata/restore.out.json")
+	}
+	for _, line := range []string{
+		`rewrote SOURCE "Zürich HR Feed Production" /objects/0/object/connectorScriptName: zurich-hr-feed-af9c4a → zurich-hr-feed-2-af9c4a`,
+		`kept SOURCE "Active Directory" /objects/1/object/connectorScriptName: active-directory (not in the mapping)`,
+		"4 rewrites, 1 references not in the mapping; wrote " + out,
+	} {
+		if !strings.Contains(r.stdout, line) {
+			t.Errorf("stdout lacks %q:\n%s", line, r.stdout)
+		}
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"connectors": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out2 := filepath.Join(dir, "out2.json")
+	if r := runCLI(t, nil, "spconfig-remap", "--map", mapping, bad, out2); r.code != exitError || !strings.Contains(r.stderr, "not an SP-Config export document") {
+		t.Errorf("unrecognised document: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out2); !os.IsNotExist(err) {
+		t.Error("OUT was written for a refused document")
+	}
 }
