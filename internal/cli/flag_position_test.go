@@ -44,6 +44,9 @@ func TestFlagsBeforeAndAfterArguments(t *testing.T) {
 	writeProfiles(t, config, srcVars, dstVars)
 	secrets := profileSecrets(srcVars, dstVars)
 	state := filepath.Join(dir, "state")
+	spIn, _ := filepath.Abs("../../spconfig/testdata/restore.in.json")
+	spMap := filepath.Join(dir, "mapping.json")
+	os.WriteFile(spMap, []byte(`{"zurich-hr-feed-af9c4a": "zurich-hr-feed-2-af9c4a"}`), 0o600)
 	cancelled := func(t *testing.T) context.Context {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
@@ -84,6 +87,12 @@ func TestFlagsBeforeAndAfterArguments(t *testing.T) {
 			},
 		},
 		{name: "diff", before: []string{"diff", "--json", a, b}, after: []string{"diff", a, b, "--json"}, check: isJSON},
+		{
+			name:   "spconfig-remap",
+			before: []string{"spconfig-remap", "--json", "--map", spMap, spIn, out(".json")},
+			after:  []string{"spconfig-remap", spIn, out(".json"), "--map", spMap, "--json"},
+			check:  isJSON,
+		},
 		{
 			name:   "transform",
 			before: []string{"transform", "--rules", rules, a, out(".tar.gz")},
