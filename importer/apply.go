@@ -70,6 +70,9 @@ type ItemResult struct {
 	Notes            []string `json:"notes,omitempty"`
 	// Sources are the target sources using the connector, when they were read.
 	Sources []SourceRef `json:"sources,omitempty"`
+	// Uploads are the connector files (jars) the bundle records on sources
+	// that use this connector: each still to upload, or seen done.
+	Uploads []Upload `json:"uploads,omitempty"`
 	// ScriptNameChange is set when the import created the connector under a
 	// scriptName other than the bundle's in a restore (the bundle came from
 	// this tenant), or when target sources name the bundle's scriptName or
@@ -174,7 +177,11 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 		a.src[c.ScriptName] = c
 	}
 	a.sameTenant = src.Manifest.Source.URL != "" && sameURL(src.Manifest.Source.URL, t.BaseURL())
-	return result(a.run(ctx))
+	res, err := a.run(ctx)
+	if err == nil {
+		a.checklistUploads(ctx, &res, p.srcs)
+	}
+	return result(res, err)
 }
 
 // checkApplicable refuses what must not be applied, before any request.

@@ -143,6 +143,7 @@ type Plan struct {
 	CreatedAt time.Time `json:"createdAt"`
 
 	details map[string]tenant.ConnectorDetail // as read; nil once applied or when loaded
+	srcs    *sourceIndex                      // the target's sources as read; nil when loaded
 }
 
 // HasChanges reports whether applying the plan would write anything.
@@ -231,6 +232,7 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 		p.Items = append(p.Items, it)
 	}
 	pl.annotateSources(p)
+	p.srcs = pl.srcs
 	p.Reads, p.Requests = m.reads.Load(), m.requests()
 	return p, nil
 }

@@ -236,3 +236,71 @@ func checkInUse(ctx context.Context, t Target, deletes map[string]string, opts O
 	}
 	return x, nil
 }
+
+// Upload is one connector file (jar) a bundle records on a source that uses
+// the connector. No operation downloads connector files, so a restore cannot
+// bring them back: the result lists each, done when the target's source of
+// that id (or, in another tenant, of that name) shows the file.
+type Upload struct {
+	Source   string `json:"source"`
+	SourceID string `json:"sourceId,omitempty"` // the target source's id, when it exists
+	File     string `json:"file"`
+	Done     bool   `json:"done"`
+}
+
+// Line is the user's line for u.
+func (u Upload) Line() string {
+	switch {
+	case u.Done:
+		return fmt.Sprintf("uploaded: %s on source %q (%s)", u.File, u.Source, u.SourceID)
+	case u.SourceID != "":
+		return fmt.Sprintf("to do: upload %s to source %q (%s)", u.File, u.Source, u.SourceID)
+	}
+	return fmt.Sprintf("to do: source %q is not in the target: recreate it (SP-Config import; spconfig-remap rewrites its connectorScriptName), then upload %s to it", u.Source, u.File)
+}
+
+// checklistUploads adds to each item the connector files its bundle
+// connector's sources had, checked against the target's sources (x, or read
+// now when the plan was loaded). Sources it cannot read leave every upload
+// to do.
+func (a *applier) checklistUploads(ctx context.Context, res *Result, x *sourceIndex) {
+	if !slices.ContainsFunc(a.plan.Items, func(it Item) bool { return hasUploads(a.src[it.SourceScriptName]) }) {
+		return
+	}
+	if x == nil {
+		var err error
+		if x, err = readSources(ctx, a.t, a.opts); err != nil {
+			x = &sourceIndex{}
+		}
+	}
+	byID, byName := map[string]SourceRef{}, map[string]SourceRef{}
+	for _, refs := range x.byUse {
+		for _, r := range refs {
+			byID[r.ID], byName[strings.ToLower(r.Name)] = r, r
+		}
+	}
+	for i := range res.Items {
+		it := &res.Items[i]
+		c, ok := a.src[it.SourceScriptName]
+		if !ok {
+			continue
+		}
+		for _, s := range c.Sources {
+			ref, found := byID[s.ID]
+			if !found || !a.sameTenant {
+				ref, found = byName[strings.ToLower(s.Name)]
+			}
+			for _, f := range s.UploadedFiles {
+				u := Upload{Source: s.Name, File: f}
+				if found {
+					u.SourceID, u.Done = ref.ID, slices.Contains(ref.UploadedFiles, f)
+				}
+				it.Uploads = append(it.Uploads, u)
+			}
+		}
+	}
+}
+
+func hasUploads(c bundle.Connector) bool {
+	return slices.ContainsFunc(c.Sources, func(s bundle.SourceUse) bool { return len(s.UploadedFiles) > 0 })
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/tenant"
 	"github.com/connvault/connvault/tenant/tenantsim"
 )
@@ -312,6 +313,68 @@ func TestRestoreAfterSlugTakenTellsEverything(t *testing.T) {
 	for _, other := range res.Items {
 		if other.Name != victim.Name && other.ScriptNameChange != nil {
 			t.Errorf("%q reported a scriptName change: %+v", other.Name, other.ScriptNameChange)
+		}
+	}
+}
+
+// withSourceUses adds to each bundle connector the sources of d that use it,
+// as an export records them.
+func withSourceUses(cs []bundle.Connector, d tenantsim.Dump) []bundle.Connector {
+	for i := range cs {
+		for _, s := range sourcesOf(d, cs[i].ScriptName) {
+			cs[i].Sources = append(cs[i].Sources, bundle.SourceUse{ID: s.ID, Name: s.Name, UploadedFiles: s.UploadedFiles})
+		}
+	}
+	return cs
+}
+
+// TestUploadsChecklist: after a restore the result lists every connector
+// file the backup recorded on a source: done where the target's source shows
+// it, else to upload; after the upload a rerun shows it done.
+func TestUploadsChecklist(t *testing.T) {
+	t.Parallel()
+	f := newTenant(t, tenantsim.Options{Seed: 21, Connectors: 40, TenantName: "jars"})
+	d := f.sim.Dump()
+	backup := writeSource(t, f.url, withSourceUses(bundleFromDump(t, d), d), nil)
+	// One source lost its jar since the backup (say, it was recreated).
+	k := slices.IndexFunc(d.Sources, func(s tenantsim.DumpSource) bool { return len(s.UploadedFiles) > 0 })
+	if k < 0 {
+		t.Fatal("fixture: no source with an uploaded file")
+	}
+	lost, lostFile := d.Sources[k], d.Sources[k].UploadedFiles[0]
+	d.Sources[k].UploadedFiles = d.Sources[k].UploadedFiles[1:]
+	if err := f.sim.Restore(d); err != nil {
+		t.Fatal(err)
+	}
+	opts := withSources(testOptions(t))
+	res := mustImport(t, f.client(t), backup, opts)
+	var todo, done []Upload
+	for _, it := range res.Items {
+		for _, u := range it.Uploads {
+			if u.Done {
+				done = append(done, u)
+			} else {
+				todo = append(todo, u)
+			}
+		}
+	}
+	if len(todo) != 1 || todo[0] != (Upload{Source: lost.Name, SourceID: lost.ID, File: lostFile}) || len(done) == 0 {
+		t.Fatalf("to do %+v (want only %s on %q), %d done", todo, lostFile, lost.Name, len(done))
+	}
+	var table bytes.Buffer
+	res.WriteTable(&table)
+	if want := fmt.Sprintf("jar to do: upload %s to source %q (%s)", lostFile, lost.Name, lost.ID); !strings.Contains(table.String(), want) {
+		t.Errorf("the table lacks %q:\n%s", want, table.String())
+	}
+	if _, err := f.client(t).UploadConnectorFile(t.Context(), lost.ID, lostFile, []byte("PK jar")); err != nil {
+		t.Fatal(err)
+	}
+	again := mustImport(t, f.client(t), backup, opts)
+	for _, it := range again.Items {
+		for _, u := range it.Uploads {
+			if !u.Done {
+				t.Errorf("after the upload, still to do: %+v", u)
+			}
 		}
 	}
 }

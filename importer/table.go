@@ -136,6 +136,9 @@ func (r Result) WriteTable(w io.Writer) {
 				fmt.Fprintf(w, "  %*s  ! %s\n", width, "", l)
 			}
 		}
+		for _, u := range it.Uploads {
+			fmt.Fprintf(w, "  %*s  jar %s\n", width, "", u.Line())
+		}
 		for _, n := range it.Notes {
 			fmt.Fprintf(w, "  %*s  note: %s\n", width, "", n)
 		}
