@@ -59,6 +59,9 @@ func run(quick bool, only string) error {
 		{"export-concurrency", h.exportConcurrency},
 		{"export-memory", h.exportMemory},
 		{"import", h.importBench},
+		{"export-requests", h.exportRequests},
+		{"export-window", h.exportWindow},
+		{"import-scale", h.importMemory},
 	}
 	for _, c := range cases {
 		if only != "" && !strings.Contains(c.name, only) {
@@ -139,6 +142,11 @@ func (h *harness) connvault(s *sim, v any, args ...string) error {
 }
 
 type exportSummary struct {
+	Reads struct {
+		XML          string   `json:"xml"`
+		Translations string   `json:"translations"`
+		Sample       []string `json:"sample"`
+	} `json:"reads"`
 	Connectors    int     `json:"connectors"`
 	Files         int     `json:"files"`
 	Bytes         int64   `json:"bytes"`

@@ -228,7 +228,7 @@ func detailJSON(d tenant.ConnectorDetail, announced []string) (json.RawMessage, 
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("encode detail: %w", err)
 	}
-	for _, k := range []string{"sourceConfigXml", "sourceConfig", "applicationXml", "correlationConfigXml", "translationProperties"} {
+	for _, k := range tenant.FileFields() {
 		delete(m, k)
 	}
 	parts, err := json.Marshal(announced)

@@ -20,10 +20,6 @@ import (
 // other part names are tenant.Part.String() values.
 const partMetadata = "metadata"
 
-// fileFields are the ConnectorDetail fields a bundle keeps in their own files
-// rather than in connector.json.
-var fileFields = []string{"sourceConfigXml", "sourceConfig", "applicationXml", "correlationConfigXml", "translationProperties"}
-
 // content is a connector's configuration in comparable form: the bytes of
 // every present part, and the connectorMetadata. An empty part counts as
 // absent: it is neither compared nor written.
@@ -225,7 +221,7 @@ func toBundle(d tenant.ConnectorDetail) (bundle.Connector, error) {
 	if err != nil {
 		return bundle.Connector{}, err
 	}
-	for _, f := range fileFields {
+	for _, f := range tenant.FileFields() {
 		delete(obj, f)
 	}
 	detail, err := json.Marshal(obj)

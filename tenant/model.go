@@ -104,10 +104,18 @@ type ConnectorDetail struct {
 	Status                Status            `json:"status,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
-	// Raw is the JSON the detail was decoded from, byte for byte (nil for a
-	// detail built in code): what a backup keeps, nulls and empty values
-	// included.
+	// Raw is the JSON object the detail was decoded from, every member as
+	// read (nulls and empty values included), keys sorted, except the
+	// members that hold the connector's files (FileFields), whose decoded
+	// fields above are their only copy: what a backup's connector.json
+	// keeps. Nil for a detail built in code.
 	Raw json.RawMessage `json:"-"`
+}
+
+// FileFields are the ConnectorDetail members that hold a connector's files
+// (its XML documents and translations): Raw leaves them out.
+func FileFields() []string {
+	return []string{"sourceConfigXml", "sourceConfig", "applicationXml", "correlationConfigXml", "translationProperties"}
 }
 
 // UpdateDetail is the spec's UpdateDetail, the answer to every PUT.
@@ -145,7 +153,7 @@ func (c Connector) MarshalJSON() ([]byte, error) {
 func (c *Connector) UnmarshalJSON(b []byte) error {
 	type plain Connector
 	var p plain
-	extra, err := unmarshalWithExtra(b, &p)
+	extra, _, err := unmarshalWithExtra(b, &p)
 	if err != nil {
 		return err
 	}
@@ -164,13 +172,18 @@ func (d ConnectorDetail) MarshalJSON() ([]byte, error) {
 func (d *ConnectorDetail) UnmarshalJSON(b []byte) error {
 	type plain ConnectorDetail
 	var p plain
-	extra, err := unmarshalWithExtra(b, &p)
+	extra, all, err := unmarshalWithExtra(b, &p)
 	if err != nil {
 		return err
 	}
 	*d = ConnectorDetail(p)
 	d.Extra = extra
-	d.Raw = append(json.RawMessage(nil), b...)
+	for _, f := range FileFields() {
+		delete(all, f)
+	}
+	if d.Raw, err = json.Marshal(all); err != nil {
+		return fmt.Errorf("encode detail: %w", err)
+	}
 	return nil
 }
 
@@ -191,24 +204,25 @@ func marshalWithExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-func unmarshalWithExtra(b []byte, v any) (map[string]json.RawMessage, error) {
+// unmarshalWithExtra decodes b into v and returns the members v does not
+// know (nil if none) and every member of b.
+func unmarshalWithExtra(b []byte, v any) (extra, all map[string]json.RawMessage, err error) {
 	if err := json.Unmarshal(b, v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("decode object: %w", err)
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, nil, fmt.Errorf("decode object: %w", err)
 	}
 	known := jsonNames(reflect.TypeOf(v).Elem())
-	for k := range m {
-		if known[k] {
-			delete(m, k)
+	for k, raw := range all {
+		if !known[k] {
+			if extra == nil {
+				extra = map[string]json.RawMessage{}
+			}
+			extra[k] = raw
 		}
 	}
-	if len(m) == 0 {
-		return nil, nil
-	}
-	return m, nil
+	return extra, all, nil
 }
 
 func jsonNames(t reflect.Type) map[string]bool {

@@ -228,12 +228,13 @@ func TestRateLimitPausesEveryWorker(t *testing.T) {
 }
 
 func TestGovernorKeepsUnderTheTenantLimit(t *testing.T) {
-	// The tenant allows 20 requests in any 1s window; the client paces at
-	// 15/s, so noise on a busy machine cannot push it over, while an
-	// unpaced client would send all 30 requests at once.
+	// The tenant allows 20 requests in any 1s window; the client allows
+	// itself 10 per 1s window, so arrival jitter on a busy machine (up to a
+	// window) cannot push it over, while an unpaced client would send all
+	// 30 requests at once.
 	sim, url := startSim(t, tenantsim.Options{Seed: 26, Connectors: 3, RateLimit: 20, RateWindow: time.Second})
 	rec := newRecorder()
-	c := newTestClient(t, url, func(o *Options) { o.Rate, o.Transport = Rate{Requests: 15, Per: time.Second}, rec })
+	c := newTestClient(t, url, func(o *Options) { o.Rate, o.Transport = Rate{Requests: 10, Per: time.Second}, rec })
 	names := customScriptNames(t, sim)
 	errs := runWorkers(t.Context(), 8, 30, func(ctx context.Context, i int) error {
 		_, err := c.GetConnector(ctx, names[i%len(names)])

@@ -82,7 +82,7 @@ func (s Source) MarshalJSON() ([]byte, error) {
 func (s *Source) UnmarshalJSON(b []byte) error {
 	type plain Source
 	var p plain
-	extra, err := unmarshalWithExtra(b, &p)
+	extra, _, err := unmarshalWithExtra(b, &p)
 	if err != nil {
 		return err
 	}

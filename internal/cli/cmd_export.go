@@ -159,6 +159,7 @@ type exportSummary struct {
 	PeakRSSBytes  int64              `json:"peakRSSBytes"`
 	Errors        []bundle.ItemError `json:"errors,omitempty"`
 	Coverage      bundle.Coverage    `json:"coverage"`
+	Reads         *bundle.Reads      `json:"reads,omitempty"` // how the parts were read (--parts)
 	Manifest      *bundle.Manifest   `json:"-"`
 	Stats         tenant.Stats       `json:"-"`
 	Result        export.Result      `json:"-"`
@@ -220,7 +221,7 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 		Requests: st.Requests, Retries: st.Retries, RateLimited: st.RateLimited,
 		Duration: dur.Round(time.Millisecond).String(), Seconds: dur.Seconds(),
 		ContentDigest: m.ContentDigest, Complete: m.Complete, Errors: m.Errors, PeakRSSBytes: peakRSS(),
-		Manifest: &m, Stats: st, Result: res, Coverage: res.Coverage,
+		Manifest: &m, Stats: st, Result: res, Coverage: res.Coverage, Reads: res.Reads,
 	}, nil
 }
 
