@@ -2,11 +2,17 @@ package bundle
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
+
+	udiff "github.com/aymanbagabas/go-udiff"
+
+	"github.com/connvault/connvault/internal/collation"
+	"github.com/connvault/connvault/internal/english"
 )
 
 // Diff is the difference between two bundles, matched by connector name, as
@@ -22,12 +28,33 @@ type Diff struct {
 }
 
 // ConnectorDiff names the parts of one connector that differ between two
-// bundles and, when asked for, their unified diffs.
+// bundles and, when asked for, their unified diffs. Parts are named as plans
+// name them: "source-config", "source-template", "correlation-config",
+// "translations/<locale>", "metadata" (connectorMetadata), and
+// "detail.<field>" for any other field of connector.json (e.g.
+// "detail.status").
 type ConnectorDiff struct {
 	Name  string            `json:"name"`
 	Parts []string          `json:"parts"`
 	Text  map[string]string `json:"text,omitempty"` // part → unified diff
 }
+
+// CompareOptions say what Compare reports.
+type CompareOptions struct {
+	// Content adds a unified diff of each changed part.
+	Content bool
+	// IgnoreTenantFields leaves out the fields of connector.json that every
+	// tenant sets its own way (TenantFields), so that a sandbox bundle and a
+	// production bundle of the same connectors compare equal.
+	IgnoreTenantFields bool
+}
+
+// TenantFields are the connector.json fields a tenant gives a connector of
+// its own accord, which differ between tenants holding the same connector:
+// the scriptName (derived from the name with a tenant-specific suffix), the
+// storage location and uploaded file paths derived from it, and the
+// tenant's ids and timestamps.
+var TenantFields = []string{"scriptName", "s3Location", "uploadedFiles", "id", "created", "modified"}
 
 // Empty reports whether the bundles hold the same connectors with the same content.
 func (d Diff) Empty() bool { return len(d.Added)+len(d.Removed)+len(d.Changed) == 0 }
@@ -58,12 +85,14 @@ func (d Diff) Write(w io.Writer) {
 	fmt.Fprintf(w, "%d added, %d removed, %d changed\n", len(d.Added), len(d.Removed), len(d.Changed))
 }
 
-// Compare matches a's and b's connectors by name and names the parts whose
-// SHA-256 differs; with content it also loads both sides and renders a unified
-// diff per changed part. Connectors that one bundle lacks because the other
-// failed them at export are Unknown, not added or removed. It returns the
-// first error from loading a connector's content.
-func Compare(a, b *Bundle, content bool) (Diff, error) {
+// Compare matches a's and b's connectors by name and names the parts that
+// differ (see ConnectorDiff). Files whose SHA-256 agree are equal; a
+// connector.json that differs is read on both sides and compared field by
+// field. Connectors that one bundle lacks because the other failed them at
+// export are Unknown, not added or removed. Names are listed in collation
+// order (internal/collation). It returns the first error from loading a
+// connector's content.
+func Compare(a, b *Bundle, opts CompareOptions) (Diff, error) {
 	byName := func(m Manifest) map[string]Entry {
 		out := make(map[string]Entry, len(m.Connectors))
 		for _, en := range m.Connectors {
@@ -76,7 +105,7 @@ func Compare(a, b *Bundle, content bool) (Diff, error) {
 	failed := func(m Manifest, label string) map[string]bool {
 		out := map[string]bool{}
 		if !m.Complete {
-			d.Warnings = append(d.Warnings, fmt.Sprintf("bundle %s is incomplete: %d connectors failed at export", label, len(m.Errors)))
+			d.Warnings = append(d.Warnings, fmt.Sprintf("bundle %s is incomplete: %s failed at export", label, english.Connectors(len(m.Errors))))
 		}
 		for _, ie := range m.Errors {
 			out[ie.Name], out[ie.ScriptName] = true, true
@@ -93,12 +122,9 @@ func Compare(a, b *Bundle, content bool) (Diff, error) {
 			d.Added = append(d.Added, name)
 		}
 	}
-	names := make([]string, 0, len(am))
-	for name := range am {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	sort.Strings(d.Added)
+	names := slices.Collect(maps.Keys(am))
+	collation.Sort(names)
+	collation.Sort(d.Added)
 	for _, name := range names {
 		ae := am[name]
 		be, ok := bm[name]
@@ -110,34 +136,151 @@ func Compare(a, b *Bundle, content bool) (Diff, error) {
 			d.Removed = append(d.Removed, name)
 			continue
 		}
-		parts := changedParts(ae, be)
-		if len(parts) == 0 {
-			continue
+		cd, err := compareConnector(a, b, ae, be, opts)
+		if err != nil {
+			return d, err
 		}
-		cd := ConnectorDiff{Name: name, Parts: parts}
-		if content {
-			ac, err := a.Load(ae.Key)
-			if err != nil {
-				return d, err
-			}
-			bc, err := b.Load(be.Key)
-			if err != nil {
-				return d, err
-			}
-			cd.Text = map[string]string{}
-			at, bt := partTexts(ac), partTexts(bc)
-			for _, p := range parts {
-				cd.Text[p] = UnifiedDiff(p, at[p], bt[p])
-			}
+		if len(cd.Parts) > 0 {
+			d.Changed = append(d.Changed, cd)
 		}
-		d.Changed = append(d.Changed, cd)
 	}
-	sort.Strings(d.Unknown)
+	collation.Sort(d.Unknown)
 	return d, nil
 }
 
-// changedParts names the files (by part) whose hashes differ between two entries.
-func changedParts(a, b Entry) []string {
+// compareConnector compares one connector present in both bundles.
+func compareConnector(a, b *Bundle, ae, be Entry, opts CompareOptions) (ConnectorDiff, error) {
+	cd := ConnectorDiff{Name: ae.Name}
+	files := changedFiles(ae, be)
+	if len(files) == 0 {
+		return cd, nil
+	}
+	ac, err := a.Load(ae.Key)
+	if err != nil {
+		return cd, err
+	}
+	bc, err := b.Load(be.Key)
+	if err != nil {
+		return cd, err
+	}
+	at, bt := partTexts(ac), partTexts(bc)
+	text := map[string]string{}
+	for _, f := range files {
+		if f != KindConnector {
+			cd.Parts = append(cd.Parts, f)
+			text[f] = UnifiedDiff(f, at[f], bt[f])
+			continue
+		}
+		fields, err := detailFields(ac.Detail, bc.Detail, opts.IgnoreTenantFields)
+		if err != nil {
+			return cd, fmt.Errorf("compare connector.json of %q: %w", ae.Name, err)
+		}
+		for _, f := range fields {
+			cd.Parts = append(cd.Parts, f.part)
+			text[f.part] = UnifiedDiff(f.part, f.a, f.b)
+		}
+	}
+	slices.SortFunc(cd.Parts, comparePartNames)
+	if opts.Content {
+		cd.Text = text
+	}
+	return cd, nil
+}
+
+// comparePartNames orders parts as plans list them: the XML parts,
+// translations, metadata, then other detail fields.
+func comparePartNames(a, b string) int {
+	rank := func(p string) int {
+		switch {
+		case p == KindSourceConfig:
+			return 0
+		case p == KindSourceTemplate:
+			return 1
+		case p == KindCorrelationConfig:
+			return 2
+		case strings.HasPrefix(p, "translations/"):
+			return 3
+		case p == "metadata":
+			return 4
+		}
+		return 5
+	}
+	if r := rank(a) - rank(b); r != 0 {
+		return r
+	}
+	return strings.Compare(a, b)
+}
+
+// fieldDiff is one differing field of connector.json, as indented JSON.
+type fieldDiff struct {
+	part string
+	a, b []byte
+}
+
+// detailFields compares two connector.json documents field by field and
+// returns the fields that differ: connectorMetadata as part "metadata", any
+// other field as "detail.<field>". connvault's own bookkeeping keys
+// ("connvault.…") and, with ignoreTenant, TenantFields are left out.
+func detailFields(a, b []byte, ignoreTenant bool) ([]fieldDiff, error) {
+	decode := func(data []byte) (map[string]any, error) {
+		obj := map[string]any{}
+		if len(bytes.TrimSpace(data)) == 0 {
+			return obj, nil
+		}
+		if err := json.Unmarshal(data, &obj); err != nil {
+			return nil, err
+		}
+		return obj, nil
+	}
+	ao, err := decode(a)
+	if err != nil {
+		return nil, err
+	}
+	bo, err := decode(b)
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]bool{}
+	for k := range ao {
+		keys[k] = true
+	}
+	for k := range bo {
+		keys[k] = true
+	}
+	var out []fieldDiff
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if strings.HasPrefix(k, "connvault.") || ignoreTenant && slices.Contains(TenantFields, k) {
+			continue
+		}
+		av, bv := indentJSON(ao, k), indentJSON(bo, k)
+		if bytes.Equal(av, bv) {
+			continue
+		}
+		part := "detail." + k
+		if k == "connectorMetadata" {
+			part = "metadata"
+		}
+		out = append(out, fieldDiff{part: part, a: av, b: bv})
+	}
+	return out, nil
+}
+
+// indentJSON returns obj[key] as indented JSON ending in a newline, or nil
+// when obj lacks the key.
+func indentJSON(obj map[string]any, key string) []byte {
+	v, ok := obj[key]
+	if !ok {
+		return nil
+	}
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil // decoded JSON always encodes
+	}
+	return append(data, '\n')
+}
+
+// changedFiles names the files (by part) whose hashes differ between two entries.
+func changedFiles(a, b Entry) []string {
 	hashes := func(en Entry) map[string]string {
 		out := map[string]string{}
 		for _, f := range en.Files {
@@ -181,112 +324,10 @@ func partTexts(c Connector) map[string][]byte {
 	return out
 }
 
-// UnifiedDiff renders a line diff of a and b in unified format (LCS over
-// lines; fine for configuration files of a few thousand lines).
+// UnifiedDiff renders a line diff of a and b in the unified format of
+// diff -u, as patch(1) applies it, with name as both file names (a/name,
+// b/name) and 3 lines of context; "" when they are equal. The diff is
+// github.com/aymanbagabas/go-udiff's (Myers' algorithm, as in gopls).
 func UnifiedDiff(name string, a, b []byte) string {
-	al, bl := splitLines(a), splitLines(b)
-	var out bytes.Buffer
-	fmt.Fprintf(&out, "--- a/%s\n+++ b/%s\n", name, name)
-	// The line table is len(a) × len(b); past this size (about 64 MB) say so
-	// instead of diffing.
-	const maxCells = 16 << 20
-	if len(al)*len(bl) > maxCells {
-		fmt.Fprintf(&out, "(%d and %d lines: too large for a line diff)\n", len(al), len(bl))
-		return out.String()
-	}
-	ops := lineDiff(al, bl)
-	const ctxLines = 3
-	for i := 0; i < len(ops); {
-		if ops[i].kind == ' ' {
-			i++
-			continue
-		}
-		start := max(0, i-ctxLines)
-		end := i
-		for end < len(ops) {
-			if ops[end].kind != ' ' {
-				end++
-				continue
-			}
-			run := end
-			for run < len(ops) && ops[run].kind == ' ' {
-				run++
-			}
-			if run-end > 2*ctxLines || run == len(ops) {
-				end = min(len(ops), end+ctxLines)
-				break
-			}
-			end = run
-		}
-		aStart, bStart := ops[start].a+1, ops[start].b+1
-		var aN, bN int
-		for _, op := range ops[start:end] {
-			if op.kind != '+' {
-				aN++
-			}
-			if op.kind != '-' {
-				bN++
-			}
-		}
-		// An empty side is numbered from the line before it, as diff -u does.
-		if aN == 0 {
-			aStart--
-		}
-		if bN == 0 {
-			bStart--
-		}
-		fmt.Fprintf(&out, "@@ -%d,%d +%d,%d @@\n", aStart, aN, bStart, bN)
-		for _, op := range ops[start:end] {
-			fmt.Fprintf(&out, "%c%s\n", op.kind, op.line)
-		}
-		i = end
-	}
-	return out.String()
-}
-
-func splitLines(b []byte) []string {
-	if len(b) == 0 {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-}
-
-type lineOp struct {
-	kind byte // ' ', '-', '+'
-	line string
-	a, b int // line indexes in a and b where this op stands
-}
-
-func lineDiff(a, b []string) []lineOp {
-	n, m := len(a), len(b)
-	lcs := make([][]int32, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int32, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	var ops []lineOp
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && a[i] == b[j]:
-			ops = append(ops, lineOp{' ', a[i], i, j})
-			i++
-			j++
-		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
-			ops = append(ops, lineOp{'-', a[i], i, j}) // removals first, as diff -u
-			i++
-		default:
-			ops = append(ops, lineOp{'+', b[j], i, j})
-			j++
-		}
-	}
-	return ops
+	return udiff.Unified("a/"+name, "b/"+name, string(a), string(b))
 }

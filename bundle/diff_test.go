@@ -13,8 +13,8 @@ func TestUnifiedDiff(t *testing.T) {
 		name, a, b, want string
 	}{
 		{"changed line", "a\nb\nc\n", "a\nB\nc\n", "--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"},
-		{"file emptied", "a\n", "", "--- a/x\n+++ b/x\n@@ -1,1 +0,0 @@\n-a\n"},
-		{"file created", "", "a\n", "--- a/x\n+++ b/x\n@@ -0,0 +1,1 @@\n+a\n"},
+		{"file emptied", "a\n", "", "--- a/x\n+++ b/x\n@@ -1 +0,0 @@\n-a\n"},
+		{"file created", "", "a\n", "--- a/x\n+++ b/x\n@@ -0,0 +1 @@\n+a\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

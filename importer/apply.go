@@ -189,8 +189,8 @@ func checkApplicable(t Target, src Source, p *Plan, opts Options) error {
 	if p.Format != PlanFormat || p.FormatVersion != PlanFormatVersion {
 		return fmt.Errorf("not a plan this connvault applies (format %q version %d)", p.Format, p.FormatVersion)
 	}
-	if !sameURL(p.Target.URL, t.BaseURL()) {
-		return fmt.Errorf("the plan was made for %s, not %s", p.Target.URL, t.BaseURL())
+	if err := p.CheckTarget(t.BaseURL()); err != nil {
+		return err
 	}
 	if got := inputDigest(src.Connectors); got != p.Bundle.InputDigest {
 		return fmt.Errorf("the bundle (after transforms) is not the one the plan was made from (%s); make a new plan", p.Bundle.Path)

@@ -40,8 +40,8 @@ func CheckDrift(ctx context.Context, t Target, p *Plan) error {
 
 // checkDrift is CheckDrift, returning the connectors it read.
 func checkDrift(ctx context.Context, t Target, p *Plan, limit int) (map[string]tenant.ConnectorDetail, error) {
-	if !sameURL(p.Target.URL, t.BaseURL()) {
-		return nil, fmt.Errorf("the plan was made for %s, not %s", p.Target.URL, t.BaseURL())
+	if err := p.CheckTarget(t.BaseURL()); err != nil {
+		return nil, err
 	}
 	names := map[string]string{}
 	for _, it := range p.Items {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/collation"
 	"github.com/connvault/connvault/tenant"
 	"github.com/connvault/connvault/transform"
 )
@@ -531,7 +532,7 @@ func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, ma
 		items = append(items, it)
 	}
 	slices.SortFunc(items, func(a, b Item) int {
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
+		if c := collation.Compare(a.Name, b.Name); c != 0 {
 			return c
 		}
 		return strings.Compare(a.TargetScriptName, b.TargetScriptName)

@@ -46,3 +46,14 @@ func LoadPlan(path string) (*Plan, error) {
 	}
 	return &p, nil
 }
+
+// CheckTarget returns an error unless the plan was made for the tenant at
+// baseURL (compared ignoring case and a trailing slash). Apply checks the
+// same; callers check first so that nothing of a plan for another tenant is
+// shown as if it applied.
+func (p *Plan) CheckTarget(baseURL string) error {
+	if !sameURL(p.Target.URL, baseURL) {
+		return fmt.Errorf("the plan was made for %s, not %s", p.Target.URL, baseURL)
+	}
+	return nil
+}

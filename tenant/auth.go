@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -199,10 +202,16 @@ func tokenPath(tokenURL string) string {
 // that leaves it: the client secret, a ready access token, and every access
 // token it fetched (a tenant may echo the Authorization header in an error
 // body). Safe for concurrent use.
+//
+// A secret (and its URL-encoded form) is replaced by "[redacted]" wherever it
+// stands as a whole token: not glued to a letter or digit on either side, as
+// it stands in a header, a form, JSON or a URL. Inside an ordinary word it is
+// left alone, so a secret that happens to spell part of a word does not
+// mangle messages (nor reveal itself by where the redactions fall).
 type secrets struct {
-	mu       sync.RWMutex
-	values   map[string]bool
-	replacer *strings.Replacer // nil: nothing to redact
+	mu     sync.RWMutex
+	values map[string]bool
+	forms  []string // every value and URL-encoded form, longest first; nil: nothing to redact
 }
 
 func newSecrets(values ...string) *secrets {
@@ -225,23 +234,61 @@ func (s *secrets) add(v string) {
 		return
 	}
 	s.values[v] = true
-	var pairs []string
+	var forms []string
 	for v := range s.values {
-		pairs = append(pairs, v, "[redacted]")
+		forms = append(forms, v)
 		if q := url.QueryEscape(v); q != v {
-			pairs = append(pairs, q, "[redacted]")
+			forms = append(forms, q)
 		}
 	}
-	s.replacer = strings.NewReplacer(pairs...)
+	// Longest first, so a form inside another is not replaced within it.
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	s.forms = forms
 }
 
-// redact replaces every secret in text by "[redacted]".
+// redact replaces every secret standing as a token in text by "[redacted]".
 func (s *secrets) redact(text string) string {
 	s.mu.RLock()
-	r := s.replacer
+	forms := s.forms
 	s.mu.RUnlock()
-	if r == nil {
+	for _, f := range forms {
+		text = replaceTokens(text, f, "[redacted]")
+	}
+	return text
+}
+
+// replaceTokens replaces each occurrence of old in text that is a whole
+// token (see secrets) by repl.
+func replaceTokens(text, old, repl string) string {
+	first, _ := utf8.DecodeRuneInString(old)
+	last, _ := utf8.DecodeLastRuneInString(old)
+	var b strings.Builder
+	done := 0
+	for from := 0; from < len(text); {
+		j := strings.Index(text[from:], old)
+		if j < 0 {
+			break
+		}
+		j += from
+		end := j + len(old)
+		before, _ := utf8.DecodeLastRuneInString(text[:j])
+		after, _ := utf8.DecodeRuneInString(text[end:])
+		glued := j > 0 && isWordRune(before) && isWordRune(first) ||
+			end < len(text) && isWordRune(after) && isWordRune(last)
+		if glued {
+			_, n := utf8.DecodeRuneInString(text[j:])
+			from = j + n
+			continue
+		}
+		b.WriteString(text[done:j])
+		b.WriteString(repl)
+		done, from = end, end
+	}
+	if done == 0 {
 		return text
 	}
-	return r.Replace(text)
+	b.WriteString(text[done:])
+	return b.String()
 }
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

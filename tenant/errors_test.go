@@ -91,6 +91,25 @@ func TestAPIErrorRedacts(t *testing.T) {
 	}
 }
 
+// A secret is redacted where it stands as a token — in a form, a header,
+// JSON, a URL, at either end — but not inside an ordinary word.
+func TestRedactWholeTokensOnly(t *testing.T) {
+	redact := newSecrets("Test", "s3cr3t/value").redact
+	for _, tc := range []struct{ in, want string }{
+		{"client_secret=s3cr3t%2Fvalue&grant_type=x", "client_secret=[redacted]&grant_type=x"},
+		{`{"secret":"s3cr3t/value"}`, `{"secret":"[redacted]"}`},
+		{"Bearer s3cr3t/value", "Bearer [redacted]"},
+		{"s3cr3t/value", "[redacted]"},
+		{"Test: the latest Testing of Test.", "[redacted]: the latest Testing of [redacted]."},
+		{"Attestation of a contested test", "Attestation of a contested test"},
+		{"x-s3cr3t/valueX", "x-s3cr3t/valueX"},
+	} {
+		if got := redact(tc.in); got != tc.want {
+			t.Errorf("redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestIsStatus(t *testing.T) {
 	notFound := fmt.Errorf("export: %w", &APIError{Status: 404})
 	forbidden := &APIError{Status: 403}

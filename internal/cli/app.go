@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -40,7 +41,42 @@ type env struct {
 	getenv         func(string) string
 	log            *slog.Logger
 	status         *statusLine // stderr as logs and the progress bar share it
+	stdinCopy      string      // the temporary copy of stdin read as "-", removed by runEnv
 	unknownCommand string      // set when urfave/cli found no such command
+}
+
+// input returns the path to read for a bundle argument: arg itself, or for
+// "-" a private temporary copy of stdin, so that a bundle can be piped in
+// (connvault export --out - | connvault verify -). Stdin is read once: a
+// second "-" is a usage error.
+func (e *env) input(arg string) (string, error) {
+	if arg != "-" {
+		return arg, nil
+	}
+	if e.stdinCopy != "" {
+		return "", usageErrorf("stdin (-) can be read only once")
+	}
+	if f, ok := e.stdin.(*os.File); ok && isTerminal(f) {
+		return "", usageErrorf("- reads a bundle archive from stdin, which is a terminal; pipe one in (connvault export --out - | connvault verify -)")
+	}
+	dir, err := os.MkdirTemp("", "connvault-stdin-")
+	if err != nil {
+		return "", fmt.Errorf("copy stdin: %w", err)
+	}
+	path := filepath.Join(dir, "stdin.tar.gz")
+	e.stdinCopy = path
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("copy stdin: %w", err)
+	}
+	_, err = io.Copy(f, e.stdin)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("read stdin: %w", err)
+	}
+	return path, nil
 }
 
 // line returns stderr as logs and the progress bar share it.
@@ -66,6 +102,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func runEnv(ctx context.Context, args []string, e *env) int {
 	app := newApp(e)
 	err := app.Run(ctx, args)
+	if e.stdinCopy != "" {
+		os.RemoveAll(filepath.Dir(e.stdinCopy))
+	}
 	if err == nil && e.unknownCommand != "" {
 		err = usageErrorf("unknown command %q (see connvault --help)", e.unknownCommand)
 	}

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/collation"
+	"github.com/connvault/connvault/internal/english"
 )
 
 func verifyCommand(e *env) *cli.Command {
@@ -23,7 +26,10 @@ func verifyCommand(e *env) *cli.Command {
 			if c.NArg() != 1 {
 				return usageErrorf("verify takes one bundle, got %d arguments", c.NArg())
 			}
-			path := c.Args().First()
+			path, err := e.input(c.Args().First())
+			if err != nil {
+				return err
+			}
 			m, err := bundle.Verify(ctx, path, bundle.ReadOptions{})
 			if err != nil {
 				return fmt.Errorf("verify %s: %w", path, err)
@@ -35,9 +41,9 @@ func verifyCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				return writeJSON(e.stdout, map[string]any{"bundle": path, "ok": true, "connectors": len(m.Connectors), "files": files, "complete": m.Complete, "contentDigest": m.ContentDigest, "formatVersion": m.FormatVersion})
 			}
-			fmt.Fprintf(e.stdout, "%s: ok, format %s v%d, %d connectors, %d files, content digest %s\n", path, m.Format, m.FormatVersion, len(m.Connectors), files, m.ContentDigest)
+			fmt.Fprintf(e.stdout, "%s: ok, format %s v%d, %s, %s, content digest %s\n", c.Args().First(), m.Format, m.FormatVersion, english.Connectors(len(m.Connectors)), english.Count(files, "file", "files"), m.ContentDigest)
 			if !m.Complete {
-				fmt.Fprintf(e.stdout, "warning: the bundle is incomplete: %d connectors failed at export\n", len(m.Errors))
+				fmt.Fprintf(e.stdout, "warning: the bundle is incomplete: %s failed at export\n", english.Connectors(len(m.Errors)))
 				return &exitErr{code: exitPartial, err: fmt.Errorf("%s is incomplete", path)}
 			}
 			return nil
@@ -72,7 +78,11 @@ func inspectCommand(e *env) *cli.Command {
 			if c.NArg() != 1 {
 				return usageErrorf("inspect takes one bundle, got %d arguments", c.NArg())
 			}
-			b, err := openBundle(ctx, c.Args().First())
+			path, err := e.input(c.Args().First())
+			if err != nil {
+				return err
+			}
+			b, err := openBundle(ctx, path)
 			if err != nil {
 				return err
 			}
@@ -92,7 +102,9 @@ func writeInspect(w io.Writer, m bundle.Manifest, files bool) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSCRIPT NAME\tSTATUS\tLOCALES\tFILES\tBYTES")
 	var total int64
-	for _, en := range m.Connectors {
+	entries := slices.Clone(m.Connectors)
+	slices.SortStableFunc(entries, func(a, b bundle.Entry) int { return collation.Compare(a.Name, b.Name) })
+	for _, en := range entries {
 		var locales []string
 		var size int64
 		for _, f := range en.Files {
@@ -110,7 +122,7 @@ func writeInspect(w io.Writer, m bundle.Manifest, files bool) {
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%d connectors, %d bytes\n", len(m.Connectors), total)
+	fmt.Fprintf(w, "\n%s, %d bytes\n", english.Connectors(len(m.Connectors)), total)
 	for _, ie := range m.Errors {
 		fmt.Fprintf(w, "failed at export: %s %s: %s\n", firstNonEmpty(ie.Name, ie.ScriptName), ie.Part, ie.Error)
 	}
@@ -120,27 +132,36 @@ func diffCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "diff",
 		Usage:     "compare two bundles: connectors added, removed, changed, and which parts",
-		UsageText: "connvault diff [--content] [--json] A B",
+		UsageText: "connvault diff A B [--content] [--json] [--ignore-tenant-fields] [--detailed-exitcode]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "content", Usage: "show a unified diff of the changed text"},
 			&cli.BoolFlag{Name: "json", Usage: "print the differences as JSON"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 4 when the bundles differ"},
+			&cli.BoolFlag{Name: "ignore-tenant-fields", Usage: "compare across tenants: leave out the connector.json fields each tenant sets its own way (" + strings.Join(bundle.TenantFields, ", ") + ")"},
 		},
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 2 {
 				return usageErrorf("diff takes two bundles, got %d arguments", c.NArg())
 			}
-			a, err := openBundle(ctx, c.Args().Get(0))
+			pathA, err := e.input(c.Args().Get(0))
+			if err != nil {
+				return err
+			}
+			pathB, err := e.input(c.Args().Get(1))
+			if err != nil {
+				return err
+			}
+			a, err := openBundle(ctx, pathA)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			b, err := openBundle(ctx, c.Args().Get(1))
+			b, err := openBundle(ctx, pathB)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
-			d, err := bundle.Compare(a, b, c.Bool("content"))
+			d, err := bundle.Compare(a, b, bundle.CompareOptions{Content: c.Bool("content"), IgnoreTenantFields: c.Bool("ignore-tenant-fields")})
 			if err != nil {
 				return err
 			}

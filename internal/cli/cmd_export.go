@@ -11,6 +11,7 @@ import (
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/export"
+	"github.com/connvault/connvault/internal/english"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -90,6 +91,9 @@ func exportCommand(e *env) *cli.Command {
 			}
 			if err := checkOut(c.String("out")); err != nil {
 				return err
+			}
+			if c.String("out") == "-" && isTerminal(e.stdout) {
+				return usageErrorf("--out - writes a gzip archive to stdout, which is a terminal; redirect it (connvault export --out - > backup.tar.gz) or pipe it (| connvault verify -)")
 			}
 			topts, err := tenantOptions(c, e.getenv, e.log)
 			if err != nil {
@@ -239,8 +243,9 @@ func reportExport(e *env, o exportOptions, s exportSummary) error {
 		if o.Out == "-" {
 			out = e.stderr
 		}
-		fmt.Fprintf(out, "exported %d connectors (%d files, %d bytes) to %s in %s: %d requests, %d retries, %d rate-limited\ncontent digest %s\n",
-			s.Connectors, s.Files, s.Bytes, o.Out, s.Duration, s.Requests, s.Retries, s.RateLimited, s.ContentDigest)
+		fmt.Fprintf(out, "exported %s (%s, %d bytes) to %s in %s: %s, %s, %d rate-limited\ncontent digest %s\n",
+			english.Connectors(s.Connectors), english.Count(s.Files, "file", "files"), s.Bytes, o.Out, s.Duration,
+			english.Count(int(s.Requests), "request", "requests"), english.Count(int(s.Retries), "retry", "retries"), s.RateLimited, s.ContentDigest)
 	}
 	if !o.JSON {
 		out := e.stdout
@@ -256,7 +261,7 @@ func reportExport(e *env, o exportOptions, s exportSummary) error {
 		for _, ie := range s.Errors {
 			fmt.Fprintf(e.stderr, "failed: %s %s: %s\n", firstNonEmpty(ie.Name, ie.ScriptName), ie.Part, ie.Error)
 		}
-		return &exitErr{code: exitPartial, err: fmt.Errorf("%d connectors could not be exported; the bundle is marked incomplete", len(s.Errors))}
+		return &exitErr{code: exitPartial, err: fmt.Errorf("%s could not be exported; the bundle is marked incomplete", english.Connectors(len(s.Errors)))}
 	}
 	return nil
 }

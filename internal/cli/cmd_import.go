@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/importer"
+	"github.com/connvault/connvault/internal/english"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -167,7 +168,9 @@ func importCommand(e *env) *cli.Command {
 				o.PlanFile = arg
 				return runImportPlan(ctx, e, o, saved)
 			}
-			o.Bundle = arg
+			if o.Bundle, err = e.input(arg); err != nil {
+				return err
+			}
 			return runImport(ctx, e, o)
 		},
 	}
@@ -208,6 +211,10 @@ func runImportPlan(ctx context.Context, e *env, o importOptions, saved *importer
 	if err != nil {
 		return err
 	}
+	if err := saved.CheckTarget(cl.BaseURL()); err != nil {
+		// Before anything is shown: a plan for another tenant is not this one's.
+		return fmt.Errorf("plan %s: %w; point SAIL_BASE_URL at that tenant, or make a new plan", o.PlanFile, err)
+	}
 	ti, err := loadTransformed(ctx, saved.Bundle.Path, o.Input, e.getenv)
 	if err != nil {
 		return err
@@ -232,7 +239,7 @@ func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) er
 		return nil
 	}
 	if n := p.plan.Count(importer.ActionConflict); n > 0 && !o.Importer.SkipConflicts {
-		return fmt.Errorf("%w: %d connectors have the name of a target connector of another type or className; resolve them, or import the rest with --skip-conflicts", importer.ErrConflicts, n)
+		return fmt.Errorf("%w: %s the name of a target connector of another type or className; resolve them, or import the rest with --skip-conflicts", importer.ErrConflicts, english.Count(n, "connector has", "connectors have"))
 	}
 	if !p.plan.HasChanges() {
 		// Apply all the same: it writes nothing, but it finishes an
@@ -269,7 +276,7 @@ func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, 
 		}
 	} else {
 		res.WriteTable(e.stdout)
-		fmt.Fprintf(e.stdout, "\n%d requests (%d reads, %d writes) in %s: %d retries, %d rate-limited\n", res.Requests, res.Reads, res.Writes, took.Round(time.Millisecond), st.Retries, st.RateLimited)
+		fmt.Fprintf(e.stdout, "\n%s (%d reads, %d writes) in %s: %s, %d rate-limited\n", english.Count(int(res.Requests), "request", "requests"), res.Reads, res.Writes, took.Round(time.Millisecond), english.Count(int(st.Retries), "retry", "retries"), st.RateLimited)
 		if res.UndoPath != "" && !rolledBack {
 			fmt.Fprintf(e.stdout, "Undo bundle: %s (connvault rollback %s)\n", res.UndoPath, res.UndoPath)
 		}
@@ -284,9 +291,9 @@ func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, 
 				partial++
 			}
 		}
-		what := fmt.Sprintf("%d connectors failed", n-partial)
+		what := english.Connectors(n-partial) + " failed"
 		if partial > 0 {
-			what = fmt.Sprintf("%d connectors failed and %d were only partly done", n-partial, partial)
+			what = fmt.Sprintf("%s failed and %d %s only partly done", english.Connectors(n-partial), partial, map[bool]string{true: "was", false: "were"}[partial == 1])
 		}
 		advice := "see the errors and notes above; a plain rerun will not change them"
 		if res.Retryable() {

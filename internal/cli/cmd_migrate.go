@@ -9,6 +9,8 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/connvault/connvault/internal/english"
+
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -80,7 +82,7 @@ func migrateCommand(e *env) *cli.Command {
 				return &exitErr{code: exitPartial, err: fmt.Errorf("export of %s was incomplete (%d errors); the bundle is at %s; nothing was imported", c.String("from"), len(sum.Errors), out)}
 			}
 			if !io.JSON {
-				fmt.Fprintf(e.stdout, "Exported %d connectors from %s to %s.\n\n", sum.Connectors, c.String("from"), out)
+				fmt.Fprintf(e.stdout, "Exported %s from %s to %s.\n\n", english.Connectors(sum.Connectors), c.String("from"), out)
 			}
 			io.Bundle, io.DryRun, io.Yes = out, c.Bool("dry-run"), c.Bool("yes")
 			return runImport(ctx, e, io)

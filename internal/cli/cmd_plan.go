@@ -26,7 +26,12 @@ func planCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			o.Bundle = c.Args().First()
+			if c.Args().First() == "-" && c.String("out") != "" {
+				return usageErrorf("plan --out needs the bundle as a file: a saved plan reads it again when applied")
+			}
+			if o.Bundle, err = e.input(c.Args().First()); err != nil {
+				return err
+			}
 			p, err := prepare(ctx, e, o)
 			if err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/english"
 	"github.com/connvault/connvault/transform"
 )
 
@@ -109,7 +110,11 @@ func transformCommand(e *env) *cli.Command {
 			if c.NArg() != 2 {
 				return usageErrorf("transform takes an input and an output bundle, got %d arguments", c.NArg())
 			}
-			in, out := c.Args().Get(0), c.Args().Get(1)
+			in, err := e.input(c.Args().Get(0))
+			if err != nil {
+				return err
+			}
+			out := c.Args().Get(1)
 			ti, err := loadTransformed(ctx, in, transformArgs{Rules: c.String("rules"), Values: c.String("values"), Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude")}, e.getenv)
 			if err != nil {
 				return err
@@ -126,7 +131,7 @@ func transformCommand(e *env) *cli.Command {
 			if err != nil {
 				return fmt.Errorf("write %s: %w", out, err)
 			}
-			fmt.Fprintf(e.stdout, "wrote %s: %d of %d connectors, content digest %s\n", out, len(m.Connectors), len(ti.Manifest.Connectors), m.ContentDigest)
+			fmt.Fprintf(e.stdout, "wrote %s: %d of %s, content digest %s\n", out, len(m.Connectors), english.Connectors(len(ti.Manifest.Connectors)), m.ContentDigest)
 			return nil
 		},
 	}

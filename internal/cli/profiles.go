@@ -18,6 +18,7 @@ import (
 type profilesFile struct {
 	Version int                `yaml:"version"`
 	Tenants map[string]profile `yaml:"tenants"`
+	dir     string             // the file's directory: relative secret files are found there
 }
 
 type profile struct {
@@ -45,6 +46,7 @@ func loadProfiles(path string) (profilesFile, error) {
 	if err := dec.Decode(&pf); err != nil {
 		return profilesFile{}, fmt.Errorf("profiles file %s: %w", path, err)
 	}
+	pf.dir = filepath.Dir(path)
 	if pf.Version != 1 {
 		return profilesFile{}, fmt.Errorf("profiles file %s: unsupported version %d (this connvault reads version 1)", path, pf.Version)
 	}
@@ -70,10 +72,10 @@ func (pf profilesFile) options(name string, getenv func(string) string) (tenant.
 		o.API = "v2025"
 	}
 	var err error
-	if o.ClientSecret, err = secretFrom(name, "client secret", p.ClientSecretEnv, p.ClientSecretFile, getenv); err != nil {
+	if o.ClientSecret, err = secretFrom(name, "client secret", p.ClientSecretEnv, pf.path(p.ClientSecretFile), getenv); err != nil {
 		return tenant.Options{}, err
 	}
-	if o.AccessToken, err = secretFrom(name, "access token", p.AccessTokenEnv, p.AccessTokenFile, getenv); err != nil {
+	if o.AccessToken, err = secretFrom(name, "access token", p.AccessTokenEnv, pf.path(p.AccessTokenFile), getenv); err != nil {
 		return tenant.Options{}, err
 	}
 	if o.AccessToken == "" && (o.ClientID == "" || o.ClientSecret == "") {
@@ -85,6 +87,16 @@ func (pf profilesFile) options(name string, getenv func(string) string) (tenant.
 		}
 	}
 	return o, nil
+}
+
+// path resolves a file named in the profiles file: "~/" is the home
+// directory, a relative path is relative to the profiles file's directory
+// (so the file works from any working directory), "" stays "".
+func (pf profilesFile) path(file string) string {
+	if file == "" || filepath.IsAbs(file) || strings.HasPrefix(file, "~/") {
+		return file
+	}
+	return filepath.Join(pf.dir, file)
 }
 
 func secretFrom(tenantName, what, envName, file string, getenv func(string) string) (string, error) {
