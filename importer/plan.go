@@ -133,6 +133,10 @@ type Plan struct {
 	// refuses deletions of a plan without it (a plan saved by an older
 	// connvault).
 	ScopeChecked bool `json:"scopeChecked,omitempty"`
+	// Warnings name every place where a bundle connector, as the import
+	// will write it, still names the source scriptName of a bundle connector
+	// whose scriptName differs in the target (leftoverReferences).
+	Warnings []string `json:"warnings,omitempty"`
 	// Absent lists the names to create: none of them was listed when planned.
 	Absent []string `json:"absent,omitempty"`
 	// TargetOnly lists the scriptNames of custom connectors only in the target.
@@ -220,6 +224,7 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 		p.Items = append(p.Items, it)
 	}
 	slices.SortStableFunc(p.Items, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
+	p.Warnings = leftoverReferences(src.Connectors, matches, remap)
 	only, inScope, err := pl.targetOnly(ctx, listed, matches)
 	if err != nil {
 		return nil, err
@@ -552,6 +557,37 @@ func remapTable(mapping map[string]string, cs []bundle.Connector, matches []matc
 	for i, m := range matches {
 		if m.target != "" && m.target != cs[i].ScriptName {
 			out[cs[i].ScriptName] = m.target
+		}
+	}
+	return out
+}
+
+// leftoverReferences returns a warning for every place where a bundle
+// connector, remapped as the import will write it, still names the source
+// scriptName of a bundle connector that has another scriptName in the target
+// (one matched under another scriptName, or one to create, whose scriptName
+// the tenant will choose): a reference under a key that does not name a
+// scriptName, which remapping leaves alone (transform.RemapScriptNames).
+func leftoverReferences(cs []bundle.Connector, matches []match, remap map[string]string) []string {
+	scan := maps.Clone(remap)
+	var names []string
+	for i, c := range cs {
+		switch t := matches[i].target; {
+		case t == "":
+			scan[c.ScriptName] = "\x00new:" + c.ScriptName // any value but the source's
+			names = append(names, c.ScriptName)
+		case t != c.ScriptName:
+			names = append(names, c.ScriptName)
+		}
+	}
+	var out []string
+	for _, c := range cs {
+		if len(names) == 0 {
+			break
+		}
+		for _, o := range transform.FindScriptNames(transform.RemapScriptNames(c, scan), names) {
+			out = append(out, fmt.Sprintf("%q: %s names the source scriptName %q, which is not remapped (it is not tied to a key naming a scriptName); if it is a reference, rewrite it with a replace rule",
+				c.Name, o.File+fmt.Sprintf(" line %d", o.Line), o.ScriptName))
 		}
 	}
 	return out

@@ -78,6 +78,12 @@ func (p *Plan) WriteTable(w io.Writer) {
 	if len(p.Items) > 0 {
 		fmt.Fprintln(w)
 	}
+	for _, warning := range p.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
+	if len(p.Warnings) > 0 {
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintln(w, p.Summary())
 	if p.InScope >= 0 {
 		fmt.Fprintf(w, "%d of %d target connectors in scope would be deleted.\n", p.Count(ActionDelete), p.InScope)

@@ -111,7 +111,14 @@
 //
 // The target tenant gives created connectors new scriptNames. RemapScriptNames
 // rewrites references to them, given the source → target mapping the importer
-// builds: string values of connectorMetadata, attributes named *scriptName in
-// the XML files, and <entry key="…scriptName" value="…"/> entries. The XML is
-// edited as text, so every other byte stays as it was.
+// builds. A reference is a value tied to a key that names a scriptName (its
+// name ends with "scriptName" or "scriptNames", any case), never a value
+// that merely equals one: in connectorMetadata at any depth (and the value of
+// a {"key": …, "value": …} pair), XML attributes named so, the value= of an
+// element whose key= or name= names one (<entry key=… value=…/>), and the
+// text inside such an element, IdentityIQ's nested <entry key=…><value>
+// <String>…</String></value></entry> and its <List> nestings included. The
+// XML is edited as text, so every other byte stays as it was.
+// FindScriptNames finds the occurrences remapping left; plan and import
+// warn about each, naming the file and line.
 package transform

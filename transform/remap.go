@@ -10,21 +10,30 @@ import (
 )
 
 // RemapScriptNames returns a copy of c whose references to connectors'
-// scriptNames are rewritten by m (source scriptName → target scriptName):
+// scriptNames are rewritten by m (source scriptName → target scriptName).
+// What is a reference is decided by the key it is tied to, never by the
+// value alone (a metadata value "ccg" is not a reference because some
+// connector's scriptName is "ccg"): a key names a scriptName when its local
+// name ends with "scriptName" or "scriptNames", in any case. A value tied to
+// such a key is rewritten when it, entities decoded, equals a key of m (or,
+// for a comma-separated attribute value, each item that does):
 //
-//   - in Detail's "connectorMetadata", every string value equal to a key of m,
-//     at any depth (object keys are left alone);
-//   - in the three XML files, every attribute whose local name ends with
-//     "scriptName" in any case (scriptName=, connectorScriptName=,
-//     x:ConnectorScriptName=), and the value= of every <entry> whose key= ends
-//     with "scriptName" (how an Application's attributes map holds it), when
-//     the attribute's value, entities decoded, equals a key of m.
+//   - in Detail's "connectorMetadata", at any depth: every string under a
+//     key naming a scriptName (directly, in arrays, or deeper), and the
+//     "value" of an object whose "key" or "name" names one;
+//   - in the three XML files: every attribute named like a scriptName
+//     (scriptName=, connectorScriptName=, x:ConnectorScriptNames=); the
+//     value= of any element whose key= or name= names one (<entry key=…
+//     value=…/>, a form's <Field name=… value=…/>); and the text (or CDATA)
+//     anywhere inside an element named like a scriptName or whose key= or
+//     name= names one — IdentityIQ's <entry key="…ScriptName"><value>
+//     <String>…</String></value></entry>, and its <List> nestings.
 //
 // The XML is rewritten as text: every other byte stays as it was, comments,
-// CDATA sections, processing instructions and DOCTYPEs are skipped, and
-// scanning stops quietly at the first malformed markup. Detail is re-encoded
-// (keys sorted) only when a value changed. c.ScriptName is not changed, nor
-// are the translations.
+// processing instructions and DOCTYPEs are skipped, and scanning stops
+// quietly at the first malformed markup. Detail is re-encoded (keys sorted)
+// only when a value changed. c.ScriptName is not changed, nor are the
+// translations. FindScriptNames finds what is left.
 func RemapScriptNames(c bundle.Connector, m map[string]string) bundle.Connector {
 	out := cloneConnector(c)
 	out.SourceConfig = remapXML(out.SourceConfig, m)
@@ -50,7 +59,7 @@ func remapDetail(raw json.RawMessage, m map[string]string) json.RawMessage {
 	if err := dec.Decode(&meta); err != nil {
 		return raw
 	}
-	meta, changed := remapValue(meta, m)
+	meta, changed := remapValue(meta, m, false)
 	if !changed {
 		return raw
 	}
@@ -65,17 +74,24 @@ func remapDetail(raw json.RawMessage, m map[string]string) json.RawMessage {
 	return b
 }
 
-// remapValue rewrites the strings of a decoded JSON value that are keys of m.
-func remapValue(v any, m map[string]string) (any, bool) {
+// remapValue rewrites the strings of a decoded JSON value that are keys of
+// m and tied to a key naming a scriptName (tied: v sits under such a key).
+func remapValue(v any, m map[string]string, tied bool) (any, bool) {
 	switch v := v.(type) {
 	case string:
-		if to, ok := m[v]; ok && to != v {
+		if to, ok := m[v]; ok && tied && to != v {
 			return to, true
 		}
 	case map[string]any:
+		pair := false // {"key": "connectorScriptName", "value": …}
+		for _, k := range []string{"key", "name"} {
+			if s, ok := v[k].(string); ok && namesScriptName(s) {
+				pair = true
+			}
+		}
 		changed := false
 		for k, item := range v {
-			if nv, ok := remapValue(item, m); ok {
+			if nv, ok := remapValue(item, m, tied || namesScriptName(k) || pair && k == "value"); ok {
 				v[k], changed = nv, true
 			}
 		}
@@ -83,7 +99,7 @@ func remapValue(v any, m map[string]string) (any, bool) {
 	case []any:
 		changed := false
 		for i, item := range v {
-			if nv, ok := remapValue(item, m); ok {
+			if nv, ok := remapValue(item, m, tied); ok {
 				v[i], changed = nv, true
 			}
 		}
@@ -92,20 +108,44 @@ func remapValue(v any, m map[string]string) (any, bool) {
 	return v, false
 }
 
-// remapXML rewrites scriptName attributes of an XML text; see
+// remapXML rewrites the scriptName references of an XML text; see
 // RemapScriptNames. It returns src itself when nothing changed.
 func remapXML(src []byte, m map[string]string) []byte {
 	var (
 		out     []byte
 		changed bool
-		last    int // src[last:] is not yet copied to out
+		last    int    // src[last:] is not yet copied to out
+		tied    []bool // per open element: its content is tied to a scriptName key
 	)
+	inTied := func() bool { return len(tied) > 0 && tied[len(tied)-1] }
+	replace := func(start, end int, value []byte) {
+		out = append(out, src[last:start]...)
+		out = append(out, value...)
+		changed, last = true, end
+	}
+	// text rewrites the character data src[start:end] when it is tied.
+	text := func(start, end int) {
+		if !inTied() || start >= end {
+			return
+		}
+		raw := src[start:end]
+		trimmed := bytes.TrimSpace(raw)
+		if len(trimmed) == 0 {
+			return
+		}
+		v := xmlUnescape(string(trimmed))
+		if to, ok := m[v]; ok && to != v {
+			off := bytes.Index(raw, trimmed)
+			replace(start+off, start+off+len(trimmed), []byte(textEscape.Replace(to)))
+		}
+	}
 	for i := 0; i < len(src); {
 		k := bytes.IndexByte(src[i:], '<')
 		if k < 0 {
 			break
 		}
 		k += i
+		text(i, k)
 		rest := src[k:]
 		var end int // offset in rest after the markup, or -1
 		switch {
@@ -113,22 +153,33 @@ func remapXML(src []byte, m map[string]string) []byte {
 			end = after(rest, 4, "-->")
 		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
 			end = after(rest, 9, "]]>")
+			if end > 0 && inTied() {
+				v := string(rest[9 : end-3])
+				if to, ok := m[strings.TrimSpace(v)]; ok && to != strings.TrimSpace(v) {
+					replace(k+9, k+end-3, []byte(strings.ReplaceAll(to, "]]>", "]]]]><![CDATA[>")))
+				}
+			}
 		case bytes.HasPrefix(rest, []byte("<?")):
 			end = after(rest, 2, "?>")
 		case bytes.HasPrefix(rest, []byte("<!")):
 			end = declarationEnd(rest)
 		case bytes.HasPrefix(rest, []byte("</")):
 			end = after(rest, 2, ">")
+			if len(tied) > 0 {
+				tied = tied[:len(tied)-1]
+			}
 		default:
 			var (
 				elem  string
 				attrs []attr
 			)
 			end, elem, attrs = startTag(rest)
-			for _, a := range remapped(rest, elem, attrs, m) {
-				out = append(out, src[last:k+a.start]...)
-				out = append(out, a.value...)
-				changed, last = true, k+a.end
+			keyed := keyNamesScriptName(rest, attrs)
+			for _, a := range remapped(rest, attrs, keyed, m) {
+				replace(k+a.start, k+a.end, a.value)
+			}
+			if elem != "" && end > 0 && rest[end-2] != '/' {
+				tied = append(tied, inTied() || keyed || namesScriptName(localName(elem)))
 			}
 		}
 		if end < 0 {
@@ -260,30 +311,55 @@ type replacementSpan struct {
 	value      []byte
 }
 
-// remapped returns the rewrites of a start tag's attributes, in order.
-func remapped(tag []byte, elem string, attrs []attr, m map[string]string) []replacementSpan {
-	entryKeyIsScriptName := false
-	if localName(elem) == "entry" {
-		for _, a := range attrs {
-			if localName(a.name) == "key" && hasScriptNameSuffix(xmlUnescape(string(tag[a.start:a.end]))) {
-				entryKeyIsScriptName = true
-			}
+// keyNamesScriptName reports whether a start tag has a key= or name=
+// attribute whose value names a scriptName.
+func keyNamesScriptName(tag []byte, attrs []attr) bool {
+	for _, a := range attrs {
+		if l := localName(a.name); (l == "key" || l == "name") && namesScriptName(xmlUnescape(string(tag[a.start:a.end]))) {
+			return true
 		}
 	}
+	return false
+}
+
+// remapped returns the rewrites of a start tag's attributes, in order: those
+// named like a scriptName, and value= when the tag is keyed (its key= or
+// name= names a scriptName).
+func remapped(tag []byte, attrs []attr, keyed bool, m map[string]string) []replacementSpan {
 	var out []replacementSpan
 	for _, a := range attrs {
 		local := localName(a.name)
-		if !hasScriptNameSuffix(local) && !(entryKeyIsScriptName && local == "value") {
+		if !namesScriptName(local) && !(keyed && local == "value") {
 			continue
 		}
 		value := xmlUnescape(string(tag[a.start:a.end]))
-		to, ok := m[value]
-		if !ok || to == value {
+		to, ok := remapList(value, m)
+		if !ok {
 			continue
 		}
 		out = append(out, replacementSpan{start: a.start, end: a.end, value: []byte(attrEscape(to, a.quote))})
 	}
 	return out
+}
+
+// remapList rewrites value when it, or each item of it as a comma-separated
+// list, is a key of m; ok is false when nothing changed.
+func remapList(value string, m map[string]string) (string, bool) {
+	if to, ok := m[value]; ok {
+		return to, to != value
+	}
+	if !strings.Contains(value, ",") {
+		return value, false
+	}
+	items := strings.Split(value, ",")
+	changed := false
+	for i, it := range items {
+		if to, ok := m[strings.TrimSpace(it)]; ok && to != strings.TrimSpace(it) {
+			items[i] = strings.Replace(it, strings.TrimSpace(it), to, 1)
+			changed = true
+		}
+	}
+	return strings.Join(items, ","), changed
 }
 
 // localName returns the part of a qualified name after its prefix.
@@ -294,9 +370,11 @@ func localName(qname string) string {
 	return qname
 }
 
-func hasScriptNameSuffix(s string) bool {
-	const suffix = "scriptname"
-	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+// namesScriptName reports whether a key names a scriptName: its local name
+// ends with "scriptName" or "scriptNames", in any case.
+func namesScriptName(key string) bool {
+	s := strings.ToLower(localName(key))
+	return strings.HasSuffix(s, "scriptname") || strings.HasSuffix(s, "scriptnames")
 }
 
 // xmlUnescape decodes the entity and character references of an attribute
@@ -364,3 +442,6 @@ func attrEscape(s string, quote byte) string {
 	}
 	return r.Replace(s)
 }
+
+// textEscape escapes character data.
+var textEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")

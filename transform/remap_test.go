@@ -3,6 +3,7 @@ package transform
 import (
 	"bytes"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/connvault/connvault/bundle"
@@ -16,14 +17,25 @@ func TestRemapXML(t *testing.T) {
 		{"attribute", `<Form connectorScriptName="src-1"/>`, `<Form connectorScriptName="tgt-9"/>`},
 		{"any case, any prefix", `<a ScriptName="src-1" ns:CONNECTORSCRIPTNAME='src-1'>`, `<a ScriptName="tgt-9" ns:CONNECTORSCRIPTNAME='tgt-9'>`},
 		{"spacing kept", "<a\n\tscriptName =\n 'src-1'\n/>", "<a\n\tscriptName =\n 'tgt-9'\n/>"},
-		{"other attributes alone", `<a name="src-1" scriptNames="src-1" script="src-1"/>`, `<a name="src-1" scriptNames="src-1" script="src-1"/>`},
+		{"other attributes alone", `<a name="src-1" script="src-1" scriptNamed="src-1"/>`, `<a name="src-1" script="src-1" scriptNamed="src-1"/>`},
+		{"plural attribute, a list", `<a connectorScriptNames="src-1, other,src-1"/>`, `<a connectorScriptNames="tgt-9, other,tgt-9"/>`},
 		{"whole value only", `<a scriptName="src-1 " b:scriptName="xsrc-1"/>`, `<a scriptName="src-1 " b:scriptName="xsrc-1"/>`},
 		{"unknown value alone", `<a scriptName="other"/>`, `<a scriptName="other"/>`},
 		{"identity mapping", `<a scriptName="same"/>`, `<a scriptName="same"/>`},
 		{"entities decoded and encoded", `<a scriptName="a&amp;b" c:scriptName='a&#38;b'/>`, `<a scriptName="x&quot;y'z&lt;" c:scriptName='x"y&apos;z&lt;'/>`},
 		{"entry key/value", `<entry key="connectorScriptName" value="src-1"/><entry value="src-1" key="ScriptName"/>`, `<entry key="connectorScriptName" value="tgt-9"/><entry value="tgt-9" key="ScriptName"/>`},
 		{"entry with another key", `<entry key="name" value="src-1"/>`, `<entry key="name" value="src-1"/>`},
-		{"value outside entry", `<field key="scriptName" value="src-1"/>`, `<field key="scriptName" value="src-1"/>`},
+		{"form field keyed by name", `<Field name="connectorScriptName" value="src-1"/><Field name="label" value="src-1"/>`, `<Field name="connectorScriptName" value="tgt-9"/><Field name="label" value="src-1"/>`},
+		{"IdentityIQ nested value", "<entry key=\"connectorScriptName\">\n  <value>\n    <String>src-1</String>\n  </value>\n</entry><entry key=\"other\"><value><String>src-1</String></value></entry>",
+			"<entry key=\"connectorScriptName\">\n  <value>\n    <String>tgt-9</String>\n  </value>\n</entry><entry key=\"other\"><value><String>src-1</String></value></entry>"},
+		{"IdentityIQ list", `<entry key="proxyScriptNames"><value><List><String>src-1</String><String> other </String><String> src-1 </String></List></value></entry>`,
+			`<entry key="proxyScriptNames"><value><List><String>tgt-9</String><String> other </String><String> tgt-9 </String></List></value></entry>`},
+		{"nested maps", `<Attributes><Map><entry key="cfg"><value><Map><entry key="targetScriptName"><value><String>src-1</String></value></entry></Map></value></entry></Map></Attributes>`,
+			`<Attributes><Map><entry key="cfg"><value><Map><entry key="targetScriptName"><value><String>tgt-9</String></value></entry></Map></value></entry></Map></Attributes>`},
+		{"element named like a scriptName", `<connectorScriptName>src-1</connectorScriptName><name>src-1</name>`, `<connectorScriptName>tgt-9</connectorScriptName><name>src-1</name>`},
+		{"tied cdata", `<entry key="scriptName"><value><String><![CDATA[src-1]]></String></value></entry>`, `<entry key="scriptName"><value><String><![CDATA[tgt-9]]></String></value></entry>`},
+		{"tied text with entities", `<scriptName>a&amp;b</scriptName>`, `<scriptName>x"y'z&lt;</scriptName>`},
+		{"context ends with its element", `<entry key="scriptName"><value><String>other</String></value></entry><String>src-1</String>`, `<entry key="scriptName"><value><String>other</String></value></entry><String>src-1</String>`},
 		{"gt inside a value", `<a label="x > y" scriptName="src-1">`, `<a label="x > y" scriptName="tgt-9">`},
 		{"comment skipped", `<!-- <a scriptName="src-1"/> --><b scriptName="src-1"/>`, `<!-- <a scriptName="src-1"/> --><b scriptName="tgt-9"/>`},
 		{"cdata skipped", `<t><![CDATA[<a scriptName="src-1"/>]]></t>`, `<t><![CDATA[<a scriptName="src-1"/>]]></t>`},
@@ -56,12 +68,13 @@ func TestRemapDetail(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"nested values", `{"name":"src-1","connectorMetadata":{"a":"src-1","b":["x","src-1",{"c":"src-1"}],"src-1":"k","n":1.50,"h":"<&>"},"z":{"y":"src-1"}}`,
-			`{"connectorMetadata":{"a":"tgt-9","b":["x","tgt-9",{"c":"tgt-9"}],"h":"<&>","n":1.50,"src-1":"k"},"name":"src-1","z":{"y":"src-1"}}`},
+		{"keyed values at any depth", `{"name":"src-1","connectorMetadata":{"connectorScriptName":"src-1","b":["x","src-1",{"proxyScriptNames":["src-1","x"]}],"src-1":"k","n":1.50,"h":"<&>","deep":{"a":{"ScriptName":"src-1"}},"pair":{"key":"targetScriptName","value":"src-1"}},"z":{"scriptName":"src-1"}}`,
+			`{"connectorMetadata":{"b":["x","src-1",{"proxyScriptNames":["tgt-9","x"]}],"connectorScriptName":"tgt-9","deep":{"a":{"ScriptName":"tgt-9"}},"h":"<&>","n":1.50,"pair":{"key":"targetScriptName","value":"tgt-9"},"src-1":"k"},"name":"src-1","z":{"scriptName":"src-1"}}`},
+		{"a value that merely equals a scriptName", `{"connectorMetadata":{"platform":"src-1"}}`, `{"connectorMetadata":{"platform":"src-1"}}`},
 		{"nothing to change keeps bytes", `{ "connectorMetadata" : { "a" : "other" }, "name": "src-1" }`,
 			`{ "connectorMetadata" : { "a" : "other" }, "name": "src-1" }`},
 		{"no metadata", `{"name":"src-1"}`, `{"name":"src-1"}`},
-		{"metadata a string", `{"connectorMetadata":"src-1"}`, `{"connectorMetadata":"tgt-9"}`},
+		{"metadata a string", `{"connectorMetadata":"src-1"}`, `{"connectorMetadata":"src-1"}`},
 		{"not an object", `[1]`, `[1]`},
 		{"not JSON", `{`, `{`},
 	}
@@ -122,4 +135,27 @@ func FuzzRemapScriptNamesIdentity(f *testing.F) {
 			}
 		}
 	})
+}
+
+// What remapping leaves is found, with file and line: a reference under a key
+// that does not name a scriptName, or in a translation.
+func TestFindScriptNames(t *testing.T) {
+	c := bundle.Connector{ScriptName: "hr-1", Name: "HR",
+		Detail:       []byte(`{"scriptName":"hr-1","connectorMetadata":{"platform":"src-1","connectorScriptName":"tgt-9"}}`),
+		SourceConfig: []byte("<Form>\n<entry key=\"x\" value=\"src-1\"/>\n<a scriptName=\"tgt-9\"/> src-10 xsrc-1 src-1.x\n</Form>"),
+		Translations: map[string][]byte{"en": []byte("a=b\nhelp=see src-1\n")},
+	}
+	got := FindScriptNames(RemapScriptNames(c, map[string]string{"src-1": "tgt-9"}), []string{"src-1"})
+	var s []string
+	for _, o := range got {
+		s = append(s, o.String())
+	}
+	want := []string{
+		`connectors/hr-1/connector.json connectorMetadata line 2: "src-1"`,
+		`connectors/hr-1/source-config.xml line 2: "src-1"`,
+		`connectors/hr-1/translations/en.properties line 2: "src-1"`,
+	}
+	if strings.Join(s, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(s, "\n"), strings.Join(want, "\n"))
+	}
 }
