@@ -369,7 +369,7 @@ func TestPlanFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.details = nil
+	p.details, p.srcs = nil, nil // not saved: what was read, for Apply in the same run
 	if !reflect.DeepEqual(got, p) {
 		t.Errorf("round trip changed the plan")
 	}
