@@ -160,7 +160,6 @@ type exportSummary struct {
 	Seconds       float64            `json:"seconds"`
 	ContentDigest string             `json:"contentDigest"`
 	Complete      bool               `json:"complete"`
-	PeakRSSBytes  int64              `json:"peakRSSBytes"`
 	Errors        []bundle.ItemError `json:"errors,omitempty"`
 	Coverage      bundle.Coverage    `json:"coverage"`
 	Reads         *bundle.Reads      `json:"reads,omitempty"` // how the parts were read (--parts)
@@ -224,7 +223,7 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 		Out: o.Out, Connectors: len(m.Connectors), Files: res.Files, Bytes: res.Bytes,
 		Requests: st.Requests, Retries: st.Retries, RateLimited: st.RateLimited,
 		Duration: dur.Round(time.Millisecond).String(), Seconds: dur.Seconds(),
-		ContentDigest: m.ContentDigest, Complete: m.Complete, Errors: m.Errors, PeakRSSBytes: peakRSS(),
+		ContentDigest: m.ContentDigest, Complete: m.Complete, Errors: m.Errors,
 		Manifest: &m, Stats: st, Result: res, Coverage: res.Coverage, Reads: res.Reads,
 	}, nil
 }
