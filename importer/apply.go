@@ -55,6 +55,9 @@ type Result struct {
 	// started (nothing written, so nothing to undo).
 	UndoPath    string `json:"undoPath,omitempty"`
 	MappingPath string `json:"mappingPath,omitempty"`
+	// SourcesNote says why the target's sources could not be read, when they
+	// could not (the plan's, or the rollback plan's, note).
+	SourcesNote string `json:"sourcesNote,omitempty"`
 }
 
 // ItemResult is the outcome for one connector.
@@ -181,6 +184,7 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 	if err == nil {
 		a.checklistUploads(ctx, &res, p.srcs)
 	}
+	res.SourcesNote = p.SourcesNote
 	return result(res, err)
 }
 

@@ -345,7 +345,7 @@ func ApplyRollback(ctx context.Context, t Target, p *RollbackPlan, opts Options)
 	// Deletes first: they free the names of connectors to recreate.
 	forEach(ctx, opts.Concurrency, deletes, run)
 	forEach(ctx, opts.Concurrency, restores, run)
-	res := Result{Items: results, RunID: p.RunID, UndoPath: p.UndoPath,
+	res := Result{Items: results, RunID: p.RunID, UndoPath: p.UndoPath, SourcesNote: p.SourcesNote,
 		Reads: m.reads.Load(), Writes: m.writes.Load(), Requests: m.requests()}
 	if err := ctx.Err(); err != nil {
 		return res, err

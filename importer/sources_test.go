@@ -100,6 +100,11 @@ func TestSourcesForbiddenCarryOn(t *testing.T) {
 	if err != nil || res.Failed() > 0 {
 		t.Fatalf("apply: %v %+v", err, failures(res))
 	}
+	var out bytes.Buffer
+	res.WriteTable(&out)
+	if strings.Count(out.String(), "sources not read: the token lacks idn:sources:read (403") != 1 {
+		t.Errorf("the result does not say once what could not be seen:\n%s", out.String())
+	}
 }
 
 // TestDeleteInUseIsRefused: --allow-delete keeps a target-only connector that

@@ -114,6 +114,9 @@ func plural(n int, one, many string) string {
 // status, target scriptName and the parts written; errors (with the tenant's
 // tracking id) and notes indented below; then a summary line.
 func (r Result) WriteTable(w io.Writer) {
+	if r.SourcesNote != "" {
+		fmt.Fprintf(w, "Sources: %s\n\n", r.SourcesNote)
+	}
 	width := 0
 	for _, it := range r.Items {
 		width = max(width, len(it.Action))
