@@ -134,11 +134,18 @@
 //
 // # Rollback
 //
-// Rollback deletes the connectors the import provably created and writes
-// every pre-image back. A connector whose create the tenant refused, that was
-// never sent, or whose create's answer was lost, is not deleted. A locale the import added cannot be removed (the API has no
-// way to), and a connector the import deleted comes back with a new
-// scriptName: both are reported as partial items.
+// Apply journals, before writing a connector's parts, which parts it will
+// write and their hashes, and afterwards the hashes of the whole connector
+// as read back; the undo bundle records the same at the end of the run.
+// PlanRollback uses them: it restores only the parts the import wrote whose
+// hash is still the one written, leaves parts it never wrote alone, and
+// deletes a connector the import provably created only if nothing of it
+// changed since. What changed since is named and skipped (a partial item)
+// unless Options.Force. A connector whose create the tenant refused, that was
+// never sent, or whose create's answer was lost, is never deleted. A locale
+// the import added cannot be removed (the API has no way to), and a
+// connector the import deleted comes back with a new scriptName: both are
+// reported as partial items. ApplyRollback carries out the plan.
 //
 // # Sources
 //
