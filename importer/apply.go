@@ -122,8 +122,8 @@ func (r Result) Retryable() bool {
 	return true
 }
 
-// Apply carries out a plan (ARCHITECTURE §6): it refuses a plan for another
-// target or other input, with conflicts (unless SkipConflicts), with deletions
+// Apply carries out a plan (docs/ARCHITECTURE.md, "The import algorithm"):
+// it refuses a plan for another target or other input, with conflicts (unless SkipConflicts), with deletions
 // (unless AllowDelete), or, when the plan was loaded from a file, made before
 // the target drifted. Then it writes the undo bundle of every pre-image,
 // creates the new connectors, and writes each connector's differing parts in

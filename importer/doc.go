@@ -1,6 +1,7 @@
 // Package importer imports a bundle into a tenant: it matches, plans, applies,
-// verifies, journals and rolls back (ARCHITECTURE §6). It owns the Target
-// interface through which it talks to the tenant, satisfied by *tenant.Client.
+// verifies, journals and rolls back (docs/ARCHITECTURE.md, "The import
+// algorithm"). It owns the Target interface through which it talks to the
+// tenant, satisfied by *tenant.Client.
 //
 // # Flow
 //

@@ -1,7 +1,7 @@
 // Package glob owns connvault's one rule for choosing connectors by name,
 // used alike by export --include/--exclude, by plan, import and migrate
 // --include/--exclude, and by a rules file's include, exclude and metadata
-// match (docs/ARCHITECTURE.md, "Choosing connectors").
+// match (docs/ARCHITECTURE.md, "Choosing connectors by name").
 //
 // The rule: a pattern matches a connector's whole name, ignoring letter case,
 // never its scriptName. Names are what an administrator sees and the same in
