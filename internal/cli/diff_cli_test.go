@@ -84,3 +84,21 @@ func TestDiffAcrossTenants(t *testing.T) {
 		t.Errorf("the metadata change of %q is not reported:\n%s", name, r.stdout)
 	}
 }
+
+func TestDiffOfAnIncompleteBundle(t *testing.T) {
+	_, vars := startSim(t, tenantsim.Options{Seed: 70, Connectors: 6, MaxLocales: 2})
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.tar.gz")
+	if r := runCLI(t, vars, "export", "--rate", "0", "--locales", "detail", "--out", full); r.code != exitOK {
+		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
+	}
+	// A connector that cannot be read makes the second export incomplete.
+	inc := filepath.Join(dir, "inc.tar.gz")
+	if r := runCLI(t, vars, "export", "--rate", "0", "--locales", "detail", "--script-name", "no-such-connector", "--out", inc); r.code != exitPartial {
+		t.Fatalf("export with an unknown --script-name: exit %d, want 3: %s", r.code, r.stderr)
+	}
+	r := runCLI(t, nil, "diff", full, inc)
+	if r.code != exitOK || !strings.Contains(r.stdout, "warning: bundle B is incomplete") {
+		t.Errorf("diff against an incomplete bundle: exit %d, want a warning:\n%s", r.code, r.stdout)
+	}
+}
