@@ -24,7 +24,7 @@ func changes(want, have content, exactMetadata bool) []string {
 
 // xmlFields maps the XML parts to the ConnectorDetail fields a PATCH sets;
 // the v2025 spec's updateConnector lists them as patchable (see
-// tenant/testdata/connectors-v2025.yaml), besides connectorMetadata.
+// testdata/spec/connectors-v2025.yaml), besides connectorMetadata.
 var xmlFields = map[string]string{
 	string(tenant.SourceConfig):      "/sourceConfigXml",
 	string(tenant.SourceTemplate):    "/applicationXml",

@@ -32,7 +32,7 @@ type specValidator struct {
 
 func newSpecValidator(t *testing.T) *specValidator {
 	t.Helper()
-	return loadSpecValidator(t, "testdata/connectors-v2025.yaml", specPath, func(doc *openapi3.T) {
+	return loadSpecValidator(t, "../testdata/spec/connectors-v2025.yaml", specPath, func(doc *openapi3.T) {
 		// Spec quirk (API-NOTES §7): PUT translations declares a bare object with
 		// no fields, so any part is "undefined". The client sends part "file"
 		// like the other PUTs; declare it, so that the part is still checked.

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// The Sources API's operationIds (tenant/testdata/sources-subset-v2025.yaml).
+// The Sources API's operationIds (testdata/spec/sources-subset-v2025.yaml).
 const (
 	opListSources         = "listSources"
 	opGetSource           = "getSource"

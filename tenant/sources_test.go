@@ -19,9 +19,9 @@ func sourcesSpecPath(p string) (string, bool) {
 
 // TestSourceRequestsAndAnswersMatchTheSpec drives the three Sources
 // operations, successes and refusals, through a transport that validates
-// every request and answer against tenant/testdata/sources-subset-v2025.yaml.
+// every request and answer against testdata/spec/sources-subset-v2025.yaml.
 func TestSourceRequestsAndAnswersMatchTheSpec(t *testing.T) {
-	v := loadSpecValidator(t, "testdata/sources-subset-v2025.yaml", sourcesSpecPath, nil)
+	v := loadSpecValidator(t, "../testdata/spec/sources-subset-v2025.yaml", sourcesSpecPath, nil)
 	sim, url := startSim(t, tenantsim.Options{Seed: 41, Connectors: 20})
 	c := newTestClient(t, url, func(o *Options) { o.Transport = v })
 	ctx := t.Context()

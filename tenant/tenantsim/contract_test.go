@@ -38,7 +38,7 @@ func newContract(t *testing.T, h *harness) *contract {
 		// The spec's XML bodies are plain strings; kin-openapi has no decoder for them.
 		openapi3filter.RegisterBodyDecoder("application/xml", openapi3filter.PlainBodyDecoder)
 	})
-	doc, err := openapi3.NewLoader().LoadFromFile("../testdata/connectors-v2025.yaml")
+	doc, err := openapi3.NewLoader().LoadFromFile("../../testdata/spec/connectors-v2025.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@
 // Every test, the demo and the benchmarks talk to it over real HTTP.
 //
 // It imports nothing from this module: it judges the client's requests on its
-// own, against the spec (tenant/testdata/connectors-v2025.yaml).
+// own, against the spec (testdata/spec/connectors-v2025.yaml).
 //
 // # Endpoints
 //
@@ -18,7 +18,7 @@
 //     with the API's settings, keyed by client id, and is not an API request in
 //     the statistics (it is counted under ByOperation["token"]).
 //   - The Sources API subset under /v2025/sources
-//     (tenant/testdata/sources-subset-v2025.yaml): listSources (limit,
+//     (testdata/spec/sources-subset-v2025.yaml): listSources (limit,
 //     offset, count, the spec's filters and sorters; no filter on connector),
 //     getSource, importConnectorFile (multipart part "file"; the file's base
 //     name is recorded on the source and shown in
