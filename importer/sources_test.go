@@ -280,6 +280,28 @@ func TestRestoreAfterSlugTakenTellsEverything(t *testing.T) {
 	}
 
 	opts := withSources(testOptions(t))
+	names := make([]string, len(stale))
+	for k, s := range stale {
+		names[k] = `"` + s.Name + `" (` + s.ID + `)`
+	}
+	staleLine := fmt.Sprintf("! %d %s still %s %s and cannot be re-pointed (ISC refuses to change a source's connector): %s",
+		len(stale), plural(len(stale), "source", "sources"), plural(len(stale), "names", "name"), victim.ScriptName, strings.Join(names, ", "))
+	heldLine := "! " + victim.ScriptName + ` now belongs to another connector, "` + impostor + `": the sources naming ` + victim.ScriptName + " use that connector now"
+
+	// The plan tells it before anything is written.
+	p, err := MakePlan(ctx, c, backup, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planOut bytes.Buffer
+	p.WriteTable(&planOut)
+	plan := strings.Join(strings.Fields(planOut.String()), " ")
+	for _, want := range []string{"+ create " + victim.Name, "! the new connector gets a new scriptName, not " + victim.ScriptName + ":", staleLine, heldLine} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("the plan lacks\n%s\n---\n%s", want, planOut.String())
+		}
+	}
+
 	res := mustImport(t, c, backup, opts)
 	i := slices.IndexFunc(res.Items, func(it ItemResult) bool { return it.Name == victim.Name })
 	it := res.Items[i]
@@ -293,16 +315,11 @@ func TestRestoreAfterSlugTakenTellsEverything(t *testing.T) {
 	var buf bytes.Buffer
 	res.WriteTable(&buf)
 	table := strings.Join(strings.Fields(buf.String()), " ") // the columns' padding aside
-	names := make([]string, len(stale))
-	for k, s := range stale {
-		names[k] = `"` + s.Name + `" (` + s.ID + `)`
-	}
 	for _, want := range []string{
 		"+ create ok " + victim.Name + " [" + ch.To + "]",
 		"! scriptName changed: " + victim.ScriptName + " → " + ch.To,
-		fmt.Sprintf("! %d %s still %s %s and cannot be re-pointed (ISC refuses to change a source's connector): %s",
-			len(stale), plural(len(stale), "source", "sources"), plural(len(stale), "names", "name"), victim.ScriptName, strings.Join(names, ", ")),
-		"! " + victim.ScriptName + ` now belongs to another connector, "` + impostor + `": the sources naming ` + victim.ScriptName + " use that connector now",
+		staleLine,
+		heldLine,
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("the table lacks\n%s\n---\n%s", want, buf.String())
