@@ -13,15 +13,14 @@ import (
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/export"
-	"github.com/connvault/connvault/tenant"
 )
 
 // BackupOptions say what to back up and how to store it.
 type BackupOptions struct {
 	// Tenant names the tenant in the repository (see CheckTenant).
 	Tenant string
-	// Export are the export options. The scriptNames of the previous
-	// snapshot's hidden connectors are added to Export.ScriptNames.
+	// Export are the export options. The previous snapshot's hidden
+	// connectors are added to Export.CarryForward.
 	Export export.Options
 	// Writer are the bundle's writer options (createdAt, tool version,
 	// source); InMemory is set when the snapshot is encrypted.
@@ -46,8 +45,8 @@ type BackupResult struct {
 	// Export is the export's result.
 	Export export.Result
 	// CarriedForward are the hidden scriptNames taken from the previous
-	// snapshot; Gone are those of them the tenant no longer has (not
-	// exported, not a failure).
+	// snapshot (export.Options.CarryForward); Gone are those of them the
+	// tenant no longer has (left out as gone, not a failure).
 	CarriedForward, Gone []string
 }
 
@@ -80,9 +79,12 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	if err != nil {
 		return res, err
 	}
-	if hasPrev {
-		res.CarriedForward, res.Gone = stillThere(ctx, src, prev.Hidden, opts.Export.ScriptNames)
-		opts.Export.ScriptNames = append(slices.Clone(opts.Export.ScriptNames), res.CarriedForward...)
+	if hasPrev && len(prev.Hidden) > 0 {
+		for _, h := range prev.Hidden {
+			opts.Export.CarryForward = append(opts.Export.CarryForward, export.Hidden{ScriptName: h.ScriptName, Name: h.Name})
+			res.CarriedForward = append(res.CarriedForward, h.ScriptName)
+		}
+		opts.Export.CarriedFrom = append(slices.Clone(opts.Export.CarriedFrom), "snapshot "+prev.ID)
 	}
 	wopts := opts.Writer
 	if wopts.CreatedAt.IsZero() {
@@ -119,15 +121,18 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 			return err
 		}
 		s.Connectors, s.ContentDigest, s.Complete, s.Failed = len(m.Connectors), m.ContentDigest, m.Complete, len(m.Errors)
-		for _, e := range m.Connectors {
-			if e.Status != "" && e.Status != "RELEASED" {
-				s.Hidden = append(s.Hidden, e.ScriptName)
-			}
+		for _, h := range export.CarryForward(m) {
+			s.Hidden = append(s.Hidden, HiddenConnector{ScriptName: h.ScriptName, Name: h.Name})
 		}
 		return nil
 	})
 	if err != nil {
 		return res, err
+	}
+	for _, lo := range res.Export.Coverage.LeftOut {
+		if lo.Reason == bundle.LeftOutGone {
+			res.Gone = append(res.Gone, lo.ScriptName)
+		}
 	}
 	res.Snapshot = s
 	result := "stored"
@@ -135,24 +140,6 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 		result = "partial"
 	}
 	return res, r.writeStatus(ctx, Status{Tenant: opts.Tenant, CheckedAt: time.Now().UTC(), Result: result, Snapshot: s.ID, ContentDigest: s.ContentDigest})
-}
-
-// stillThere returns the hidden scriptNames of the previous snapshot that are
-// not already named, split into those the tenant still has (or that could
-// not be told: the export then records the failure) and those it answers
-// 404 for: deleted since, which is no failure of this backup.
-func stillThere(ctx context.Context, src export.Source, hidden, named []string) (carried, gone []string) {
-	for _, sn := range hidden {
-		if slices.Contains(named, sn) {
-			continue
-		}
-		if _, err := src.GetConnector(ctx, sn); err != nil && tenant.IsNotFound(err) {
-			gone = append(gone, sn)
-			continue
-		}
-		carried = append(carried, sn)
-	}
-	return carried, gone
 }
 
 // lateWriter forwards to a writer known only once the bundle is committed.

@@ -148,7 +148,7 @@ func TestCarryForward(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(first.Snapshot.Hidden, hidden[:2]) {
+	if len(first.Snapshot.Hidden) != 2 || first.Snapshot.Hidden[0].ScriptName != hidden[0] || first.Snapshot.Hidden[1].ScriptName != hidden[1] {
 		t.Fatalf("record's hidden %v, want %v", first.Snapshot.Hidden, hidden[:2])
 	}
 	if err := c.DeleteConnector(t.Context(), hidden[1]); err != nil {
@@ -158,10 +158,10 @@ func TestCarryForward(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(second.CarriedForward, hidden[:1]) || !slices.Equal(second.Gone, hidden[1:2]) {
+	if !slices.Equal(second.CarriedForward, hidden[:2]) || !slices.Equal(second.Gone, hidden[1:2]) {
 		t.Fatalf("carried %v, gone %v", second.CarriedForward, second.Gone)
 	}
-	if !second.Snapshot.Complete || !slices.Equal(second.Snapshot.Hidden, hidden[:1]) {
+	if !second.Snapshot.Complete || len(second.Snapshot.Hidden) != 1 || second.Snapshot.Hidden[0].ScriptName != hidden[0] {
 		t.Fatalf("second snapshot: complete %v, hidden %v", second.Snapshot.Complete, second.Snapshot.Hidden)
 	}
 }

@@ -237,12 +237,19 @@ type Snapshot struct {
 	SHA256    string   `json:"sha256"`
 	Encrypted bool     `json:"encrypted"`
 	Tags      []string `json:"tags,omitempty"`
-	// Hidden are the scriptNames of the connectors the list does not show
-	// (not RELEASED), which the next backup asks for by scriptName.
-	Hidden      []string        `json:"hidden,omitempty"`
-	Source      bundleSource    `json:"source"`
-	ToolVersion string          `json:"toolVersion,omitempty"`
-	Options     json.RawMessage `json:"options,omitempty"`
+	// Hidden are the connectors the list does not show (not RELEASED),
+	// which the next backup carries forward (export.CarryForward).
+	Hidden      []HiddenConnector `json:"hidden,omitempty"`
+	Source      bundleSource      `json:"source"`
+	ToolVersion string            `json:"toolVersion,omitempty"`
+	Options     json.RawMessage   `json:"options,omitempty"`
+}
+
+// HiddenConnector is a connector the list does not show, by scriptName and
+// name.
+type HiddenConnector struct {
+	ScriptName string `json:"scriptName"`
+	Name       string `json:"name,omitempty"`
 }
 
 // bundleSource is bundle.Source, repeated so that the record's JSON does not
