@@ -5,73 +5,37 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"filippo.io/age"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/export"
+	"github.com/connvault/connvault/repository/repotest"
 	"github.com/connvault/connvault/tenant"
 	"github.com/connvault/connvault/tenant/tenantsim"
 )
 
 var _ export.Source = (*tenant.Client)(nil)
 
-// Credentials of the test S3 server, which refuses any other access key id.
+// Credentials of the test S3 server (repotest).
 const (
-	testKeyID  = "CONNVAULTTESTKEY"
-	testSecret = "connvault-test-secret"
-	testBucket = "backups"
+	testSecret = repotest.Secret
+	testBucket = repotest.Bucket
 )
 
-// newS3 starts an S3-compatible server (gofakes3, in memory) over real HTTP
-// on loopback with one bucket, sets the AWS environment for it, and returns
-// the repository URL of prefix in that bucket. The server answers 403
-// InvalidAccessKeyId, as S3 does, to a request signed with another key id.
+// newS3 starts an S3-compatible server and returns the repository URL of
+// prefix in its bucket.
 func newS3(t *testing.T, prefix string) string {
 	t.Helper()
-	backend := s3mem.New()
-	if err := backend.CreateBucket(testBucket); err != nil {
-		t.Fatal(err)
-	}
-	faker := gofakes3.New(backend)
-	h := faker.Server()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.Contains(r.Header.Get("Authorization"), "Credential="+testKeyID+"/") {
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusForbidden)
-			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>`)
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	setAWSEnv(t, testKeyID, testSecret)
-	return s3URL(srv.URL, prefix)
+	return repotest.URL(repotest.NewS3(t), prefix)
 }
 
-// s3URL is the repository URL of prefix in the test bucket at endpoint.
-func s3URL(endpoint, prefix string) string {
-	return "s3://" + testBucket + "/" + prefix + "?endpoint=" + endpoint + "&use_path_style=true&region=us-east-1&disable_https=true"
-}
+func s3URL(endpoint, prefix string) string { return repotest.URL(endpoint, prefix) }
 
-// setAWSEnv points the AWS SDK at the given credentials and nothing else.
-func setAWSEnv(t *testing.T, id, secret string) {
-	t.Setenv("AWS_ACCESS_KEY_ID", id)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_MAX_ATTEMPTS", "2")
-}
+func setAWSEnv(t *testing.T, id, secret string) { repotest.SetAWSEnv(t, id, secret) }
 
 // newSim starts a simulated tenant over real HTTP and returns it with a client.
 func newSim(t *testing.T, connectors int, seed int64) (*tenantsim.Sim, *tenant.Client) {

@@ -14,8 +14,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"filippo.io/age"
 	"github.com/urfave/cli/v3"
 
+	"github.com/connvault/connvault/repository"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -43,6 +45,7 @@ type env struct {
 	status         *statusLine // stderr as logs and the progress bar share it
 	stdinCopy      string      // the temporary copy of stdin read as "-", removed by runEnv
 	unknownCommand string      // set when urfave/cli found no such command
+	identityFile   string      // --identity or $CONNVAULT_AGE_IDENTITY_FILE: age identities for encrypted bundles
 }
 
 // input returns the path to read for a bundle argument: arg itself, or for
@@ -85,6 +88,15 @@ func (e *env) line() *statusLine {
 		e.status = &statusLine{w: e.stderr}
 	}
 	return e.status
+}
+
+// identities reads the age identities of --identity (or the file the
+// environment names); none when neither is given.
+func (e *env) identities() ([]age.Identity, error) {
+	if e.identityFile == "" {
+		return nil, nil
+	}
+	return repository.Identities(e.identityFile)
 }
 
 // Run runs connvault with args (args[0] is the program name) and returns the
@@ -181,6 +193,7 @@ func newApp(e *env) *cli.Command {
 		ErrWriter: e.stderr,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn, error"},
+			&cli.StringFlag{Name: "identity", Usage: "age identity file that decrypts encrypted bundles and snapshots (default: the file $" + repository.IdentityEnv + " names)"},
 		},
 		Before: func(ctx context.Context, c *cli.Command) (context.Context, error) {
 			level, err := parseLogLevel(c.String("log-level"))
@@ -188,6 +201,10 @@ func newApp(e *env) *cli.Command {
 				return ctx, err
 			}
 			e.log = slog.New(slog.NewTextHandler(e.line(), &slog.HandlerOptions{Level: level}))
+			e.identityFile = c.String("identity")
+			if e.identityFile == "" {
+				e.identityFile = e.getenv(repository.IdentityEnv)
+			}
 			return ctx, nil
 		},
 		ExitErrHandler:            func(context.Context, *cli.Command, error) {},
@@ -206,6 +223,10 @@ func newApp(e *env) *cli.Command {
 			spconfigRemapCommand(e),
 			simCommand(e),
 			demoCommand(e),
+			backupCommand(e),
+			snapshotsCommand(e),
+			pruneCommand(e),
+			restoreCommand(e),
 		},
 		CommandNotFound: func(_ context.Context, _ *cli.Command, name string) {
 			e.unknownCommand = name

@@ -14,6 +14,7 @@ import (
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/internal/collation"
 	"github.com/connvault/connvault/internal/english"
+	"github.com/connvault/connvault/repository"
 )
 
 func verifyCommand(e *env) *cli.Command {
@@ -30,9 +31,13 @@ func verifyCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			m, err := bundle.Verify(ctx, path, bundle.ReadOptions{})
+			b, err := openBundle(ctx, e, path)
 			if err != nil {
-				return fmt.Errorf("verify %s: %w", path, err)
+				return fmt.Errorf("verify: %w", err)
+			}
+			m := b.Manifest
+			if err := b.Close(); err != nil {
+				return err
 			}
 			files := 0
 			for _, en := range m.Connectors {
@@ -57,8 +62,14 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func openBundle(ctx context.Context, path string) (*bundle.Bundle, error) {
-	b, err := bundle.Open(ctx, path, bundle.ReadOptions{})
+// openBundle opens and verifies the bundle at path; an age-encrypted one is
+// decrypted, in memory, with --identity.
+func openBundle(ctx context.Context, e *env, path string) (*bundle.Bundle, error) {
+	ids, err := e.identities()
+	if err != nil {
+		return nil, err
+	}
+	b, err := repository.OpenBundleFile(ctx, path, ids, bundle.ReadOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -82,7 +93,7 @@ func inspectCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			b, err := openBundle(ctx, path)
+			b, err := openBundle(ctx, e, path)
 			if err != nil {
 				return err
 			}
@@ -151,12 +162,12 @@ func diffCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			a, err := openBundle(ctx, pathA)
+			a, err := openBundle(ctx, e, pathA)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			b, err := openBundle(ctx, pathB)
+			b, err := openBundle(ctx, e, pathB)
 			if err != nil {
 				return err
 			}
@@ -178,4 +189,9 @@ func diffCommand(e *env) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// openBundle is openBundle with e, as transformArgs.Open wants it.
+func (e *env) openBundle(ctx context.Context, path string) (*bundle.Bundle, error) {
+	return openBundle(ctx, e, path)
 }

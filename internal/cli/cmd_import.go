@@ -80,6 +80,7 @@ func importOptionsWith(c *cli.Command, e *env, topts tenant.Options) (importOpti
 		Input: transformArgs{
 			Rules: c.String("rules"), Values: c.String("values"),
 			Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"),
+			Open: e.openBundle,
 		},
 		Importer: importer.Options{
 			AllowDelete:      c.Bool("allow-delete"),
@@ -206,7 +207,7 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 func runImportPlan(ctx context.Context, e *env, o importOptions, saved *importer.Plan) error {
 	// What the plan was made with is what was approved: it applies as saved.
 	o.Importer.AllowDelete = saved.AllowDelete
-	o.Input = transformArgs{Rules: saved.Rules, Values: saved.Values, Include: saved.Include, Exclude: saved.Exclude}
+	o.Input = transformArgs{Rules: saved.Rules, Values: saved.Values, Include: saved.Include, Exclude: saved.Exclude, Open: e.openBundle}
 	cl, err := newClient(o.Tenant, nil)
 	if err != nil {
 		return err

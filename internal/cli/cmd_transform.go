@@ -66,6 +66,9 @@ func loadRules(rulesPath, valuesPath string, getenv func(string) string) (*trans
 type transformArgs struct {
 	Rules, Values    string
 	Include, Exclude []string
+	// Open opens the bundle (openBundle, or a repository's snapshot for
+	// restore).
+	Open func(ctx context.Context, path string) (*bundle.Bundle, error)
 }
 
 // loadTransformed opens and verifies the whole bundle at path, loads every
@@ -79,7 +82,7 @@ func loadTransformed(ctx context.Context, path string, in transformArgs, getenv 
 	if err != nil {
 		return transformInput{}, usageErrorf("%v", err)
 	}
-	b, err := openBundle(ctx, path)
+	b, err := in.Open(ctx, path)
 	if err != nil {
 		return transformInput{}, err
 	}
@@ -115,7 +118,7 @@ func transformCommand(e *env) *cli.Command {
 				return err
 			}
 			out := c.Args().Get(1)
-			ti, err := loadTransformed(ctx, in, transformArgs{Rules: c.String("rules"), Values: c.String("values"), Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude")}, e.getenv)
+			ti, err := loadTransformed(ctx, in, transformArgs{Rules: c.String("rules"), Values: c.String("values"), Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"), Open: e.openBundle}, e.getenv)
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/connvault/connvault/bundle"
+)
+
+func restoreCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "restore",
+		Usage:     "plan or import a repository's snapshot into the target tenant, as import does (verification, plan, undo bundle, journal)",
+		UsageText: "connvault restore --repo URL [--tenant T] SNAPSHOT|latest [--dry-run] [--yes] [import flags]",
+		Flags: append(append(planFlags("import"), importOnlyFlags()...), repoFlag(),
+			&cli.StringFlag{Name: "tenant", Usage: "the snapshot's tenant in the repository (needed for latest when it holds several)"},
+			&cli.StringFlag{Name: "undo", Usage: "where to write the undo bundle (default STATE-DIR/undo-<run>.tar.gz)"},
+			&cli.StringFlag{Name: "mapping-out", Usage: "where to write the mapping file (default STATE-DIR/mapping-<run>.json)"},
+		),
+		Action: func(ctx context.Context, c *cli.Command) error {
+			if c.NArg() != 1 {
+				return usageErrorf("restore takes one snapshot id (or a unique prefix of one) or latest, got %d arguments", c.NArg())
+			}
+			o, err := importOptionsFrom(c, e)
+			if err != nil {
+				return err
+			}
+			o.DryRun, o.Yes = c.Bool("dry-run"), c.Bool("yes")
+			o.Importer.UndoPath, o.Importer.MappingPath = c.String("undo"), c.String("mapping-out")
+			ids, err := e.identities()
+			if err != nil {
+				return err
+			}
+			repo, err := openRepo(ctx, c)
+			if err != nil {
+				return err
+			}
+			defer repo.Close()
+			snap, err := repo.Resolve(ctx, c.Args().First(), c.String("tenant"))
+			if err != nil {
+				return err
+			}
+			o.Bundle = fmt.Sprintf("%s snapshot %s of tenant %s", repo.Location(), snap.ID, snap.Tenant)
+			o.Input.Open = func(ctx context.Context, _ string) (*bundle.Bundle, error) {
+				return repo.Open(ctx, snap, ids, bundle.ReadOptions{})
+			}
+			if !o.JSON {
+				fmt.Fprintf(e.stderr, "restoring snapshot %s of tenant %s (%s, %d connectors, complete %t)\n",
+					snap.ID, snap.Tenant, snap.Time.UTC().Format(time.RFC3339), snap.Connectors, snap.Complete)
+			}
+			return runImport(ctx, e, o)
+		},
+	}
+}
+
