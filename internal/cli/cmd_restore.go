@@ -55,4 +55,3 @@ func restoreCommand(e *env) *cli.Command {
 		},
 	}
 }
-

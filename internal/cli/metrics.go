@@ -19,11 +19,15 @@ var backupMetrics = []struct {
 	value            func(r backupRow, lastSuccess float64) (float64, bool)
 }{
 	{"connvault_backup_last_run_timestamp_seconds", "When the last backup run of the tenant ended (Unix seconds).", "gauge",
-		func(r backupRow, _ float64) (float64, bool) { return float64(r.finished.UnixMilli()) / 1000, !r.finished.IsZero() }},
+		func(r backupRow, _ float64) (float64, bool) {
+			return float64(r.finished.UnixMilli()) / 1000, !r.finished.IsZero()
+		}},
 	{"connvault_backup_last_success_timestamp_seconds", "When a backup of the tenant last succeeded, stored or unchanged (Unix seconds).", "gauge",
 		func(_ backupRow, last float64) (float64, bool) { return last, last > 0 }},
 	{"connvault_backup_success", "1 when the last run stored a complete snapshot or found the tenant unchanged, else 0.", "gauge",
-		func(r backupRow, _ float64) (float64, bool) { return b2f(r.Result == "stored" || r.Result == "unchanged"), true }},
+		func(r backupRow, _ float64) (float64, bool) {
+			return b2f(r.Result == "stored" || r.Result == "unchanged"), true
+		}},
 	{"connvault_backup_duration_seconds", "How long the last run of the tenant took.", "gauge",
 		func(r backupRow, _ float64) (float64, bool) { return r.Seconds, true }},
 	{"connvault_backup_connectors", "Connectors in the tenant's latest snapshot.", "gauge",
