@@ -93,7 +93,7 @@ func (e *env) line() *statusLine {
 // identities reads the age identities of --identity (or the file the
 // environment names); none when neither is given.
 func (e *env) identities() ([]age.Identity, error) {
-	if e.identityFile == "" {
+	if e == nil || e.identityFile == "" {
 		return nil, nil
 	}
 	return repository.Identities(e.identityFile)

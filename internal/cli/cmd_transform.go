@@ -66,8 +66,8 @@ func loadRules(rulesPath, valuesPath string, getenv func(string) string) (*trans
 type transformArgs struct {
 	Rules, Values    string
 	Include, Exclude []string
-	// Open opens the bundle (openBundle, or a repository's snapshot for
-	// restore).
+	// Open opens the bundle (env.openBundle, or a repository's snapshot
+	// for restore); nil opens it without identities.
 	Open func(ctx context.Context, path string) (*bundle.Bundle, error)
 }
 
@@ -82,7 +82,11 @@ func loadTransformed(ctx context.Context, path string, in transformArgs, getenv 
 	if err != nil {
 		return transformInput{}, usageErrorf("%v", err)
 	}
-	b, err := in.Open(ctx, path)
+	open := in.Open
+	if open == nil {
+		open = (*env)(nil).openBundle // no identities
+	}
+	b, err := open(ctx, path)
 	if err != nil {
 		return transformInput{}, err
 	}

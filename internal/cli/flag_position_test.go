@@ -188,6 +188,30 @@ func TestFlagsBeforeAndAfterArguments(t *testing.T) {
 		},
 	})
 
+	repo := filepath.Join(dir, "repo")
+	cases = append(cases,
+		flagCase{
+			name:   "backup",
+			before: []string{"backup", "--json", "--repo", repo, "--tenant", "sb", "--rate", "0", "--locales", "detail"},
+			after:  []string{"backup", "--repo", repo, "--tenant", "sb", "--rate", "0", "--locales", "detail", "--json"},
+			vars:   srcVars,
+			check:  isJSON,
+		},
+		flagCase{name: "snapshots", before: []string{"snapshots", "--json", "--repo", repo}, after: []string{"snapshots", "--repo", repo, "--json"}, check: isJSON},
+		flagCase{name: "prune", before: []string{"prune", "--json", "--dry-run", "--keep-last", "1", "--repo", repo}, after: []string{"prune", "--repo", repo, "--keep-last", "1", "--dry-run", "--json"}, check: isJSON},
+		flagCase{
+			name:   "restore",
+			before: []string{"restore", "--dry-run", "--rate", "0", "--state-dir", state, "--repo", repo, "latest"},
+			after:  []string{"restore", "latest", "--repo", repo, "--rate", "0", "--state-dir", state, "--dry-run"},
+			vars:   dstVars,
+			check: func(t *testing.T, r cliRun) {
+				if r.code != exitOK || !strings.Contains(r.stdout, "Dry run: nothing was written") {
+					t.Errorf("exit %d, want a dry run (--dry-run):\n%s%s", r.code, r.stdout, r.stderr)
+				}
+			},
+		},
+	)
+
 	var covered []string
 	for _, tc := range cases {
 		covered = append(covered, tc.name)
