@@ -57,6 +57,25 @@ type RollbackItem struct {
 	partial bool // something of it cannot be undone (an added locale)
 }
 
+// Restored returns the parts a rollback writes back: Parts, less those
+// changed since the import unless force.
+func (it RollbackItem) Restored(force bool) []string {
+	if force {
+		return it.Parts
+	}
+	changed := map[string]bool{}
+	for _, c := range it.Changed {
+		changed[strings.Fields(c)[0]] = true
+	}
+	var out []string
+	for _, p := range it.Parts {
+		if !changed[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Skipped reports whether the item is left alone because of later changes.
 func (it RollbackItem) Skipped(force bool) bool {
 	return len(it.Changed) > 0 && !force && (it.Action == ActionDelete || len(it.Parts) == 0)
@@ -434,17 +453,12 @@ func (rb *rollbacker) restore(ctx context.Context, it RollbackItem, pre bundle.C
 		r.Notes = append(r.Notes, fmt.Sprintf("deleted by the import and recreated as %q (was %q): the tenant gives a new scriptName; sources referring to %q need the new one",
 			target, pre.ScriptName, pre.ScriptName))
 	}
-	changed := map[string]bool{}
-	for _, c := range it.Changed {
-		changed[strings.Fields(c)[0]] = true
-	}
-	var parts, skipped []string
+	parts := it.Restored(force)
+	var skipped []string
 	for _, p := range it.Parts {
-		if changed[p] && !force {
+		if !slices.Contains(parts, p) {
 			skipped = append(skipped, p)
-			continue
 		}
-		parts = append(parts, p)
 	}
 	if it.Action == ActionCreate {
 		parts = changes(want, have, true)

@@ -192,8 +192,8 @@ func (p *RollbackPlan) WriteTable(w io.Writer) {
 		if it.ScriptName != "" {
 			fmt.Fprintf(&b, " [%s]", it.ScriptName)
 		}
-		if len(it.Parts) > 0 && action != "skip" {
-			fmt.Fprintf(&b, " (%s)", strings.Join(it.Parts, ", "))
+		if parts := it.Restored(p.Force); len(parts) > 0 && action != "skip" {
+			fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
 		}
 		fmt.Fprintln(w, b.String())
 		for _, c := range it.Changed {

@@ -139,6 +139,10 @@ func transformCommand(e *env) *cli.Command {
 				return fmt.Errorf("write %s: %w", out, err)
 			}
 			fmt.Fprintf(e.stdout, "wrote %s: %d of %s, content digest %s\n", out, len(m.Connectors), english.Connectors(len(ti.Manifest.Connectors)), m.ContentDigest)
+			if len(m.Connectors) == 0 && len(ti.Manifest.Connectors) > 0 {
+				// Likely a typo in include: say so (an import of it deletes nothing).
+				fmt.Fprintf(e.stderr, "warning: the rules kept none of the %s; check include and exclude for typos\n", english.Connectors(len(ti.Manifest.Connectors)))
+			}
 			return nil
 		},
 	}

@@ -134,8 +134,8 @@ func TestScopeIncludeTypoDeletesNothing(t *testing.T) {
 	b := exportTo(t, vars, filepath.Join(dir, "all.tar.gz"))
 	rules := writeRules(t, dir, "include: [\"Zurich HR*\"]\n") // the tenant spells it Zürich
 	out := filepath.Join(dir, "none.tar.gz")
-	if r := runCLI(t, vars, "transform", "--rules", rules, b, out); r.code != exitOK || !strings.Contains(r.stdout, "0 of ") {
-		t.Fatalf("transform: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	if r := runCLI(t, vars, "transform", "--rules", rules, b, out); r.code != exitOK || !strings.Contains(r.stdout, "0 of ") || !strings.Contains(r.stderr, "kept none") {
+		t.Fatalf("transform: exit %d, want 0 with a warning that the rules kept nothing:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	before := sim.Dump()
 	state := filepath.Join(dir, "state")
