@@ -234,7 +234,7 @@ func (h *harness) importMemory(quick bool) error {
 		return err
 	}
 	rules := filepath.Join(h.dir, "edit-rules.yaml")
-	if err := os.WriteFile(rules, []byte("version: 1\nreplace:\n  - from: \"</Form>\"\n    to: \"<!-- edited --></Form>\"\n    kinds: [source-config]\n  - from: \"=\"\n    to: \"= \"\n    kinds: [translations]\n"), 0o600); err != nil {
+	if err := os.WriteFile(rules, []byte("version: 2\nreplace:\n  - from: \"</Form>\"\n    to: \"<!-- edited --></Form>\"\n    kinds: [source-config]\n  - from: \"=\"\n    to: \"= \"\n    kinds: [translations]\n"), 0o600); err != nil {
 		return err
 	}
 	edited := filepath.Join(h.dir, "scale-edited.tar.gz")
