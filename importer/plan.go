@@ -519,6 +519,8 @@ func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, ma
 			it.Notes = append(it.Notes, scope.reason)
 		case !scope.contains(l):
 			it.Notes = append(it.Notes, noteOutside)
+		case leftOutNote(pl.src.Manifest, l) != "":
+			it.Notes = append(it.Notes, leftOutNote(pl.src.Manifest, l))
 		default:
 			inScope++
 			it.Action = ActionDelete

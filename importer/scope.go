@@ -93,3 +93,25 @@ func quoted(ss []string) []string {
 	}
 	return out
 }
+
+// leftOutNote says why the target-only connector l must be kept although it is
+// in scope: the export knew of a connector of the same name (ignoring letter
+// case, as ISC's names are unique) or the same scriptName in the source tenant
+// and left it out (hidden, filtered, SailPoint-owned; bundle.Coverage.LeftOut).
+// Such a connector is not absent from the source, so the bundle does not stand
+// for deleting it. Connectors the export found gone (404) give no reason.
+// It returns "" when nothing protects l.
+func leftOutNote(m bundle.Manifest, l tenant.Connector) string {
+	if m.Coverage == nil {
+		return ""
+	}
+	for _, lo := range m.Coverage.LeftOut {
+		if lo.Reason == bundle.LeftOutGone {
+			continue
+		}
+		if (lo.Name != "" && strings.EqualFold(lo.Name, l.Name)) || lo.ScriptName == l.ScriptName {
+			return fmt.Sprintf("not deleted: the source tenant has this connector (%s), but the export left it out (%s)", lo.ScriptName, lo.Reason)
+		}
+	}
+	return ""
+}

@@ -211,3 +211,44 @@ func TestScopeMaxDeletes(t *testing.T) {
 		}
 	}
 }
+
+// A filtered export cannot apply its filter to hidden connectors, so it
+// records a hidden one whose name the filter matches as left out. An import
+// --allow-delete of that bundle must not delete the target's connector of
+// that name: the source tenant has it, the bundle just does not carry it.
+func TestScopeNeverDeletesWhatTheExportLeftOut(t *testing.T) {
+	src, srcVars := startSim(t, tenantsim.Options{Seed: 74, Connectors: 20, MaxLocales: 1, TenantName: "sandbox"})
+	var hidden string
+	for _, c := range src.Dump().Connectors {
+		if !c.BuiltIn && c.Status != "RELEASED" {
+			hidden = c.Name
+			break
+		}
+	}
+	if hidden == "" {
+		t.Fatal("fixture: the source tenant has no hidden connector")
+	}
+	listed := releasedNames(src.Dump())[0]
+	dir := t.TempDir()
+	filter := fmt.Sprintf("name sw %q or name sw %q", listed, hidden)
+	b := exportTo(t, srcVars, filepath.Join(dir, "filtered.tar.gz"), "--filter", filter, "--json")
+
+	dst, dstVars := startSim(t, tenantsim.Options{Seed: 75, Connectors: 6, MaxLocales: 1, TenantName: "prod"})
+	if !slices.Contains(releasedNames(dst.Dump()), hidden) {
+		addReleased(t, dstVars, hidden)
+	}
+	before := dst.Dump()
+	if !slices.Contains(releasedNames(before), hidden) {
+		t.Fatalf("fixture: the target does not list %q", hidden)
+	}
+	r := runCLI(t, dstVars, "import", "--rate", "0", "--state-dir", filepath.Join(dir, "state"), "--allow-delete", "--yes", b)
+	if r.code != exitOK {
+		t.Fatalf("import: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := deletedNames(before, dst.Dump()); slices.Contains(got, hidden) {
+		t.Errorf("import --allow-delete deleted %q, which the export of %q recorded as left out of the bundle\n%s", hidden, filter, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "the export left it out") {
+		t.Errorf("the plan does not say why %q is kept:\n%s", hidden, r.stdout)
+	}
+}
