@@ -108,7 +108,8 @@ func ScopeMatcher(s *bundle.Scope) (func(name, scriptName string, inFilter bool)
 }
 
 // DescribeScope returns s in one line for plans and messages, e.g.
-// `export filter name sw "HR"; include "HR *"; then rules include "HR Feed*"`.
+// `export filter name sw "HR"; include "HR *"; then include "HR Feed*"`, where
+// "then" starts a narrowing by a rules file or by --include/--exclude.
 func DescribeScope(s *bundle.Scope) string {
 	if s == nil {
 		return "not recorded (the bundle predates recorded scopes)"
@@ -135,10 +136,10 @@ func DescribeScope(s *bundle.Scope) string {
 	}
 	for _, n := range s.Narrowed {
 		if len(n.Include) > 0 {
-			parts = append(parts, "then rules include "+quoteAll(n.Include))
+			parts = append(parts, "then include "+quoteAll(n.Include))
 		}
 		if len(n.Exclude) > 0 {
-			parts = append(parts, "then rules exclude "+quoteAll(n.Exclude))
+			parts = append(parts, "then exclude "+quoteAll(n.Exclude))
 		}
 	}
 	return strings.Join(parts, "; ")
