@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/tenant"
@@ -70,7 +71,7 @@ func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (c
 	mayExist := req.mayExist
 	var lastErr error
 	for range createRounds {
-		c, err := t.CreateConnector(ctx, req.nc)
+		c, err := createDetached(ctx, t, req.nc)
 		if err == nil {
 			return done(c, true)
 		}
@@ -216,4 +217,23 @@ func newConnector(c bundle.Connector) tenant.NewConnector {
 		st = tenant.StatusDevelopment
 	}
 	return tenant.NewConnector{Name: c.Name, Type: c.Type, ClassName: c.ClassName, DirectConnect: &dc, Status: st}
+}
+
+// createGrace bounds how long a create already started may run on after the
+// run was cancelled.
+const createGrace = time.Minute
+
+// createDetached sends one create and lets it finish, up to createGrace, even
+// when ctx is cancelled meanwhile (Ctrl-C): a create that reached the tenant
+// is applied there whether or not anyone reads the answer, and a connector
+// that is not RELEASED cannot be found by name afterwards, so abandoning the
+// answer would leave a connector the rerun can neither find nor prove it made.
+// A create not yet started when ctx is cancelled is not sent.
+func createDetached(ctx context.Context, t Target, nc tenant.NewConnector) (tenant.Connector, error) {
+	if err := ctx.Err(); err != nil {
+		return tenant.Connector{}, err
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createGrace)
+	defer cancel()
+	return t.CreateConnector(wctx, nc)
 }

@@ -121,10 +121,27 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 		err = usageErrorf("unknown command %q (see connvault --help)", e.unknownCommand)
 	}
 	code := exitCode(ctx, err)
-	if err != nil && code != exitChanges && !errors.Is(err, errQuiet) {
+	switch {
+	case err == nil || code == exitChanges || errors.Is(err, errQuiet):
+	case code == exitInterrupted:
+		fmt.Fprintf(e.stderr, "connvault: interrupted (%s); nothing is left half-written: run the same command again to continue\n", interruptedWhile(err))
+	default:
 		fmt.Fprintf(e.stderr, "connvault: %v%s\n", err, hint(err))
 	}
 	return code
+}
+
+// interruptedWhile is err without Go's "context canceled" or "context
+// deadline exceeded" tail, which mean nothing to a user: what was being done.
+func interruptedWhile(err error) string {
+	msg := err.Error()
+	for _, c := range []error{context.Canceled, context.DeadlineExceeded} {
+		msg = strings.TrimSuffix(strings.TrimSuffix(msg, c.Error()), ": ")
+	}
+	if msg == "" {
+		return "stopped"
+	}
+	return msg
 }
 
 // hint adds what to check to errors whose cause is usually the configuration.

@@ -44,6 +44,9 @@ func TestInterruptedExportLeavesNothing(t *testing.T) {
 	if code != exitInterrupted {
 		t.Errorf("exit %d, want %d (interrupted); stderr %q", code, exitInterrupted, stderr.String())
 	}
+	if msg := stderr.String(); !strings.Contains(msg, "interrupted") || strings.Contains(msg, "context ") {
+		t.Errorf("stderr should say the run was interrupted, in words, not Go's context error: %q", msg)
+	}
 	entries, _ := os.ReadDir(dir)
 	for _, en := range entries {
 		t.Errorf("an interrupted export left %s in the destination directory", en.Name())
