@@ -25,6 +25,7 @@ const shellTemplate = `<Application name="x"><Attributes><Map>
 // ${LOGIN} and ${SAIL_CLIENT_SECRET} are not filled from the environment,
 // and a restore is not refused when they are unset.
 func TestPlainImportWritesPlaceholdersUnchanged(t *testing.T) {
+	t.Parallel()
 	sim, vars := startSim(t, tenantsim.Options{Seed: 95, Connectors: 3, MaxLocales: 1, TenantName: "corp"})
 	dir := t.TempDir()
 	name := releasedNames(sim.Dump())[0]

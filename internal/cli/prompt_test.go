@@ -32,6 +32,7 @@ func (tm *terminal) String() string {
 // ends the wait at once with exit 130, writing nothing; with stdout not a
 // terminal (redirected to a file), the plan is shown on the terminal.
 func TestCtrlCAtPromptExits130(t *testing.T) {
+	t.Parallel()
 	sim, vars := startSim(t, tenantsim.Options{Seed: 99, Connectors: 3, MaxLocales: 1, TenantName: "corp"})
 	dir := t.TempDir()
 	b := exportTo(t, vars, filepath.Join(dir, "b.tar.gz"))

@@ -58,6 +58,7 @@ var undoLine = regexp.MustCompile(`Undo bundle: (\S+)`)
 // for a mapping entry, the user adds it and reruns. N existed before the
 // import, so rollback must not delete it: it restores it.
 func TestRollbackKeepsPreexistingConnectorFoundThroughMapping(t *testing.T) {
+	t.Parallel()
 	src, srcVars := startSim(t, tenantsim.Options{Seed: 81, Connectors: 4, MaxLocales: 1, TenantName: "sb"})
 	dst, dstVars, arm := startFlakySim(t, tenantsim.Options{Seed: 82, Connectors: 2, MaxLocales: 1, TenantName: "prod", ClientID: "prod", ClientSecret: "prod-secret"})
 	dir := t.TempDir()

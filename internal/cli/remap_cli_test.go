@@ -17,6 +17,7 @@ import (
 // import cannot tie to a scriptName key is named in a warning with its file
 // and line.
 func TestImportRemapsNestedScriptNameReferences(t *testing.T) {
+	t.Parallel()
 	src, srcVars := startSim(t, tenantsim.Options{Seed: 97, Connectors: 3, MaxLocales: 1, TenantName: "sb"})
 	dst, dstVars := startSim(t, tenantsim.Options{Seed: 98, Connectors: 0, TenantName: "prod", ClientID: "prod", ClientSecret: "prod-secret"})
 	dir := t.TempDir()

@@ -32,6 +32,7 @@ func adminClient(t *testing.T, vars map[string]string) *tenant.Client {
 // names B, and exits 3; its closing lines do not invite a rollback of the
 // rollback.
 func TestRollbackTouchesOnlyWhatTheImportWroteAndIsUnchanged(t *testing.T) {
+	t.Parallel()
 	sim, vars := startSim(t, tenantsim.Options{Seed: 91, Connectors: 6, MaxLocales: 1, TenantName: "corp"})
 	dir := t.TempDir()
 	b := exportTo(t, vars, filepath.Join(dir, "all.tar.gz"))

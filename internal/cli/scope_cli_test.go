@@ -82,6 +82,7 @@ func writeRules(t *testing.T, dir, body string) string {
 // export --include 'W *' then import --allow-delete of that bundle into the
 // same tenant deletes only what is inside 'W *' and not in the bundle.
 func TestScopeExportIncludeThenImportAllowDelete(t *testing.T) {
+	t.Parallel()
 	sim, vars := startSim(t, tenantsim.Options{Seed: 71, Connectors: 20, MaxLocales: 1, TenantName: "corp"})
 	dir := t.TempDir()
 	word := strings.Fields(releasedNames(sim.Dump())[0])[0]
@@ -105,6 +106,7 @@ func TestScopeExportIncludeThenImportAllowDelete(t *testing.T) {
 // plan and import --rules whose include keeps two connectors delete nothing
 // outside those two names.
 func TestScopeRulesIncludeThenImportAllowDelete(t *testing.T) {
+	t.Parallel()
 	sim, vars := startSim(t, tenantsim.Options{Seed: 72, Connectors: 20, MaxLocales: 1, TenantName: "corp"})
 	dir := t.TempDir()
 	b := exportTo(t, vars, filepath.Join(dir, "all.tar.gz"))
@@ -129,6 +131,7 @@ func TestScopeRulesIncludeThenImportAllowDelete(t *testing.T) {
 // An include with a typo matches nothing: the transformed bundle holds no
 // connector, and importing it with --allow-delete deletes nothing.
 func TestScopeIncludeTypoDeletesNothing(t *testing.T) {
+	t.Parallel()
 	sim, vars := startSim(t, tenantsim.Options{Seed: 73, Connectors: 20, MaxLocales: 1, TenantName: "corp"})
 	dir := t.TempDir()
 	b := exportTo(t, vars, filepath.Join(dir, "all.tar.gz"))
@@ -152,6 +155,7 @@ func TestScopeIncludeTypoDeletesNothing(t *testing.T) {
 // migrate --include 'W*' --allow-delete deletes no target connector outside
 // 'W*'.
 func TestScopeMigrateInclude(t *testing.T) {
+	t.Parallel()
 	src, srcVars := startSim(t, tenantsim.Options{Seed: 74, Connectors: 10, MaxLocales: 1, TenantName: "sb", ClientID: "sb-client", ClientSecret: "sb-secret"})
 	dst, dstVars := startSim(t, tenantsim.Options{Seed: 75, Connectors: 10, MaxLocales: 1, TenantName: "prod", ClientID: "prod-client", ClientSecret: "prod-secret"})
 	dir := t.TempDir()
@@ -179,6 +183,7 @@ tenants:
 // import --allow-delete --yes refuses more deletions than --max-deletes
 // (default 5), naming every connector, and writes nothing.
 func TestScopeMaxDeletes(t *testing.T) {
+	t.Parallel()
 	sim, vars := startSim(t, tenantsim.Options{Seed: 76, Connectors: 4, MaxLocales: 1, TenantName: "corp"})
 	dir := t.TempDir()
 	b := exportTo(t, vars, filepath.Join(dir, "all.tar.gz"))
