@@ -65,6 +65,7 @@ func backupCommand(e *env) *cli.Command {
 	)
 	flags = append(flags, selectionFlags()...)
 	flags = append(flags, filterFlags("export")...)
+	flags = append(flags, sourcesFlag())
 	flags = append(flags,
 		&cli.IntFlag{Name: "concurrency", Value: export.DefaultConcurrency, Usage: "connectors fetched at once, per tenant"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object per tenant (an array) on stdout"},
