@@ -272,7 +272,7 @@ func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, in
 		}
 		it.Action = ActionCreate
 		it.Parts = allParts(want)
-		it.Notes = append(it.Notes, "deleted by the import: recreated, with a new scriptName")
+		it.Notes = append(it.Notes, "deleted by the import: recreated (the tenant may give it a new scriptName)")
 		return it, nil
 	case err != nil:
 		return it, fmt.Errorf("read %q: %w", pre.ScriptName, err)
@@ -450,8 +450,12 @@ func (rb *rollbacker) restore(ctx context.Context, it RollbackItem, pre bundle.C
 			return failed(r, err)
 		}
 		r.TargetScriptName = target
-		r.Notes = append(r.Notes, fmt.Sprintf("deleted by the import and recreated as %q (was %q): the tenant gives a new scriptName; sources referring to %q need the new one",
-			target, pre.ScriptName, pre.ScriptName))
+		if target == pre.ScriptName {
+			r.Notes = append(r.Notes, fmt.Sprintf("deleted by the import and recreated under its old scriptName %q", target))
+		} else {
+			r.Notes = append(r.Notes, fmt.Sprintf("deleted by the import and recreated as %q (was %q): the tenant gave a new scriptName; sources referring to %q need the new one",
+				target, pre.ScriptName, pre.ScriptName))
+		}
 	}
 	parts := it.Restored(force)
 	var skipped []string

@@ -200,7 +200,7 @@ func TestRollback(t *testing.T) {
 			for _, it := range rb.Items {
 				if it.Action == ActionCreate {
 					deleted++
-					if it.Status != StatusPartial || !strings.Contains(strings.Join(it.Notes, " "), "recreated as") {
+					if it.Status != StatusPartial || !strings.Contains(strings.Join(it.Notes, " "), "recreated") {
 						t.Errorf("recreated %q not reported: %+v", it.Name, it)
 					}
 				}
