@@ -78,7 +78,9 @@ func (w *Writer) commit(ctx context.Context) (m Manifest, keepStaging bool, err 
 		Errors:        errs,
 		Coverage:      w.coverage,
 		Reads:         w.reads,
+		Ambiguous:     slices.Clone(w.ambiguous),
 	}
+	slices.SortFunc(m.Ambiguous, func(a, b Ambiguity) int { return strings.Compare(a.ScriptName, b.ScriptName) })
 	if m.ContentDigest, err = w.stagedDigest(); err != nil {
 		return Manifest{}, false, err
 	}

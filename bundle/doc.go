@@ -63,6 +63,10 @@
 //   - complete: false exactly when errors lists items that could not be
 //     exported ({scriptName, name, part, error}, sorted). An incomplete bundle
 //     is valid; whoever imports it decides.
+//   - ambiguous (optional): translations the export could not tell present
+//     from absent and did not store ({scriptName, name, locales, reason},
+//     sorted by scriptName), e.g. locales a tenant answered with the en text.
+//     They do not make a bundle incomplete.
 //   - contentDigest: "sha256:" and the hex SHA-256 of the lines
 //     "<path>  <sha256>\n" (two spaces) of every file but manifest.json, sorted.
 //     The same tenant content gives the same digest, whatever createdAt.

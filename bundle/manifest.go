@@ -31,13 +31,17 @@ type Manifest struct {
 	Options       json.RawMessage `json:"options,omitempty"`
 	// Scope is what the bundle stands for in its source tenant; nil in a
 	// bundle written before connvault recorded it (see Scope).
-	Scope         *Scope      `json:"scope,omitempty"`
-	Connectors    []Entry     `json:"connectors"`
-	Complete      bool        `json:"complete"`
-	Errors        []ItemError `json:"errors,omitempty"`
-	Coverage      *Coverage   `json:"coverage,omitempty"` // written by export; absent in bundles of other origin
-	Reads         *Reads      `json:"reads,omitempty"`    // written by export; absent in bundles of other origin
-	ContentDigest string      `json:"contentDigest"`      // "sha256:<hex>" over sorted (path, sha256) pairs
+	Scope      *Scope      `json:"scope,omitempty"`
+	Connectors []Entry     `json:"connectors"`
+	Complete   bool        `json:"complete"`
+	Errors     []ItemError `json:"errors,omitempty"`
+	Coverage   *Coverage   `json:"coverage,omitempty"` // written by export; absent in bundles of other origin
+	Reads      *Reads      `json:"reads,omitempty"`    // written by export; absent in bundles of other origin
+	// Ambiguous lists translations the export could not tell present from
+	// absent and did not store (see Ambiguity); the bundle may still be
+	// complete.
+	Ambiguous     []Ambiguity `json:"ambiguous,omitempty"`
+	ContentDigest string      `json:"contentDigest"` // "sha256:<hex>" over sorted (path, sha256) pairs
 }
 
 // Reads records how an export read each connector's parts (export's
@@ -218,6 +222,17 @@ type LeftOut struct {
 	// does not start with "custom" and s3Location "connector/ldap" is not
 	// under custom-connector/`.
 	Rule string `json:"rule,omitempty"`
+}
+
+// Ambiguity records translations an export could not tell present from
+// absent, and therefore did not store: for example locales that the tenant
+// answered with the en text, which it may serve for a locale it does not have
+// (README, "Assumptions about ISC").
+type Ambiguity struct {
+	ScriptName string   `json:"scriptName"`
+	Name       string   `json:"name,omitempty"`
+	Locales    []string `json:"locales"`
+	Reason     string   `json:"reason"`
 }
 
 // Connector is the content of one connector of a bundle.

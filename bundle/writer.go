@@ -79,6 +79,7 @@ type Writer struct {
 	errs       []ItemError
 	coverage   *Coverage
 	reads      *Reads
+	ambiguous  []Ambiguity
 	spoolEnd   int64 // where the next file goes in the spool
 	entriesEnd int64 // where the next entry goes in the entries file
 }
@@ -589,6 +590,15 @@ func (w *Writer) SetCoverage(c Coverage) {
 	})
 	w.mu.Lock()
 	w.coverage = &c
+	w.mu.Unlock()
+}
+
+// Ambiguous records translations of a connector that were not stored
+// because the tenant's answers cannot tell whether they exist. It does not
+// make the bundle incomplete: everything stored is what the tenant holds.
+func (w *Writer) Ambiguous(a Ambiguity) {
+	w.mu.Lock()
+	w.ambiguous = append(w.ambiguous, a)
 	w.mu.Unlock()
 }
 

@@ -131,6 +131,10 @@ type Result struct {
 	// Reads is how the parts were read: the mode, the sample and why a kind
 	// of part went to per-part reads. Run also records it in the writer.
 	Reads *bundle.Reads
+	// Ambiguous are the translations the tenant's answers could not tell
+	// present from absent, which were not stored; also recorded in the
+	// writer with Ambiguous. See localeJudge.
+	Ambiguous []bundle.Ambiguity
 }
 
 // Run lists the tenant's connectors, chooses those opts asks for, and fetches
@@ -177,6 +181,10 @@ func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Resul
 	r.progress.SetTotal(len(sel.targets))
 
 	err = r.exportAll(ctx, sel.targets)
+	r.res.Ambiguous = r.locales.judge.finish()
+	for _, a := range r.res.Ambiguous {
+		r.w.Ambiguous(a)
+	}
 	slices.SortFunc(r.res.Failed, func(a, b bundle.ItemError) int {
 		return cmp.Or(cmp.Compare(a.ScriptName, b.ScriptName), cmp.Compare(a.Part, b.Part))
 	})
@@ -265,6 +273,7 @@ func newRun(src Source, w *bundle.Writer, opts Options) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
+	locales.judge = &localeJudge{}
 	for _, n := range opts.ScriptNames {
 		if n == "" {
 			return nil, errors.New("empty script name")

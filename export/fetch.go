@@ -43,6 +43,7 @@ func itemError(t target, err error) bundle.ItemError {
 type localePlan struct {
 	locales    []string
 	fromDetail bool
+	judge      *localeJudge // the run's; nil trusts every answer
 }
 
 // resolveLocales checks Options.Locales: empty means all 19, the single value
@@ -107,6 +108,7 @@ func fetch(ctx context.Context, src Source, t target, h how) (bundle.Connector, 
 	if err != nil {
 		return bundle.Connector{}, &partError{err: err}
 	}
+	h.localePlan.judge.observe(d)
 	locs := h.localePlan.forDetail(d)
 	detail, err := detailJSON(d, announcedParts(d, locs))
 	if err != nil {
@@ -121,7 +123,7 @@ func fetch(ctx context.Context, src Source, t target, h how) (bundle.Connector, 
 		Detail:     detail,
 	}
 	if h.sample {
-		if err := fetchParts(ctx, src, &c, d, tenant.Locales()); err != nil {
+		if err := fetchParts(ctx, src, &c, d, tenant.Locales(), h.localePlan.judge); err != nil {
 			return bundle.Connector{}, err
 		}
 		if h.reads.compare(d, c) {
@@ -133,7 +135,7 @@ func fetch(ctx context.Context, src Source, t target, h how) (bundle.Connector, 
 	}
 	fromDetailParts(&c, d, h.xmlDetail, h.trDetail, h.localePlan)
 	if !h.xmlDetail {
-		if err := fetchParts(ctx, src, &c, d, nil); err != nil {
+		if err := fetchParts(ctx, src, &c, d, nil, h.localePlan.judge); err != nil {
 			return bundle.Connector{}, err
 		}
 	}
@@ -141,7 +143,7 @@ func fetch(ctx context.Context, src Source, t target, h how) (bundle.Connector, 
 		if h.allLocales && h.localePlan.fromDetail {
 			locs = tenant.Locales()
 		}
-		if err := fetchTranslations(ctx, src, &c, d, locs); err != nil {
+		if err := fetchTranslations(ctx, src, &c, d, locs, h.localePlan.judge); err != nil {
 			return bundle.Connector{}, err
 		}
 	}
@@ -149,8 +151,8 @@ func fetch(ctx context.Context, src Source, t target, h how) (bundle.Connector, 
 }
 
 // fetchParts reads c's three XML parts from their endpoints, and the
-// translations of locales.
-func fetchParts(ctx context.Context, src Source, c *bundle.Connector, d tenant.ConnectorDetail, locales []string) error {
+// translations of locales (judged by j).
+func fetchParts(ctx context.Context, src Source, c *bundle.Connector, d tenant.ConnectorDetail, locales []string, j *localeJudge) error {
 	for _, p := range []struct {
 		kind tenant.PartKind
 		dst  *[]byte
@@ -165,17 +167,28 @@ func fetchParts(ctx context.Context, src Source, c *bundle.Connector, d tenant.C
 		}
 		*p.dst = b
 	}
-	return fetchTranslations(ctx, src, c, d, locales)
+	return fetchTranslations(ctx, src, c, d, locales, j)
 }
 
-// fetchTranslations reads the translations of locales into c.
-func fetchTranslations(ctx context.Context, src Source, c *bundle.Connector, d tenant.ConnectorDetail, locales []string) error {
+// fetchTranslations reads the translations of locales into c. An answer for
+// a locale the detail d does not list is kept only if j (nil: every answer)
+// judges it the locale's own; one it cannot judge is recorded as ambiguous.
+func fetchTranslations(ctx context.Context, src Source, c *bundle.Connector, d tenant.ConnectorDetail, locales []string, j *localeJudge) error {
+	var ambiguous []string
+	defer func() { j.ambiguous(c.ScriptName, c.Name, ambiguous) }()
 	for _, l := range locales {
 		b, err := getPart(ctx, src, c.ScriptName, tenant.Part{Kind: tenant.Translations, Locale: l}, d)
 		if err != nil {
 			return err
 		}
 		if b == nil {
+			continue
+		}
+		switch j.judge(d, l, b) {
+		case localeAbsent:
+			continue
+		case localeAmbiguous:
+			ambiguous = append(ambiguous, l)
 			continue
 		}
 		if c.Translations == nil {

@@ -40,6 +40,10 @@ type Result struct {
 	Requests int64 `json:"requests"`
 	Reads    int64 `json:"reads"`
 	Writes   int64 `json:"writes"`
+	// Normalised says, once, that the tenant stores or serves what was
+	// written in another form (line endings, XML declaration), which the
+	// read-back accepted as equal in canonical form; "" when it does not.
+	Normalised string `json:"normalised,omitempty"`
 	// RunID names the run (its journal is StateDir/run-<id>.journal); "" when
 	// Apply started none: the plan had no changes and no run was unfinished.
 	RunID string `json:"runId,omitempty"`
@@ -146,6 +150,7 @@ func (r Result) Retryable() bool {
 func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Result, error) {
 	opts = opts.withDefaults()
 	m := newMeter(t)
+	m.locales.wantLocales(src.Connectors...)
 	if err := checkApplicable(t, src, p, opts); err != nil {
 		return Result{}, err
 	}
@@ -153,6 +158,7 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 	p.details = nil
 	result := func(r Result, err error) (Result, error) {
 		r.Reads, r.Writes, r.Requests = m.reads.Load(), m.writes.Load(), m.requests()
+		r.Normalised = m.norm.summary()
 		if fresh {
 			r.Reads += p.Reads
 			if r.Requests >= 0 && p.Requests >= 0 {

@@ -124,7 +124,7 @@ func (c content) locales() []string {
 func diff(want, have content) []string {
 	var out []string
 	for _, name := range sortedParts(want) {
-		if !bytes.Equal(want.parts[name], have.parts[name]) {
+		if !samePart(name, want.parts[name], have.parts[name]) {
 			out = append(out, name)
 		}
 	}

@@ -82,7 +82,7 @@ func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (c
 			if mayExist {
 				// This POST created nothing, but an earlier one whose
 				// answer was lost may have: the outcome stays unknown.
-				if tenant.IsStatus(err, 400) {
+				if nameTaken(err) {
 					return tenant.Connector{}, false, refused(req, true, err)
 				}
 				return tenant.Connector{}, false, fmt.Errorf("create %q: %w", name, err)
@@ -94,7 +94,7 @@ func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (c
 					return tenant.Connector{}, false, jerr
 				}
 			}
-			if tenant.IsStatus(err, 400) {
+			if nameTaken(err) {
 				return tenant.Connector{}, false, &refusedError{refused(req, false, err)}
 			}
 			return tenant.Connector{}, false, &refusedError{fmt.Errorf("create %q: %w", name, err)}
@@ -147,7 +147,14 @@ type refusedError struct{ err error }
 func (e *refusedError) Error() string { return e.err.Error() }
 func (e *refusedError) Unwrap() error { return e.err }
 
-// refused explains a create the tenant answered with 400.
+// nameTaken reports whether a create's error may be the tenant refusing a
+// name that is taken: ISC documents neither the status nor its text, and a
+// tenant may answer 400 or 409 (README, "Assumptions about ISC").
+func nameTaken(err error) bool {
+	return tenant.IsStatus(err, 400) || tenant.IsStatus(err, 409)
+}
+
+// refused explains a create the tenant refused as nameTaken says.
 func refused(req createRequest, mayExist bool, err error) error {
 	fix := fmt.Sprintf("add %q: \"<its scriptName>\" to the mapping file (--map) and rerun", req.source)
 	if mayExist {

@@ -63,39 +63,43 @@ func TestSafeCreate(t *testing.T) {
 		{"development, created, answer lost: refused again, user asked for a mapping entry", "DEVELOPMENT", true, 2,
 			`add "` + one.ScriptName + `": "<its scriptName>" to the mapping file (--map) and rerun`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			prod := newTenant(t, tenantsim.Options{TenantName: "p"})
-			c := withStatus(t, one, tt.status)
-			src := writeSource(t, sandbox.url, []bundle.Connector{c}, nil)
-			at := &ambiguousTarget{Client: prod.client(t), applied: tt.applied, posts: map[string]int{}}
-			res, err := importOnce(t.Context(), t, at, src, testOptions(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := at.posts[c.Name]; got != tt.wantPosts {
-				t.Errorf("%d creates sent, want %d", got, tt.wantPosts)
-			}
-			n := 0
-			for _, dc := range prod.sim.Dump().Connectors {
-				if dc.Name == c.Name {
-					n++
+	// The status of a taken name is undocumented: 400 or 409 (tenantsim
+	// variant duplicate-name); both must read as "name taken".
+	for _, dup := range []int{400, 409} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s (duplicate name %d)", tt.name, dup), func(t *testing.T) {
+				prod := newTenant(t, tenantsim.Options{TenantName: "p", Variants: tenantsim.Variants{DuplicateName: dup}})
+				c := withStatus(t, one, tt.status)
+				src := writeSource(t, sandbox.url, []bundle.Connector{c}, nil)
+				at := &ambiguousTarget{Client: prod.client(t), applied: tt.applied, posts: map[string]int{}}
+				res, err := importOnce(t.Context(), t, at, src, testOptions(t))
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if n != 1 {
-				t.Fatalf("%d connectors named %q, want exactly 1", n, c.Name)
-			}
-			if tt.wantErr == "" {
-				if res.Failed() != 0 {
-					t.Fatalf("failed: %+v", failures(res))
+				if got := at.posts[c.Name]; got != tt.wantPosts {
+					t.Errorf("%d creates sent, want %d", got, tt.wantPosts)
 				}
-				checkMigrated(t, src, prod.sim.Dump(), res.MappingPath)
-				return
-			}
-			if res.Failed() != 1 || !strings.Contains(res.Items[0].Error, tt.wantErr) ||
-				!strings.Contains(res.Items[0].Error, ErrUnresolvedCreate.Error()) {
-				t.Fatalf("result %+v; want a failure saying %q", res.Items, tt.wantErr)
-			}
-		})
+				n := 0
+				for _, dc := range prod.sim.Dump().Connectors {
+					if dc.Name == c.Name {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Fatalf("%d connectors named %q, want exactly 1", n, c.Name)
+				}
+				if tt.wantErr == "" {
+					if res.Failed() != 0 {
+						t.Fatalf("failed: %+v", failures(res))
+					}
+					checkMigrated(t, src, prod.sim.Dump(), res.MappingPath)
+					return
+				}
+				if res.Failed() != 1 || !strings.Contains(res.Items[0].Error, tt.wantErr) ||
+					!strings.Contains(res.Items[0].Error, ErrUnresolvedCreate.Error()) {
+					t.Fatalf("result %+v; want a failure saying %q", res.Items, tt.wantErr)
+				}
+			})
+		}
 	}
 }

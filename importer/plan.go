@@ -70,6 +70,8 @@ type Item struct {
 	// SourceScriptName now, if any.
 	StaleSources []SourceRef `json:"staleSources,omitempty"`
 	OldHolder    string      `json:"oldScriptNameHolder,omitempty"`
+
+	normalised []string // parts equal to the target's only in canonical form
 }
 
 // PlanFormat and PlanFormatVersion identify saved plan files.
@@ -141,6 +143,10 @@ type Plan struct {
 	Absent []string `json:"absent,omitempty"`
 	// TargetOnly lists the scriptNames of custom connectors only in the target.
 	TargetOnly []string `json:"targetOnly,omitempty"`
+	// Normalised says, once, that the target serves parts in another form
+	// than the bundle (line endings, XML declaration) which count as equal
+	// in canonical form; "" when it serves them as the bundle holds them.
+	Normalised string `json:"normalised,omitempty"`
 	// Reads and Requests count what planning cost (Requests: HTTP requests,
 	// -1 when the target does not count them).
 	Reads     int64     `json:"reads"`
@@ -192,6 +198,7 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 		return nil, err
 	}
 	m := newMeter(t)
+	m.locales.wantLocales(src.Connectors...)
 	pl := &planner{t: m, src: src, opts: opts, details: map[string]tenant.ConnectorDetail{}}
 	matches, listed, err := pl.match(ctx)
 	if err != nil {
@@ -216,6 +223,7 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 		if err != nil {
 			return nil, err
 		}
+		m.norm.add(c.Name, it.normalised)
 		if it.Action == ActionCreate {
 			p.Absent = append(p.Absent, c.Name)
 		} else if it.Action != ActionConflict {
@@ -240,6 +248,7 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 	pl.annotateSources(p)
 	p.srcs = pl.srcs
 	p.Reads, p.Requests = m.reads.Load(), m.requests()
+	p.Normalised = m.norm.summary()
 	return p, nil
 }
 
@@ -628,8 +637,9 @@ func planItem(c bundle.Connector, m match, remap map[string]string) (Item, error
 		return it, nil
 	}
 	have := detailContent(d)
+	it.normalised = normalisedParts(want, have)
 	it.Parts = diff(want, have)
-	if len(it.Parts) > 0 && builtIn(d.Type) {
+	if owned, _ := tenant.SailPointOwned(d.Type, d); len(it.Parts) > 0 && owned {
 		it.Action, it.Reason = ActionConflict, fmt.Sprintf("%s differ, but SailPoint's built-in connectors are read-only", strings.Join(it.Parts, ", "))
 		it.Parts = nil
 		return it, nil

@@ -138,7 +138,11 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 			written[s] = cur
 		}
 	}
-	pl := &rollbackPlanner{t: t, journal: p.state != "", journalCreates: journalCreates, written: written, known: known,
+	// Details must show every locale the import may have written (see
+	// detailLocales), whatever the tenant's details hold.
+	rt := newMeter(t)
+	rt.locales.wantAll()
+	pl := &rollbackPlanner{t: rt, journal: p.state != "", journalCreates: journalCreates, written: written, known: known,
 		srcs: &sourceIndex{}, forceInUse: opts.ForceDeleteInUse}
 	if len(u.info.Creates) > 0 {
 		// Deleting a created connector that sources use now is refused, as
@@ -326,6 +330,7 @@ func ApplyRollback(ctx context.Context, t Target, p *RollbackPlan, opts Options)
 	opts = opts.withDefaults()
 	force := opts.Force || p.Force
 	m := newMeter(t)
+	m.locales.wantAll()
 	rb := &rollbacker{t: m, w: &writer{t: m}}
 	results := make([]ItemResult, len(p.Items))
 	opts.Progress.SetTotal(len(results))
@@ -365,7 +370,7 @@ func ApplyRollback(ctx context.Context, t Target, p *RollbackPlan, opts Options)
 	forEach(ctx, opts.Concurrency, deletes, run)
 	forEach(ctx, opts.Concurrency, restores, run)
 	res := Result{Items: results, RunID: p.RunID, UndoPath: p.UndoPath, SourcesNote: p.SourcesNote,
-		Reads: m.reads.Load(), Writes: m.writes.Load(), Requests: m.requests()}
+		Reads: m.reads.Load(), Writes: m.writes.Load(), Requests: m.requests(), Normalised: m.norm.summary()}
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
@@ -478,6 +483,7 @@ func (rb *rollbacker) restore(ctx context.Context, it RollbackItem, pre bundle.C
 			return failed(r, fmt.Errorf("restore %q: %w", pre.Name, err))
 		}
 		got := detailContent(d)
+		noteNormalised(rb.t, pre.Name, want, got)
 		for _, p := range written {
 			if !partEqual(want, got, p) {
 				return failed(r, permanent(fmt.Errorf("restore %q: read back %q: %s differs from what was written", pre.Name, target, p)))
@@ -509,7 +515,7 @@ func partEqual(want, got content, p string) bool {
 		}
 		return string(want.metaJSON) == string(got.metaJSON)
 	}
-	return string(want.parts[p]) == string(got.parts[p])
+	return samePart(p, want.parts[p], got.parts[p])
 }
 
 // recreate creates a deleted connector again, or finds the one an earlier

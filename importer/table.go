@@ -88,6 +88,9 @@ func (p *Plan) WriteTable(w io.Writer) {
 	if p.InScope >= 0 {
 		fmt.Fprintf(w, "%d of %d target connectors in scope would be deleted.\n", p.Count(ActionDelete), p.InScope)
 	}
+	if p.Normalised != "" {
+		fmt.Fprintf(w, "Note: %s.\n", p.Normalised)
+	}
 }
 
 // Summary returns the plan's summary line, e.g.
@@ -157,6 +160,9 @@ func (r Result) WriteTable(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Result: %d ok, %d failed, %d partial, %d skipped.\n",
 		count[StatusOK], count[StatusFailed], count[StatusPartial], count[StatusSkipped])
+	if r.Normalised != "" {
+		fmt.Fprintf(w, "Note: %s.\n", r.Normalised)
+	}
 }
 
 // WriteTable writes a rollback plan, one connector a line, what changed

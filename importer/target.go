@@ -57,6 +57,8 @@ type meter struct {
 	Target
 	reads, writes atomic.Int64
 	requests0     int64
+	locales       detailLocales // completes what details show of translations
+	norm          normalisation // parts the tenant serves in another form
 }
 
 func newMeter(t Target) *meter {
@@ -86,9 +88,15 @@ func (m *meter) ListAllConnectors(ctx context.Context, filters string, onTotal f
 	return m.Target.ListAllConnectors(ctx, filters, onTotal)
 }
 
+// GetConnector reads a detail, completed with the wanted locales it lacks
+// (detailLocales).
 func (m *meter) GetConnector(ctx context.Context, scriptName string) (tenant.ConnectorDetail, error) {
 	m.reads.Add(1)
-	return m.Target.GetConnector(ctx, scriptName)
+	d, err := m.Target.GetConnector(ctx, scriptName)
+	if err != nil {
+		return d, err
+	}
+	return d, m.locales.complete(ctx, m, scriptName, &d)
 }
 
 func (m *meter) GetPart(ctx context.Context, scriptName string, p tenant.Part) ([]byte, error) {

@@ -44,7 +44,7 @@ type writer struct {
 
 // write writes the named parts of want to a connector (translations with
 // PUT, one per locale; the XML parts and metadata in one PATCH; metadata is
-// added when the connector has none, removed when want has none). It returns
+// added when the connector has none, emptied with replace {} when want has none). It returns
 // the parts written before any error, in part order, and the PATCH's answer
 // when one was sent (nil otherwise).
 func (w *writer) write(ctx context.Context, scriptName string, want, have content, parts []string) ([]string, *tenant.ConnectorDetail, error) {
@@ -135,7 +135,9 @@ func isXMLPart(name string) bool {
 func metadataOp(want, have content) tenant.PatchOp {
 	switch {
 	case want.metadata == nil:
-		return tenant.PatchOp{Op: "remove", Path: "/connectorMetadata"}
+		// An empty object, not "remove": a tenant may refuse to remove
+		// /connectorMetadata (README, "Assumptions about ISC").
+		return tenant.PatchOp{Op: "replace", Path: "/connectorMetadata", Value: map[string]any{}}
 	case have.metaJSON == nil:
 		return tenant.PatchOp{Op: "add", Path: "/connectorMetadata", Value: want.metadata}
 	}
@@ -151,7 +153,9 @@ func (w *writer) verify(ctx context.Context, scriptName string, want content, ex
 	if err != nil {
 		return d, err
 	}
-	if bad := changes(want, detailContent(d), exactMetadata); len(bad) > 0 {
+	have := detailContent(d)
+	noteNormalised(w.t, d.Name, want, have)
+	if bad := changes(want, have, exactMetadata); len(bad) > 0 {
 		// A rerun would write the same again: the tenant changed what it
 		// stored, or someone else is writing the connector.
 		return d, permanent(fmt.Errorf("read back %q: %s differ from what was written", scriptName, strings.Join(bad, ", ")))

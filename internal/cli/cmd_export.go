@@ -163,6 +163,7 @@ type exportSummary struct {
 	Errors        []bundle.ItemError `json:"errors,omitempty"`
 	Coverage      bundle.Coverage    `json:"coverage"`
 	Reads         *bundle.Reads      `json:"reads,omitempty"` // how the parts were read (--parts)
+	Ambiguous     []bundle.Ambiguity `json:"ambiguous,omitempty"`
 	Manifest      *bundle.Manifest   `json:"-"`
 	Stats         tenant.Stats       `json:"-"`
 	Result        export.Result      `json:"-"`
@@ -224,7 +225,7 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 		Requests: st.Requests, Retries: st.Retries, RateLimited: st.RateLimited,
 		Duration: dur.Round(time.Millisecond).String(), Seconds: dur.Seconds(),
 		ContentDigest: m.ContentDigest, Complete: m.Complete, Errors: m.Errors,
-		Manifest: &m, Stats: st, Result: res, Coverage: res.Coverage, Reads: res.Reads,
+		Manifest: &m, Stats: st, Result: res, Coverage: res.Coverage, Reads: res.Reads, Ambiguous: res.Ambiguous,
 	}, nil
 }
 
@@ -255,6 +256,10 @@ func reportExport(e *env, o exportOptions, s exportSummary) error {
 	}
 	if s.Connectors == 0 {
 		fmt.Fprintln(e.stderr, "note: no connector matched; the bundle is empty")
+	}
+	for _, a := range s.Ambiguous {
+		fmt.Fprintf(e.stderr, "ambiguous: %s: translations %s not stored: %s (recorded in the manifest)\n",
+			firstNonEmpty(a.Name, a.ScriptName), strings.Join(a.Locales, ", "), a.Reason)
 	}
 	if !s.Complete {
 		for _, ie := range s.Errors {

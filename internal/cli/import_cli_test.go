@@ -101,18 +101,8 @@ func TestPlanImportRollbackCLI(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("import plan.json: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	var undo, mappingPath string
-	for _, line := range strings.Split(r.stdout, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), `"undoPath": "`); ok {
-			undo = strings.TrimSuffix(strings.TrimSuffix(v, ","), `"`)
-		}
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), `"mappingPath": "`); ok {
-			mappingPath = strings.TrimSuffix(strings.TrimSuffix(v, ","), `"`)
-		}
-	}
-	if undo == "" || mappingPath == "" {
-		t.Fatalf("import --json names no undo bundle or mapping file:\n%s", r.stdout)
-	}
+	paths := importPaths(t, r)
+	undo, mappingPath := paths.undo, paths.mapping
 
 	// Every bundle connector is in production by name, with its parts
 	// byte-equal after the scriptName remap the mapping file records.
