@@ -224,6 +224,7 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 			return nil, err
 		}
 		m.norm.add(c.Name, it.normalised)
+		it.normalised = nil
 		if it.Action == ActionCreate {
 			p.Absent = append(p.Absent, c.Name)
 		} else if it.Action != ActionConflict {

@@ -400,6 +400,7 @@ func drift(t *testing.T, prod *tenantsim.Sim, srcDump tenantsim.Dump, exported [
 		}
 		source := c.ScriptName
 		c.ScriptName += "-prod"
+		c.Status = "RELEASED" // listed, so matched by name (the bundle may hold hidden ones)
 		c.S3Location = "custom-connector/" + c.ScriptName
 		switch n {
 		case 0: // edited by hand
