@@ -63,6 +63,7 @@ func run(quick bool, only string) error {
 		{"export-requests", h.exportRequests},
 		{"export-window", h.exportWindow},
 		{"import-scale", h.importMemory},
+		{"variants", h.variantRequests},
 	}
 	for _, c := range cases {
 		if only != "" && !strings.Contains(c.name, only) {
