@@ -55,21 +55,28 @@ func pruneCommand(e *env) *cli.Command {
 				return err
 			}
 			defer repo.Close()
-			plans, err := repo.Prune(ctx, repository.PruneOptions{Policy: p, Tenant: c.String("tenant"), DryRun: c.Bool("dry-run")})
+			removed := map[string]bool{}
+			plans, err := repo.Prune(ctx, repository.PruneOptions{Policy: p, Tenant: c.String("tenant"), DryRun: c.Bool("dry-run"),
+				Removed: func(s repository.Snapshot) { removed[s.ID] = true }})
+			if err != nil && len(removed) == 0 {
+				plans = nil // nothing happened: the error says why
+			}
 			if c.Bool("json") && plans != nil {
-				if jerr := writeJSON(e.stdout, map[string]any{"policy": p.String(), "dryRun": c.Bool("dry-run"), "tenants": plans}); jerr != nil && err == nil {
+				if jerr := writeJSON(e.stdout, map[string]any{"policy": p.String(), "dryRun": c.Bool("dry-run"), "tenants": plans, "removed": len(removed)}); jerr != nil && err == nil {
 					err = jerr
 				}
 			} else if plans != nil {
-				writePrune(e, p, plans, c.Bool("dry-run"))
+				writePrune(e, p, plans, c.Bool("dry-run"), removed)
 			}
 			return err
 		},
 	}
 }
 
-// writePrune prints what prune keeps and why, and what it removes.
-func writePrune(e *env, p repository.Policy, plans []repository.TenantPrune, dryRun bool) {
+// writePrune prints what prune keeps and why, and what it removed (or, in a
+// dry run, would remove); a snapshot a failed prune did not reach is shown
+// as not removed.
+func writePrune(e *env, p repository.Policy, plans []repository.TenantPrune, dryRun bool, removed map[string]bool) {
 	verb := "removed"
 	if dryRun {
 		verb = "would remove"
@@ -81,7 +88,14 @@ func writePrune(e *env, p repository.Policy, plans []repository.TenantPrune, dry
 			fmt.Fprintf(e.stdout, "  keep    %s  %s  %s\n", k.Snapshot.ID, k.Snapshot.Time.UTC().Format(time.RFC3339), strings.Join(k.Reasons, ", "))
 		}
 		for _, s := range tp.Remove {
-			fmt.Fprintf(e.stdout, "  %s  %s  %s\n", map[bool]string{true: "would remove", false: "remove "}[dryRun], s.ID, s.Time.UTC().Format(time.RFC3339))
+			what := "removed"
+			switch {
+			case dryRun:
+				what = "would remove"
+			case !removed[s.ID]:
+				what = "NOT removed (prune stopped)"
+			}
+			fmt.Fprintf(e.stdout, "  %s  %s  %s\n", what, s.ID, s.Time.UTC().Format(time.RFC3339))
 		}
 	}
 	if dryRun {
