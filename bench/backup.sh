@@ -1,13 +1,16 @@
 #!/bin/sh
 # Backup and restore of a 2,000-connector simulated tenant, into a directory,
 # into an S3-compatible server (gofakes3, in memory, over loopback HTTP) and
-# into the same encrypted with age; RUNS runs each (default 3). Prints one
-# line per run: target, phase, run, wall seconds, peak RSS in KiB (GNU time).
-# Usage: sh bench/backup.sh [RUNS]   (from the repository root)
+# into the same encrypted with age: RUNS backups each (default 3), and a
+# restore into an empty simulated tenant after the first RESTORES of them
+# (default 1: a restore of 2,000 connectors takes minutes). Prints one line
+# per measurement: target, phase, run, wall seconds, peak RSS in KiB (GNU time).
+# Usage: sh bench/backup.sh [RUNS [RESTORES]]   (from the repository root)
 set -eu
 RUNS=${1:-3}
+RESTORES=${2:-1}
 W=$(mktemp -d)
-trap 'kill $(cat "$W"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
+trap 'kill $(cat "$W"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT INT TERM
 go build -o "$W/connvault" .
 GOBIN="$W" go install github.com/johannesboyne/gofakes3/cmd/gofakes3@v1.2.0
 "$W/gofakes3" -backend memory -host 127.0.0.1:19000 -initialbucket bench -quiet & echo $! > "$W/s3.pid"
@@ -30,6 +33,7 @@ for run in $(seq "$RUNS"); do
     enc=""; [ "$target" = s3-age ] && enc="--recipient $KEY"
     (set -a; . "$W/src.env"; set +a
      measure "$target" backup "$run" "$W/connvault" backup --repo "$repo" --tenant big --rate 0 --concurrency 16 $enc --json)
+    [ "$run" -le "$RESTORES" ] || continue
     "$W/connvault" sim --connectors 0 --seed 8 --rate-limit 0 > "$W/dst.env" 2>/dev/null & echo $! > "$W/dst.pid"
     sleep 1
     (set -a; . "$W/dst.env"; set +a
