@@ -60,11 +60,9 @@ func CarryForward(m bundle.Manifest) []Hidden {
 func (r *run) coverage(listed, total int, gap string, sel selection) bundle.Coverage {
 	cov := bundle.Coverage{Listed: listed, ListTotal: total, ListGap: gap, CarriedFrom: r.carriedFrom, Sources: r.sourcesState}
 	cov.LeftOut = append(slices.Clone(sel.filtered), r.res.Coverage.LeftOut...)
-	gone := map[string]bool{}
+	gone := map[string]bool{} // chosen, but gone or SailPoint-owned
 	for _, lo := range r.res.Coverage.LeftOut {
-		if lo.Reason == bundle.LeftOutGone {
-			gone[lo.ScriptName] = true
-		}
+		gone[lo.ScriptName] = true
 	}
 	for sn := range r.missing {
 		gone[sn] = true

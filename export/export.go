@@ -385,7 +385,7 @@ func (r *run) export(ctx context.Context, t target, h how) error {
 }
 
 // checkOwner reads the detail of a listed connector whose type does not
-// start with "custom" and applies sailPointOwned. A detail that cannot be
+// start with "custom", or of a carried one, and applies sailPointOwned. A detail that cannot be
 // read is no evidence: the connector is then exported (and fails there, if
 // it still cannot be read).
 func (r *run) checkOwner(ctx context.Context, t target) (bundle.LeftOut, bool) {
@@ -394,11 +394,18 @@ func (r *run) checkOwner(ctx context.Context, t target) (bundle.LeftOut, bool) {
 		r.log.Debug("cannot tell whether the connector is SailPoint's; exporting it", "scriptName", t.ScriptName, "error", err)
 		return bundle.LeftOut{}, false
 	}
-	owned, rule := sailPointOwned(t.Type, d)
+	typ := t.Type
+	if typ == "" { // carried forward or found through sources: no list gave it
+		typ = d.Type
+	}
+	owned, rule := sailPointOwned(typ, d)
 	if !owned {
 		return bundle.LeftOut{}, false
 	}
-	return bundle.LeftOut{ScriptName: t.ScriptName, Name: t.Name, Type: t.Type, Status: string(d.Status),
+	if len(t.usedBy) > 0 {
+		rule += "; found through sources: " + usedByText(t.usedBy)
+	}
+	return bundle.LeftOut{ScriptName: t.ScriptName, Name: cmp.Or(t.Name, d.Name), Type: typ, Status: string(d.Status),
 		Reason: bundle.LeftOutSailPointOwned, Rule: rule}, true
 }
 

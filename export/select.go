@@ -88,9 +88,11 @@ type selection struct {
 // choose returns the connectors to export: the wanted listed ones in list
 // order, then the named ones not already among them, then the carried ones
 // neither listed nor named, each scriptName once. Named connectors bypass
-// every rule; carried ones only the built-in rule (the globs apply to them).
-// A listed connector whose type does not start with "custom" is a target to
-// check (checkOwner) unless s.builtIn.
+// every rule; carried ones (from an earlier bundle or found through sources)
+// follow the same rules as listed ones: the globs, and unless s.builtIn the
+// SailPoint-owned rule (checkOwner, decided by their detail since no list
+// gave their type). A listed connector whose type does not start with
+// "custom" is a target to check (checkOwner) unless s.builtIn.
 func choose(listed []tenant.Connector, named []string, carried []Hidden, s selector) selection {
 	seen := make(map[string]bool, len(listed)+len(named)+len(carried))
 	namedSet := make(map[string]bool, len(named))
@@ -130,7 +132,8 @@ func choose(listed []tenant.Connector, named []string, carried []Hidden, s selec
 				Reason: bundle.LeftOutFiltered, Rule: rule})
 			continue
 		}
-		sel.targets = append(sel.targets, target{ScriptName: h.ScriptName, Name: h.Name, carried: true, hidden: true, usedBy: h.UsedBy})
+		sel.targets = append(sel.targets, target{ScriptName: h.ScriptName, Name: h.Name, carried: true, hidden: true, usedBy: h.UsedBy,
+			checkOwner: !s.builtIn})
 	}
 	return sel
 }
