@@ -37,10 +37,16 @@ func TestChoose(t *testing.T) {
 			want:  []string{"acme-hr-x1", "active-directory", "dev-only-x1"},
 		},
 		{
-			name:    "carried connectors follow the globs",
+			name:    "carried connectors follow the globs and the SailPoint-owned rule",
 			opts:    Options{Exclude: []string{"Old*"}},
 			carried: []Hidden{{ScriptName: "dev-only-x1", Name: "Dev only"}, {ScriptName: "old-x1", Name: "Old one"}},
-			want:    []string{"acme-hr-x1", "acme-crm-x1", "active-directory?", "beta-tool-x1", "dev-only-x1"},
+			want:    []string{"acme-hr-x1", "acme-crm-x1", "active-directory?", "beta-tool-x1", "dev-only-x1?"},
+		},
+		{
+			name:    "builtin: carried connectors are not checked",
+			opts:    Options{BuiltIn: true, Include: []string{"Dev*"}},
+			carried: []Hidden{{ScriptName: "dev-only-x1", Name: "Dev only"}},
+			want:    []string{"dev-only-x1"},
 		},
 	}
 	for _, tc := range tests {
