@@ -23,6 +23,9 @@ type exportOptions struct {
 	JSON   bool
 	Tenant tenant.Options
 	Export export.Options
+	// ScriptNamesFrom are bundles whose hidden connectors are carried
+	// forward (--script-names-from), besides the bundle already at Out.
+	ScriptNamesFrom []string
 }
 
 func exportFlags() []cli.Flag {
@@ -32,6 +35,7 @@ func exportFlags() []cli.Flag {
 	flags = append(flags, filterFlags("export")...)
 	return append(flags,
 		sourcesFlag(),
+		&cli.StringSliceFlag{Name: "script-names-from", Usage: "carry forward the hidden connectors this bundle names (repeatable; the bundle at --out is read anyway)"},
 		&cli.IntFlag{Name: "concurrency", Value: export.DefaultConcurrency, Usage: "connectors fetched at once"},
 		&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 	)
@@ -103,7 +107,8 @@ func exportCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			o := exportOptions{Out: c.String("out"), JSON: c.Bool("json"), Tenant: topts, Export: eo}
+			o := exportOptions{Out: c.String("out"), JSON: c.Bool("json"), Tenant: topts, Export: eo,
+				ScriptNamesFrom: c.StringSlice("script-names-from")}
 			sum, err := runExport(ctx, e, o)
 			if err != nil {
 				return err
@@ -179,7 +184,7 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 	if err != nil {
 		return exportSummary{}, usageErrorf("SOURCE_DATE_EPOCH: %v", err)
 	}
-	if o.Export.CarryForward, o.Export.CarriedFrom, err = carryForward(ctx, o.Out, nil); err != nil {
+	if o.Export.CarryForward, o.Export.CarriedFrom, err = carryForward(ctx, o.Out, o.ScriptNamesFrom); err != nil {
 		return exportSummary{}, err
 	}
 	wopts := bundle.WriterOptions{

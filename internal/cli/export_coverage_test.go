@@ -63,6 +63,19 @@ func TestExportCarriesHiddenConnectorsForward(t *testing.T) {
 			if sum.Coverage.Listed == 0 || len(sum.Coverage.LeftOut) == 0 {
 				t.Errorf("coverage %+v: want the listed count and SailPoint's connectors left out", sum.Coverage)
 			}
+
+			// Another destination, told where the names are.
+			other := filepath.Join(t.TempDir(), "other.tar.gz")
+			r = runCLI(t, vars, "export", "--rate", "0", "--locales", "detail", "--json", "--out", other, "--script-names-from", path)
+			if r.code != exitOK {
+				t.Fatalf("--script-names-from: exit %d\n%s", r.code, r.stderr)
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(sum.Coverage.Hidden, hidden) || sum.Connectors != customCount(sim) {
+				t.Errorf("--script-names-from: %d connectors, hidden %q; want %d with %q", sum.Connectors, sum.Coverage.Hidden, customCount(sim), hidden)
+			}
 		})
 	}
 }
