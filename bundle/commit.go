@@ -380,18 +380,8 @@ func (w *Writer) commitDir(ctx context.Context) (keepStaging bool, err error) {
 	if err := os.Mkdir(old, 0o700); err != nil {
 		return false, err
 	}
-	// moves are done in order and undone in reverse on failure.
-	type move struct{ from, to string }
-	var done []move
-	undo := func(cause error) (bool, error) {
-		for i := len(done) - 1; i >= 0; i-- {
-			if err := os.Rename(done[i].to, done[i].from); err != nil {
-				return true, fmt.Errorf("%w; and restoring the previous bundle failed (%v): it is in %s", cause, err, old)
-			}
-		}
-		return false, cause
-	}
-	var moves []move
+	rel := func(p string) string { r, _ := filepath.Rel(w.dest, p); return r }
+	var moves []swapMove
 	for _, name := range []string{manifestName, connectorsDir} {
 		cur := filepath.Join(w.dest, name)
 		if _, err := os.Lstat(cur); errors.Is(err, os.ErrNotExist) {
@@ -399,19 +389,13 @@ func (w *Writer) commitDir(ctx context.Context) (keepStaging bool, err error) {
 		} else if err != nil {
 			return false, err
 		}
-		moves = append(moves, move{cur, filepath.Join(old, name)})
+		moves = append(moves, swapMove{name, rel(filepath.Join(old, name))})
 	}
 	if hasConnectors {
-		moves = append(moves, move{newConnectors, filepath.Join(w.dest, connectorsDir)})
+		moves = append(moves, swapMove{rel(newConnectors), connectorsDir})
 	}
-	moves = append(moves, move{filepath.Join(w.staging, manifestName), filepath.Join(w.dest, manifestName)})
-	for _, mv := range moves {
-		if err := os.Rename(mv.from, mv.to); err != nil {
-			return undo(err)
-		}
-		done = append(done, mv)
-	}
-	return false, syncDir(w.dest)
+	moves = append(moves, swapMove{rel(filepath.Join(w.staging, manifestName)), manifestName})
+	return w.swap(moves)
 }
 
 // PendingDigest returns the contentDigest that Commit would record for what
@@ -461,6 +445,10 @@ func (w *Writer) closeSpool() error {
 			err = cerr
 		}
 		*f = nil
+	}
+	if w.lock != nil {
+		_ = w.lock.Close() // the staging directory is about to go
+		w.lock = nil
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gofrs/flock"
 	"io"
 	"math"
 	"os"
@@ -73,11 +74,17 @@ type Writer struct {
 	life sync.RWMutex
 	done bool // Commit or Abort has started; guarded by life
 
-	mu         sync.Mutex
-	keys       map[string]string // lower-case key → key, for case-insensitive uniqueness
-	staged     []stagedEntry     // the connectors added, in no particular order
-	errs       []ItemError
-	coverage   *Coverage
+	mu       sync.Mutex
+	keys     map[string]string // lower-case key → key, for case-insensitive uniqueness
+	staged   []stagedEntry     // the connectors added, in no particular order
+	errs     []ItemError
+	coverage *Coverage
+
+	// killAfterMove, set by tests, stops a directory swap after move i as
+	// SIGKILL would (nothing undone, staging kept).
+	killAfterMove func(i int) bool
+	// lock is held on a stream's staging directory (see lockStaging).
+	lock       *flock.Flock
 	reads      *Reads
 	ambiguous  []Ambiguity
 	spoolEnd   int64 // where the next file goes in the spool
@@ -116,6 +123,10 @@ func Create(path string, opts WriterOptions) (*Writer, error) {
 	// write one destination at once.
 	removeStale(filepath.Join(filepath.Dir(w.dest), "."+filepath.Base(w.dest)+".connvault-*"))
 	if exists && info.IsDir() {
+		// A run killed while swapping a directory bundle: put it right.
+		if err := recoverSwaps(w.dest); err != nil {
+			return nil, fmt.Errorf("create bundle %s: %w", path, err)
+		}
 		removeStale(filepath.Join(w.dest, ".connvault-staging-*"))
 	}
 	switch {
@@ -195,7 +206,13 @@ func CreateStream(out io.Writer, tempDir string, opts WriterOptions) (*Writer, e
 		w.spool, w.entries = &memFile{}, &memFile{}
 		return w, nil
 	}
-	if w.staging, err = os.MkdirTemp(tempDir, "connvault-staging-*"); err == nil {
+	removeAbandonedStaging(tempDir)
+	if w.staging, err = os.MkdirTemp(tempDir, streamStagingPattern); err == nil {
+		if w.lock, err = lockStaging(w.staging); err != nil {
+			_ = os.RemoveAll(w.staging)
+		}
+	}
+	if err == nil {
 		err = w.openSpool(true)
 	}
 	if err != nil {
