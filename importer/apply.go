@@ -154,6 +154,11 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 	if err := checkApplicable(t, src, p, opts); err != nil {
 		return Result{}, err
 	}
+	unlock, err := lockStateDir(opts.StateDir, "an import into "+p.Target.URL, opts.Now())
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
 	details, fresh := p.details, p.details != nil
 	p.details = nil
 	result := func(r Result, err error) (Result, error) {

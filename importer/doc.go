@@ -126,7 +126,9 @@
 // undo bundle, so the undo bundle alone rolls back every attempt of the run.
 // A rerun whose plan has no changes only finishes the run. Records are single
 // appends, so a killed process leaves whole records; the start, undo and end
-// records are also fsynced. One import at a time per StateDir.
+// records are also fsynced. One import at a time per StateDir: Apply holds its
+// lock (StateDir/lock) for the whole run and refuses to start while another
+// run holds it (ErrStateDirBusy, naming the holder).
 //
 // Result.Retryable tells whether a plain rerun may fix every failed item (a
 // lost answer, a 5xx); it is false when an item needs the user first (a name
