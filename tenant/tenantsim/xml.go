@@ -19,8 +19,7 @@ func checkXML(doc []byte) error {
 	if len(bytes.TrimSpace(doc)) == 0 {
 		return errors.New("the document is empty")
 	}
-	d := xml.NewDecoder(bytes.NewReader(doc))
-	d.CharsetReader = charsetReader
+	d := xmlDecoder(doc)
 	depth, roots := 0, 0
 	for {
 		tok, err := d.Token()
@@ -59,6 +58,17 @@ func checkXML(doc []byte) error {
 	return nil
 }
 
+// utf8BOM is the byte-order mark a UTF-8 document may begin with.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// xmlDecoder decodes doc, which may begin with a byte-order mark (XML 1.0,
+// section 4.3.3, allows one; encoding/xml does not skip it).
+func xmlDecoder(doc []byte) *xml.Decoder {
+	d := xml.NewDecoder(bytes.NewReader(bytes.TrimPrefix(doc, utf8BOM)))
+	d.CharsetReader = charsetReader
+	return d
+}
+
 // charsetReader lets documents declare UTF-8 aliases, US-ASCII or ISO-8859-1.
 func charsetReader(label string, in io.Reader) (io.Reader, error) {
 	switch strings.ToLower(label) {
@@ -81,8 +91,7 @@ func charsetReader(label string, in io.Reader) (io.Reader, error) {
 // formSchemaProblem returns ISC's complaint about a source config whose
 // <Form> declares a namespace other than the 2.0 form schema, or "".
 func formSchemaProblem(doc []byte) string {
-	d := xml.NewDecoder(bytes.NewReader(doc))
-	d.CharsetReader = charsetReader
+	d := xmlDecoder(doc)
 	for {
 		tok, err := d.Token()
 		if err != nil {

@@ -47,3 +47,19 @@ func TestFormSchemaProblem(t *testing.T) {
 		}
 	}
 }
+
+// XML allows a byte-order mark before the declaration; the tenant accepts
+// such a document and keeps its bytes.
+func TestXMLWithByteOrderMark(t *testing.T) {
+	for _, doc := range []string{
+		"\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?><CorrelationConfig name=\"x\"/>",
+		"\xef\xbb\xbf<CorrelationConfig name=\"x\"/>",
+	} {
+		if err := checkXML([]byte(doc)); err != nil {
+			t.Errorf("%q: %v", doc, err)
+		}
+	}
+	if err := checkXML([]byte("\xef\xbb\xbf")); err == nil {
+		t.Error("a byte-order mark alone is accepted")
+	}
+}
