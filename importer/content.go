@@ -21,8 +21,9 @@ import (
 const partMetadata = "metadata"
 
 // content is a connector's configuration in comparable form: the bytes of
-// every present part, and the connectorMetadata. An empty part counts as
-// absent: it is neither compared nor written.
+// every present part, and the connectorMetadata. An empty XML part counts as
+// absent (an empty document cannot be written); an empty translation is a
+// locale the connector has, and is compared and written like any other.
 type content struct {
 	parts    map[string][]byte // part name → bytes
 	metadata map[string]any    // nil when absent
@@ -41,7 +42,9 @@ func bundleContent(c bundle.Connector) (content, error) {
 	set(string(tenant.SourceTemplate), c.SourceTemplate)
 	set(string(tenant.CorrelationConfig), c.CorrelationConfig)
 	for loc, b := range c.Translations {
-		set(tenant.Part{Kind: tenant.Translations, Locale: loc}.String(), b)
+		if b != nil {
+			ct.parts[tenant.Part{Kind: tenant.Translations, Locale: loc}.String()] = b
+		}
 	}
 	obj, err := detailObject(c.Detail)
 	if err != nil {
@@ -69,7 +72,7 @@ func detailContent(d tenant.ConnectorDetail) content {
 	set(string(tenant.SourceTemplate), d.ApplicationXML)
 	set(string(tenant.CorrelationConfig), d.CorrelationConfigXML)
 	for loc, s := range d.TranslationProperties {
-		set(tenant.Part{Kind: tenant.Translations, Locale: loc}.String(), s)
+		ct.parts[tenant.Part{Kind: tenant.Translations, Locale: loc}.String()] = []byte(s)
 	}
 	if d.ConnectorMetadata != nil {
 		ct.setMetadata(d.ConnectorMetadata)
@@ -124,7 +127,7 @@ func (c content) locales() []string {
 func diff(want, have content) []string {
 	var out []string
 	for _, name := range sortedParts(want) {
-		if !samePart(name, want.parts[name], have.parts[name]) {
+		if h, ok := have.parts[name]; !ok || !samePart(name, want.parts[name], h) {
 			out = append(out, name)
 		}
 	}
