@@ -116,21 +116,27 @@ func TestCreateRemovesStaleStaging(t *testing.T) {
 	}
 
 	// Inside an existing directory bundle; one holding a previous bundle
-	// (killed mid-swap) is kept.
+	// (a swap by a connvault that kept no journal, killed after moving the
+	// manifest out) is put back first.
 	bdir, _ := writeSample(t, t.TempDir(), "d/")
 	stale := filepath.Join(bdir, ".connvault-staging-1")
-	keep := filepath.Join(bdir, ".connvault-staging-2")
+	legacy := filepath.Join(bdir, ".connvault-staging-2")
 	os.MkdirAll(stale, 0o700)
-	os.MkdirAll(filepath.Join(keep, ".old"), 0o700)
+	os.MkdirAll(filepath.Join(legacy, ".old"), 0o700)
+	if err := os.Rename(filepath.Join(bdir, manifestName), filepath.Join(legacy, ".old", manifestName)); err != nil {
+		t.Fatal(err)
+	}
 	w, err = Create(bdir, testWriterOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.Abort()
-	if _, err := os.Lstat(stale); err == nil {
-		t.Error("stale staging inside the directory bundle was left")
+	for _, p := range []string{stale, legacy} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("staging %s inside the directory bundle was left", filepath.Base(p))
+		}
 	}
-	if _, err := os.Lstat(keep); err != nil {
-		t.Error("staging holding a previous bundle was removed")
+	if _, err := Verify(t.Context(), bdir, ReadOptions{}); err != nil {
+		t.Errorf("the previous bundle was not put back: %v", err)
 	}
 }

@@ -84,7 +84,11 @@ func recoverSwaps(dest string) error {
 		data, err := os.ReadFile(filepath.Join(old, swapJournal))
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-			// Killed before the journal: nothing was moved.
+			// Killed before the journal (nothing was moved), or a swap by
+			// a connvault that kept no journal.
+			if err := recoverLegacySwap(dest, staging); err != nil {
+				return err
+			}
 		case err != nil:
 			return fmt.Errorf("recover the interrupted swap in %s: %w", staging, err)
 		default:
@@ -108,6 +112,33 @@ func recoverSwaps(dest string) error {
 		}
 	}
 	return nil
+}
+
+// recoverLegacySwap puts back what a swap without a journal moved into
+// staging/.old (the previous manifest.json and connectors/), unless the new
+// manifest.json is already in place (the swap was done).
+func recoverLegacySwap(dest, staging string) error {
+	old := filepath.Join(staging, ".old")
+	if exists(filepath.Join(dest, manifestName)) {
+		return nil // done, or never started: what is at dest is whole
+	}
+	if prev := filepath.Join(old, connectorsDir); exists(prev) {
+		cur := filepath.Join(dest, connectorsDir)
+		if exists(cur) { // the new connectors/, without its manifest
+			if err := os.Rename(cur, filepath.Join(staging, "new-"+connectorsDir)); err != nil {
+				return fmt.Errorf("recover the interrupted swap in %s: %w (the previous bundle is in %s)", dest, err, old)
+			}
+		}
+		if err := os.Rename(prev, cur); err != nil {
+			return fmt.Errorf("recover the interrupted swap in %s: %w (the previous bundle is in %s)", dest, err, old)
+		}
+	}
+	if prev := filepath.Join(old, manifestName); exists(prev) {
+		if err := os.Rename(prev, filepath.Join(dest, manifestName)); err != nil {
+			return fmt.Errorf("recover the interrupted swap in %s: %w (the previous bundle is in %s)", dest, err, old)
+		}
+	}
+	return syncDir(dest)
 }
 
 func exists(p string) bool {
