@@ -1,6 +1,7 @@
 package export
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -52,8 +53,8 @@ func (r *run) readSources(ctx context.Context, opts Options) error {
 // else brings in (not listed, named or carried forward), to be exported like
 // carried ones. Their names come from the sources' connectorName, so that
 // the globs apply to them too. With a filter (which the tenant evaluates, on
-// listed connectors only) they are left out as hidden, saying why.
-func (r *run) discovered(listed []tenant.Connector, carried []Hidden, filter string) []Hidden {
+// listed connectors only) they are left out, saying why (unlistedWithFilter).
+func (r *run) discovered(ctx context.Context, listed []tenant.Connector, carried []Hidden, filter string) []Hidden {
 	known := map[string]bool{}
 	for _, c := range listed {
 		known[c.ScriptName] = true
@@ -69,16 +70,38 @@ func (r *run) discovered(listed []tenant.Connector, carried []Hidden, filter str
 		switch {
 		case known[sn]:
 		case filter != "":
-			// The tenant evaluates the filter on what it lists, and it
-			// lists no hidden connector: whether this one passes is unknown.
-			r.leave(bundle.LeftOut{ScriptName: sn, Name: r.connectorName[sn], Reason: bundle.LeftOutHidden,
-				Rule: usedByText(us) + "; not exported with --filter, which the tenant applies only to listed connectors; name it with --script-name"})
+			r.leave(r.unlistedWithFilter(ctx, sn, us, filter))
 		default:
 			out = append(out, Hidden{ScriptName: sn, Name: r.connectorName[sn], UsedBy: us})
 		}
 	}
 	slices.SortFunc(out, func(a, b Hidden) int { return strings.Compare(a.ScriptName, b.ScriptName) })
 	return out
+}
+
+// unlistedWithFilter is why a connector sources use, which the list with
+// filter did not show, is left out, read from its detail: SailPoint-owned
+// (the rule, unless --builtin), filtered (RELEASED, so the list would show
+// it: the tenant's filter does not match it), or hidden (the list never
+// shows it, and the tenant applies the filter only to what it lists).
+func (r *run) unlistedWithFilter(ctx context.Context, sn string, us []bundle.SourceUse, filter string) bundle.LeftOut {
+	lo := bundle.LeftOut{ScriptName: sn, Name: r.connectorName[sn], Reason: bundle.LeftOutHidden}
+	d, err := r.src.GetConnector(ctx, sn)
+	if err != nil {
+		lo.Rule = usedByText(us) + "; not exported with --filter, which the tenant applies only to listed connectors, and its detail could not be read; name it with --script-name"
+		return lo
+	}
+	lo.Name, lo.Type, lo.Status = cmp.Or(lo.Name, d.Name), d.Type, string(d.Status)
+	if owned, rule := sailPointOwned(d.Type, d); owned && !r.sel.builtIn {
+		lo.Reason, lo.Rule = bundle.LeftOutSailPointOwned, rule+"; found through sources: "+usedByText(us)
+		return lo
+	}
+	if d.Status == tenant.StatusReleased {
+		lo.Reason, lo.Rule = bundle.LeftOutFiltered, fmt.Sprintf("RELEASED but not listed: --filter %q does not match it; found through sources: %s", filter, usedByText(us))
+		return lo
+	}
+	lo.Rule = fmt.Sprintf("%s, which the list hides, and not named: %s; --filter applies only to listed connectors; name it with --script-name", d.Status, usedByText(us))
+	return lo
 }
 
 // usedByText is the coverage's reason for a connector sources brought in:

@@ -70,11 +70,13 @@ func reportCoverage(w io.Writer, cov bundle.Coverage) {
 	if cov.ListTotal >= 0 {
 		total = fmt.Sprintf("the tenant counted %d", cov.ListTotal)
 	}
-	carried := ""
+	// Hidden holds the named, the carried forward and those found through
+	// sources (UsedBySources): say each kind as what it is.
+	named := fmt.Sprintf("%d hidden connectors named", len(cov.Hidden)-len(cov.UsedBySources))
 	if len(cov.CarriedFrom) > 0 {
-		carried = fmt.Sprintf(", carried forward from %s", strings.Join(cov.CarriedFrom, ", "))
+		named = fmt.Sprintf("%d hidden connectors named or carried forward from %s", len(cov.Hidden)-len(cov.UsedBySources), strings.Join(cov.CarriedFrom, ", "))
 	}
-	fmt.Fprintf(w, "listed %d connectors (%s); %d hidden connectors named%s\n", cov.Listed, total, len(cov.Hidden), carried)
+	fmt.Fprintf(w, "listed %d connectors (%s); %s; %d found through sources\n", cov.Listed, total, named, len(cov.UsedBySources))
 	if cov.Sources != "" && cov.Sources != "read" {
 		fmt.Fprintf(w, "sources %s\n", cov.Sources)
 	}

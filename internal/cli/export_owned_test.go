@@ -2,6 +2,7 @@ package cli
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/connvault/connvault/bundle"
@@ -60,5 +61,58 @@ func TestExportLeavesOutSailPointOwnedFoundThroughSources(t *testing.T) {
 	}
 	if owned == 0 {
 		t.Error("no built-in was left out as SailPoint-owned: the test saw none")
+	}
+}
+
+// TestExportLeftOutReasonsWithFilter: with a --filter the tenant applies to
+// what it lists, a connector sources use that the list did not show is left
+// out for its exact reason: SailPoint-owned (the rule), filtered (RELEASED,
+// so the filter does not match it) or hidden (and not named); and hidden
+// connectors found through sources are not called named.
+func TestExportLeftOutReasonsWithFilter(t *testing.T) {
+	sim, vars := startSim(t, tenantsim.Options{Seed: 31, Connectors: 30})
+	status := map[string]tenantsim.DumpConnector{}
+	for _, c := range sim.Dump().Connectors {
+		status[c.ScriptName] = c
+	}
+	out := filepath.Join(t.TempDir(), "z.tar.gz")
+	r := runCLI(t, vars, "export", "--rate", "0", "--locales", "detail", "--filter", `name sw "Z"`, "--out", out)
+	if r.code != exitOK && r.code != exitPartial {
+		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
+	}
+	m, err := bundle.Verify(t.Context(), out, bundle.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[bundle.LeftOutReason]int{}
+	for _, lo := range m.Coverage.LeftOut {
+		c, ok := status[lo.ScriptName]
+		if !ok {
+			continue
+		}
+		seen[lo.Reason]++
+		want := bundle.LeftOutHidden
+		switch {
+		case c.BuiltIn:
+			want = bundle.LeftOutSailPointOwned
+		case c.Status == "RELEASED":
+			want = bundle.LeftOutFiltered
+		}
+		if lo.Reason != want {
+			t.Errorf("%q (%s, built-in %v) left out as %s (%s), want %s", c.Name, c.Status, c.BuiltIn, lo.Reason, lo.Rule, want)
+		}
+	}
+	if seen[bundle.LeftOutSailPointOwned] == 0 || seen[bundle.LeftOutFiltered] == 0 {
+		t.Errorf("left out %v: want built-ins and RELEASED connectors among them", seen)
+	}
+
+	// Without a filter, hidden connectors come in through sources: they
+	// are not "named" (nothing was passed to --script-name).
+	r = runCLI(t, vars, "export", "--rate", "0", "--locales", "detail", "--out", filepath.Join(t.TempDir(), "all.tar.gz"))
+	if r.code != exitOK {
+		t.Fatalf("export: exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "0 hidden connectors named;") || strings.Contains(r.stdout, "; 0 found through sources") {
+		t.Errorf("coverage line does not tell named from found through sources:\n%s", r.stdout)
 	}
 }
