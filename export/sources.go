@@ -100,7 +100,7 @@ func (r *run) unlistedWithFilter(ctx context.Context, sn string, us []bundle.Sou
 		lo.Reason, lo.Rule = bundle.LeftOutFiltered, fmt.Sprintf("RELEASED but not listed: --filter %q does not match it; found through sources: %s", filter, usedByText(us))
 		return lo
 	}
-	lo.Rule = fmt.Sprintf("%s, which the list hides, and not named: %s; --filter applies only to listed connectors; name it with --script-name", d.Status, usedByText(us))
+	lo.Rule = fmt.Sprintf("%s; %s, which the list hides, and not named; --filter applies only to listed connectors; name it with --script-name", usedByText(us), d.Status)
 	return lo
 }
 
