@@ -105,7 +105,16 @@ func Compare(a, b *Bundle, opts CompareOptions) (Diff, error) {
 	failed := func(m Manifest, label string) map[string]bool {
 		out := map[string]bool{}
 		if !m.Complete {
-			d.Warnings = append(d.Warnings, fmt.Sprintf("bundle %s is incomplete: %s failed at export", label, english.Connectors(len(m.Errors))))
+			var why []string
+			if n := m.FailedConnectors(); n > 0 {
+				why = append(why, english.Connectors(n)+" failed at export")
+			}
+			for _, e := range m.Errors {
+				if e.Part == PartList {
+					why = append(why, "its connector list had a gap ("+e.Error+")")
+				}
+			}
+			d.Warnings = append(d.Warnings, fmt.Sprintf("bundle %s is incomplete: %s", label, strings.Join(why, "; ")))
 		}
 		for _, ie := range m.Errors {
 			out[ie.Name], out[ie.ScriptName] = true, true

@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -141,6 +142,35 @@ type File struct {
 	Locale string `json:"locale,omitempty"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
+}
+
+// PartList is the ItemError.Part of a gap in the connector list: the export
+// could not list every connector, so it cannot name the ones it missed.
+const PartList = "list"
+
+// Subject names what e is about, for messages: the connector's name (or
+// scriptName), or "the connector list" for a list gap (Part PartList).
+func (e ItemError) Subject() string {
+	switch {
+	case e.Part == PartList:
+		return "the connector list"
+	case e.Name != "":
+		return fmt.Sprintf("%q", e.Name)
+	default:
+		return fmt.Sprintf("%q", e.ScriptName)
+	}
+}
+
+// FailedConnectors counts the errors of m that are about a connector, not
+// about the list.
+func (m Manifest) FailedConnectors() int {
+	n := 0
+	for _, e := range m.Errors {
+		if e.Part != PartList {
+			n++
+		}
+	}
+	return n
 }
 
 // ItemError records a connector (or one part of it) that could not be exported.

@@ -163,7 +163,7 @@ func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Resul
 		// Export what was seen, and say what was not: the bundle is
 		// incomplete, never silently short.
 		listed, total, gap, err = ge.Connectors, ge.Total, ge.Error(), nil
-		ie := bundle.ItemError{Part: "list", Error: gap}
+		ie := bundle.ItemError{Part: bundle.PartList, Error: gap}
 		r.w.Fail(ie)
 		r.res.Failed = append(r.res.Failed, ie)
 	}

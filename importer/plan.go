@@ -264,14 +264,10 @@ func checkSource(src Source, opts Options) error {
 	if !src.Manifest.Complete && !opts.AllowIncomplete {
 		var names []string
 		for _, e := range src.Manifest.Errors {
-			n := e.Name
-			if n == "" {
-				n = e.ScriptName
-			}
-			names = append(names, fmt.Sprintf("%q (%s)", n, e.Error))
+			names = append(names, fmt.Sprintf("%s (%s)", e.Subject(), e.Error))
 		}
-		return fmt.Errorf("%w: %d item(s) could not be exported: %s; fix the export or import anyway with --allow-incomplete",
-			ErrIncomplete, len(src.Manifest.Errors), strings.Join(names, ", "))
+		return fmt.Errorf("%w: the export is incomplete: %s; fix the export or import anyway with --allow-incomplete",
+			ErrIncomplete, strings.Join(names, ", "))
 	}
 	names := map[string]bundle.Connector{}
 	scripts := map[string]bool{}

@@ -267,10 +267,23 @@ func reportExport(e *env, o exportOptions, s exportSummary) error {
 			firstNonEmpty(a.Name, a.ScriptName), strings.Join(a.Locales, ", "), a.Reason)
 	}
 	if !s.Complete {
+		failed := 0
 		for _, ie := range s.Errors {
+			if ie.Part == bundle.PartList {
+				fmt.Fprintf(e.stderr, "failed: the connector list: %s\n", ie.Error)
+				continue
+			}
+			failed++
 			fmt.Fprintf(e.stderr, "failed: %s %s: %s\n", firstNonEmpty(ie.Name, ie.ScriptName), ie.Part, ie.Error)
 		}
-		return &exitErr{code: exitPartial, err: fmt.Errorf("%s could not be exported; the bundle is marked incomplete", english.Connectors(len(s.Errors)))}
+		what := english.Connectors(failed) + " could not be exported"
+		if failed < len(s.Errors) {
+			what = "the connector list had a gap"
+			if failed > 0 {
+				what += " and " + english.Connectors(failed) + " could not be exported"
+			}
+		}
+		return &exitErr{code: exitPartial, err: fmt.Errorf("%s; the bundle is marked incomplete", what)}
 	}
 	return nil
 }
