@@ -108,28 +108,7 @@ func TestImportConvergesAfterKill(t *testing.T) {
 		after := i%2 == 1
 		t.Run(fmt.Sprintf("write%d-after%t", k, after), func(t *testing.T) {
 			sim := tenantsim.New(target)
-			kl := &killer{next: sim, k: k, after: after, started: make(chan struct{})}
-			srv := httptest.NewServer(kl)
-			defer srv.Close()
-			vars := map[string]string{"SAIL_BASE_URL": srv.URL, "SAIL_CLIENT_ID": target.ClientID, "SAIL_CLIENT_SECRET": target.ClientSecret}
-			state := t.TempDir()
-
-			cmd := exec.Command(os.Args[0], "import", "--rate", "0", "--yes", "--concurrency", "2", "--state-dir", state, bundlePath)
-			cmd.Env = append(os.Environ(), "CONNVAULT_TEST_BE_MAIN=1", "SAIL_BASE_URL="+srv.URL, "SAIL_CLIENT_ID="+target.ClientID, "SAIL_CLIENT_SECRET="+target.ClientSecret)
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			kl.proc = cmd.Process
-			close(kl.started)
-			err := cmd.Wait()
-			kl.mu.Lock()
-			killed := kl.killed
-			kl.mu.Unlock()
-			if !killed {
-				t.Fatalf("the import was not killed at write %d (err %v):\n%s", k, err, out.String())
-			}
+			vars, state := importKilledAt(t, sim, target, k, after, "2", bundlePath)
 
 			r := runCLI(t, vars, "import", "--rate", "0", "--yes", "--state-dir", state, bundlePath)
 			if r.code != exitOK {
@@ -164,4 +143,34 @@ func logDumpDiff(t *testing.T, want, got string) {
 		}
 	}
 	t.Logf("dumps differ in length: %d vs %d lines", len(wl), len(gl))
+}
+
+// importKilledAt runs `connvault import` of bundlePath as a child process
+// against sim (served with target's credentials) and SIGKILLs it at its k-th
+// write, before the tenant sees it or, with after, once the tenant applied it.
+// It returns the tenant's settings and the state directory for the rerun.
+func importKilledAt(t *testing.T, sim *tenantsim.Sim, target tenantsim.Options, k int, after bool, concurrency, bundlePath string) (map[string]string, string) {
+	t.Helper()
+	kl := &killer{next: sim, k: k, after: after, started: make(chan struct{})}
+	srv := httptest.NewServer(kl)
+	t.Cleanup(srv.Close)
+	vars := map[string]string{"SAIL_BASE_URL": srv.URL, "SAIL_CLIENT_ID": target.ClientID, "SAIL_CLIENT_SECRET": target.ClientSecret}
+	state := t.TempDir()
+	cmd := exec.Command(os.Args[0], "import", "--rate", "0", "--yes", "--concurrency", concurrency, "--state-dir", state, bundlePath)
+	cmd.Env = append(os.Environ(), "CONNVAULT_TEST_BE_MAIN=1", "SAIL_BASE_URL="+srv.URL, "SAIL_CLIENT_ID="+target.ClientID, "SAIL_CLIENT_SECRET="+target.ClientSecret)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	kl.proc = cmd.Process
+	close(kl.started)
+	err := cmd.Wait()
+	kl.mu.Lock()
+	killed := kl.killed
+	kl.mu.Unlock()
+	if !killed {
+		t.Fatalf("the import was not killed at write %d (err %v):\n%s", k, err, out.String())
+	}
+	return vars, state
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,27 +121,7 @@ func TestSandboxToProductionAfterKills(t *testing.T) {
 		t.Run(fmt.Sprintf("write%d-after%t", k, after), func(t *testing.T) {
 			target := production22()
 			sim := tenantsim.New(target)
-			kl := &killer{next: sim, k: k, after: after, started: make(chan struct{})}
-			srv := httptest.NewServer(kl)
-			defer srv.Close()
-			vars := map[string]string{"SAIL_BASE_URL": srv.URL, "SAIL_CLIENT_ID": target.ClientID, "SAIL_CLIENT_SECRET": target.ClientSecret}
-			state := t.TempDir()
-			cmd := exec.Command(os.Args[0], "import", "--rate", "0", "--yes", "--concurrency", "1", "--state-dir", state, bundlePath) // the reference's write order
-			cmd.Env = append(os.Environ(), "CONNVAULT_TEST_BE_MAIN=1", "SAIL_BASE_URL="+srv.URL, "SAIL_CLIENT_ID="+target.ClientID, "SAIL_CLIENT_SECRET="+target.ClientSecret)
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			kl.proc = cmd.Process
-			close(kl.started)
-			err := cmd.Wait()
-			kl.mu.Lock()
-			killed := kl.killed
-			kl.mu.Unlock()
-			if !killed {
-				t.Fatalf("the import was not killed at write %d (err %v):\n%s", k, err, out.String())
-			}
+			vars, state := importKilledAt(t, sim, target, k, after, "1", bundlePath) // concurrency 1: the reference's write order
 			r := runCLI(t, vars, "import", "--rate", "0", "--yes", "--state-dir", state, bundlePath)
 			if r.code != exitOK {
 				t.Fatalf("rerun after a kill at write %d: exit %d:\n%s%s", k, r.code, r.stdout, r.stderr)
