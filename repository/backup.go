@@ -139,7 +139,14 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	if !s.Complete {
 		result = "partial"
 	}
-	return res, r.writeStatus(ctx, Status{Tenant: opts.Tenant, CheckedAt: time.Now().UTC(), Result: result, Snapshot: s.ID, ContentDigest: s.ContentDigest})
+	// The snapshot is stored: its status is written even if ctx was
+	// cancelled meanwhile, so that a stored snapshot is reported as such.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if err := r.writeStatus(sctx, Status{Tenant: opts.Tenant, CheckedAt: time.Now().UTC(), Result: result, Snapshot: s.ID, ContentDigest: s.ContentDigest}); err != nil {
+		return res, fmt.Errorf("snapshot %s of tenant %s is stored, but its status was not written: %w", s.ID, opts.Tenant, err)
+	}
+	return res, nil
 }
 
 // lateWriter forwards to a writer known only once the bundle is committed.

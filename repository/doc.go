@@ -26,9 +26,13 @@
 // its upload completes (S3 PutObject or CompleteMultipartUpload; a directory:
 // a temporary file "<name>.<hex>.tmp" beside it, renamed on completion), and
 // a cancelled upload is discarded. The record is written after it, also only
-// if absent. A backup killed at any moment therefore leaves at most an
-// object no record names (or a .tmp file, or an unfinished multipart
-// upload), which List, Resolve and Open never show; nothing is overwritten.
+// if absent; once the bundle is stored, the record's write is not cancelled
+// with the run (it is bounded by a timeout instead), and when its answer is
+// lost the record is looked up: there, the snapshot is stored; absent, the
+// bundle is removed. A backup killed at any moment therefore leaves at most
+// an object no record names (or a .tmp file, or an unfinished multipart
+// upload), which List, Resolve and Open never show, and never a record
+// without its bundle; nothing is overwritten.
 // Delete removes the record first, then the bundle.
 //
 // # Encryption

@@ -2,13 +2,19 @@ package repository
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"filippo.io/age"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/repository/repotest"
 )
 
 // TestInterruptedBackup cancels backups at random moments, into a directory
@@ -62,5 +68,59 @@ func TestInterruptedBackup(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestRecordOutcomeUnknown stops a backup at the moment its record is
+// written, the record stored but its answer never reaching connvault: the
+// answer lost (the server fails the request after storing it) or the run
+// cancelled while the answer is on its way. Either way the repository must
+// stay consistent: every snapshot listed has its bundle and opens, and a
+// backup that reports success is listed. (A record whose bundle had been
+// removed made `snapshots` fail for the whole tenant.)
+func TestRecordOutcomeUnknown(t *testing.T) {
+	for _, how := range []string{"answer lost", "cancelled after storing"} {
+		t.Run(how, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			var once sync.Once
+			endpoint := repotest.NewS3Intercepted(t, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+				hit := false
+				if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/snapshots/") && strings.HasSuffix(r.URL.Path, ".json") {
+					once.Do(func() { hit = true })
+				}
+				if !hit {
+					next.ServeHTTP(w, r)
+					return
+				}
+				next.ServeHTTP(httptest.NewRecorder(), r) // stored
+				if how == "answer lost" {
+					w.Header().Set("Content-Type", "application/xml")
+					w.WriteHeader(http.StatusInternalServerError)
+					fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>`)
+					return
+				}
+				cancel()
+				time.Sleep(200 * time.Millisecond) // the client gives up first
+				w.WriteHeader(http.StatusOK)
+			})
+			_, c := newSim(t, 5, 3)
+			r := mustOpen(t, s3URL(endpoint, "u"), true)
+			res, err := r.Backup(ctx, c, backupOpts(c, "t", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)))
+			snaps, lerr := r.List(t.Context(), "t")
+			if lerr != nil {
+				t.Fatalf("list after the backup (err %v): %v", err, lerr)
+			}
+			if err == nil && (len(snaps) != 1 || snaps[0].ID != res.Snapshot.ID) {
+				t.Fatalf("the backup reported snapshot %s stored; listed: %v", res.Snapshot.ID, snaps)
+			}
+			for _, s := range snaps {
+				b, err := r.Open(t.Context(), s, nil, bundle.ReadOptions{})
+				if err != nil {
+					t.Fatalf("listed snapshot %s does not open: %v", s.ID, err)
+				}
+				_ = b.Close()
+			}
+		})
 	}
 }

@@ -88,12 +88,40 @@ func (r *Repo) put(ctx context.Context, s *Snapshot, recipients []age.Recipient,
 		return r.errorf(err, "write %s", s.Object)
 	}
 	s.Size, s.SHA256 = d.n, d.sum()
-	if err := r.writeJSON(ctx, recordKey(s.Tenant, s.ID), s, true); err != nil {
-		// Without its record the bundle is invisible: remove it.
-		_ = r.bucket.Delete(context.WithoutCancel(ctx), s.Object)
-		return err
+	return r.commit(ctx, s)
+}
+
+// commitTimeout bounds the writing of a record once its bundle is stored.
+const commitTimeout = time.Minute
+
+// commit writes the record of s, whose bundle is stored: the step that makes
+// the snapshot visible. It is not cancelled with ctx (a record is a few
+// hundred bytes; cancelling its upload midway would leave the outcome
+// unknown) but bounded by commitTimeout. When the write fails the outcome is
+// checked: a record the storage holds anyway (the answer was lost) is the
+// snapshot, stored; a record it does not hold leaves the bundle invisible,
+// which is then removed. Only when the check fails too are both left as they
+// are (the error says so): removing the bundle could leave a record that
+// names nothing.
+func (r *Repo) commit(ctx context.Context, s *Snapshot) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	key := recordKey(s.Tenant, s.ID)
+	werr := r.writeJSON(cctx, key, s, true)
+	if werr == nil {
+		return nil
 	}
-	return nil
+	stored, err := r.readRecord(cctx, key)
+	switch {
+	case err == nil && stored.SHA256 == s.SHA256 && stored.Object == s.Object:
+		return nil // written; only the answer was lost
+	case gcerrors.Code(err) == gcerrors.NotFound:
+		// Without its record the bundle is invisible: remove it.
+		_ = r.bucket.Delete(cctx, s.Object)
+		return werr
+	default:
+		return fmt.Errorf("%w (whether snapshot %s was stored is unknown: `connvault snapshots` shows it if it was)", werr, s.ID)
+	}
 }
 
 // writeJSON writes v as indented JSON at key; with once, only if key is absent.

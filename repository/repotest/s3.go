@@ -27,6 +27,15 @@ const (
 // with another access key id.
 func NewS3(t testing.TB) string {
 	t.Helper()
+	return NewS3Intercepted(t, nil)
+}
+
+// NewS3Intercepted is NewS3 with every authorised request passed to
+// intercept (when not nil) along with the server's handler, next: intercept
+// serves the request, through next or not, and may alter what the client
+// sees (a lost answer, a cancellation at a given moment).
+func NewS3Intercepted(t testing.TB, intercept func(w http.ResponseWriter, r *http.Request, next http.Handler)) string {
+	t.Helper()
 	backend := s3mem.New()
 	if err := backend.CreateBucket(Bucket); err != nil {
 		t.Fatal(err)
@@ -37,6 +46,10 @@ func NewS3(t testing.TB) string {
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusForbidden)
 			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>`)
+			return
+		}
+		if intercept != nil {
+			intercept(w, r, h)
 			return
 		}
 		h.ServeHTTP(w, r)
