@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -122,5 +125,84 @@ func TestRecordOutcomeUnknown(t *testing.T) {
 				_ = b.Close()
 			}
 		})
+	}
+}
+
+// TestPruneRemovesLeftovers: a backup killed between storing its bundle and
+// writing its record leaves a bundle no record names (written here by hand,
+// as the kill would leave it). Prune removes such leftovers once older than
+// LeftoverAge, also of a tenant with no snapshot, and leaves a younger one
+// (a backup may be about to write its record) and every snapshot alone; a
+// dry run only reports them.
+func TestPruneRemovesLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	r := mustOpen(t, dir, true)
+	_, c := newSim(t, 3, 5)
+	res, err := r.Backup(t.Context(), c, backupOpts(c, "t", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leftover := func(key string, age time.Duration) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(key))
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("a bundle whose record was never written"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().Add(-age)
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oldT := "tenants/t/snapshots/20260201T000000Z-0000dead.tar.gz"
+	oldGhost := "tenants/ghost/snapshots/20260201T000000Z-0000beef.tar.gz.age"
+	young := "tenants/t/snapshots/20260301T000500Z-0000f00d.tar.gz"
+	leftover(oldT, 2*LeftoverAge)
+	leftover(oldGhost, 3*LeftoverAge)
+	leftover(young, LeftoverAge/2)
+
+	reported := func(plans []TenantPrune) []string {
+		var keys []string
+		for _, p := range plans {
+			for _, l := range p.Leftovers {
+				keys = append(keys, l.Key)
+			}
+		}
+		return keys
+	}
+	want := []string{oldGhost, oldT} // by tenant
+	plans, err := r.Prune(t.Context(), PruneOptions{Policy: Policy{Last: 1}, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := reported(plans); !slices.Equal(got, want) {
+		t.Fatalf("dry run reports leftovers %v, want %v", got, want)
+	}
+	if objs := objects(t, r); objs[oldT] == 0 || objs[oldGhost] == 0 {
+		t.Fatalf("a dry run removed a leftover: %v", objs)
+	}
+	var removed []string
+	plans, err = r.Prune(t.Context(), PruneOptions{Policy: Policy{Last: 1}, RemovedLeftover: func(l Leftover) { removed = append(removed, l.Key) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := reported(plans); !slices.Equal(got, want) || !slices.Equal(removed, want) {
+		t.Fatalf("prune reports leftovers %v and removed %v, want %v", got, removed, want)
+	}
+	objs := objects(t, r)
+	if _, ok := objs[oldT]; ok {
+		t.Errorf("old leftover %s is still stored", oldT)
+	}
+	if _, ok := objs[oldGhost]; ok {
+		t.Errorf("old leftover %s is still stored", oldGhost)
+	}
+	if _, ok := objs[young]; !ok {
+		t.Errorf("a leftover younger than LeftoverAge was removed: %s", young)
+	}
+	snaps, err := r.List(t.Context(), "")
+	if err != nil || len(snaps) != 1 || snaps[0].ID != res.Snapshot.ID {
+		t.Fatalf("after prune: snapshots %v, %v; want only %s", snaps, err, res.Snapshot.ID)
 	}
 }

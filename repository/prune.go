@@ -4,9 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"time"
+
+	"gocloud.dev/gcerrors"
 )
+
+// LeftoverAge is how old a leftover (a bundle no record names) must be for
+// Prune to remove it: a backup writes its record right after its bundle
+// (within commitTimeout), so an older one belongs to no running backup.
+const LeftoverAge = time.Hour
 
 // ErrPolicyRemovesAll is returned by Prune when the policy would leave a
 // tenant without any snapshot it chose itself.
@@ -17,6 +26,9 @@ type TenantPrune struct {
 	Tenant string     `json:"tenant"`
 	Keep   []Kept     `json:"keep"`   // newest first
 	Remove []Snapshot `json:"remove"` // newest first
+	// Leftovers are bundles of interrupted backups, older than
+	// LeftoverAge, that Prune removes (reports with DryRun).
+	Leftovers []Leftover `json:"leftovers,omitempty"`
 }
 
 // PruneOptions say which snapshots Prune considers and whether it removes.
@@ -28,6 +40,8 @@ type PruneOptions struct {
 	DryRun bool
 	// Removed, if not nil, hears of each snapshot once it is removed.
 	Removed func(Snapshot)
+	// RemovedLeftover, if not nil, hears of each leftover once it is removed.
+	RemovedLeftover func(Leftover)
 }
 
 // Prune applies opts.Policy to each tenant's snapshots and removes those it
@@ -39,32 +53,49 @@ type PruneOptions struct {
 // tenants): both are far more likely a mistake than a wish, and nothing is
 // removed. Everything is decided before the first removal; a removal that
 // fails stops the prune and is returned with what was removed before it.
+//
+// Prune also removes leftovers older than LeftoverAge: bundles of backups
+// stopped before their record was written, which no command lists and which
+// would otherwise stay in the storage for ever. They are removed after the
+// snapshots the policy removes.
 func (r *Repo) Prune(ctx context.Context, opts PruneOptions) ([]TenantPrune, error) {
 	if opts.Policy.Empty() {
 		return nil, errors.New("prune: no keep policy given (--keep-last, --keep-hourly, --keep-daily, --keep-weekly, --keep-monthly, --keep-yearly or --keep-tag): refusing to remove every snapshot")
 	}
-	snaps, err := r.List(ctx, opts.Tenant)
+	snaps, leftovers, err := r.scan(ctx, opts.Tenant)
 	if err != nil {
 		return nil, err
 	}
 	byTenant := map[string][]Snapshot{}
-	var tenants []string
+	old := map[string][]Leftover{}
 	for _, s := range snaps {
-		if _, ok := byTenant[s.Tenant]; !ok {
-			tenants = append(tenants, s.Tenant)
-		}
 		byTenant[s.Tenant] = append(byTenant[s.Tenant], s)
+	}
+	for _, l := range leftovers {
+		if time.Since(l.ModTime) >= LeftoverAge {
+			old[l.Tenant] = append(old[l.Tenant], l)
+		}
+	}
+	tenants := slices.Sorted(maps.Keys(byTenant))
+	for t := range old {
+		if _, ok := byTenant[t]; !ok {
+			tenants = append(tenants, t)
+		}
 	}
 	slices.Sort(tenants)
 	var plans []TenantPrune
 	var empty []string
 	for _, t := range tenants {
-		keep, remove := opts.Policy.Apply(byTenant[t])
-		if len(keep) == 0 {
-			empty = append(empty, t)
+		var keep []Kept
+		var remove []Snapshot
+		if len(byTenant[t]) > 0 {
+			keep, remove = opts.Policy.Apply(byTenant[t])
+			if len(keep) == 0 {
+				empty = append(empty, t)
+			}
+			keep, remove = keepNewestComplete(keep, remove)
 		}
-		keep, remove = keepNewestComplete(keep, remove)
-		plans = append(plans, TenantPrune{Tenant: t, Keep: keep, Remove: remove})
+		plans = append(plans, TenantPrune{Tenant: t, Keep: keep, Remove: remove, Leftovers: old[t]})
 	}
 	if len(empty) > 0 {
 		return plans, fmt.Errorf("prune: %w of tenant %s (policy: keep %s); nothing was removed", ErrPolicyRemovesAll, strings.Join(empty, ", "), opts.Policy)
@@ -79,6 +110,16 @@ func (r *Repo) Prune(ctx context.Context, opts PruneOptions) ([]TenantPrune, err
 			}
 			if opts.Removed != nil {
 				opts.Removed(s)
+			}
+		}
+	}
+	for _, p := range plans {
+		for _, l := range p.Leftovers {
+			if err := r.bucket.Delete(ctx, l.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+				return plans, fmt.Errorf("prune: %w", r.errorf(err, "delete leftover %s", l.Key))
+			}
+			if opts.RemovedLeftover != nil {
+				opts.RemovedLeftover(l)
 			}
 		}
 	}

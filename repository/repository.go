@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -316,15 +317,32 @@ func parseKey(key string) (tenant, id, kind string, ok bool) {
 // happens after its bundle is stored whole: a backup that stopped halfway is
 // never listed. A record whose bundle is gone is an error naming it.
 func (r *Repo) List(ctx context.Context, tenant string) ([]Snapshot, error) {
+	snaps, _, err := r.scan(ctx, tenant)
+	return snaps, err
+}
+
+// Leftover is a bundle object that no record names: what a backup stopped
+// between storing its bundle and writing its record leaves (see the package
+// documentation). Prune removes leftovers older than LeftoverAge.
+type Leftover struct {
+	Tenant  string    `json:"tenant"`
+	Key     string    `json:"key"`
+	Size    int64     `json:"size"`    // bytes
+	ModTime time.Time `json:"modTime"` // when the storage committed it
+}
+
+// scan lists the snapshots of tenant ("" for all) as List does, and the
+// leftovers beside them, sorted by key.
+func (r *Repo) scan(ctx context.Context, tenant string) ([]Snapshot, []Leftover, error) {
 	prefix := tenantsDir
 	if tenant != "" {
 		if err := CheckTenant(tenant); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		prefix += tenant + "/"
 	}
 	records := map[string]string{} // record key → tenant
-	objects := map[string]int64{}  // object key → size
+	objects := map[string]Leftover{}
 	it := r.bucket.List(&blob.ListOptions{Prefix: prefix})
 	for {
 		obj, err := it.Next(ctx)
@@ -332,7 +350,7 @@ func (r *Repo) List(ctx context.Context, tenant string) ([]Snapshot, error) {
 			break
 		}
 		if err != nil {
-			return nil, r.errorf(err, "list %s", prefix)
+			return nil, nil, r.errorf(err, "list %s", prefix)
 		}
 		t, _, kind, ok := parseKey(obj.Key)
 		if !ok {
@@ -341,22 +359,24 @@ func (r *Repo) List(ctx context.Context, tenant string) ([]Snapshot, error) {
 		if kind == "record" {
 			records[obj.Key] = t
 		} else {
-			objects[obj.Key] = obj.Size
+			objects[obj.Key] = Leftover{Tenant: t, Key: obj.Key, Size: obj.Size, ModTime: obj.ModTime}
 		}
 	}
 	snaps := make([]Snapshot, 0, len(records))
 	for key := range records {
 		s, err := r.readRecord(ctx, key)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if _, ok := objects[s.Object]; !ok {
-			return nil, fmt.Errorf("repository %s: snapshot %s of tenant %s: its bundle %s is missing (removed by hand?)", r.loc, s.ID, s.Tenant, s.Object)
+			return nil, nil, fmt.Errorf("repository %s: snapshot %s of tenant %s: its bundle %s is missing (removed by hand?)", r.loc, s.ID, s.Tenant, s.Object)
 		}
+		delete(objects, s.Object)
 		snaps = append(snaps, s)
 	}
 	sortSnapshots(snaps)
-	return snaps, nil
+	leftovers := slices.SortedFunc(maps.Values(objects), func(a, b Leftover) int { return strings.Compare(a.Key, b.Key) })
+	return snaps, leftovers, nil
 }
 
 // sortSnapshots sorts oldest first, by time then id.

@@ -55,14 +55,16 @@ func pruneCommand(e *env) *cli.Command {
 				return err
 			}
 			defer repo.Close()
-			removed := map[string]bool{}
+			removed := map[string]bool{} // snapshot ids and leftover keys
+			leftovers := 0
 			plans, err := repo.Prune(ctx, repository.PruneOptions{Policy: p, Tenant: c.String("tenant"), DryRun: c.Bool("dry-run"),
-				Removed: func(s repository.Snapshot) { removed[s.ID] = true }})
+				Removed:         func(s repository.Snapshot) { removed[s.ID] = true },
+				RemovedLeftover: func(l repository.Leftover) { removed[l.Key] = true; leftovers++ }})
 			if err != nil && len(removed) == 0 {
 				plans = nil // nothing happened: the error says why
 			}
 			if c.Bool("json") && plans != nil {
-				if jerr := writeJSON(e.stdout, map[string]any{"policy": p.String(), "dryRun": c.Bool("dry-run"), "tenants": plans, "removed": len(removed)}); jerr != nil && err == nil {
+				if jerr := writeJSON(e.stdout, map[string]any{"policy": p.String(), "dryRun": c.Bool("dry-run"), "tenants": plans, "removed": len(removed) - leftovers, "removedLeftovers": leftovers}); jerr != nil && err == nil {
 					err = jerr
 				}
 			} else if plans != nil {
@@ -87,15 +89,20 @@ func writePrune(e *env, p repository.Policy, plans []repository.TenantPrune, dry
 		for _, k := range tp.Keep {
 			fmt.Fprintf(e.stdout, "  keep    %s  %s  %s\n", k.Snapshot.ID, k.Snapshot.Time.UTC().Format(time.RFC3339), strings.Join(k.Reasons, ", "))
 		}
-		for _, s := range tp.Remove {
-			what := "removed"
+		what := func(key string) string {
 			switch {
 			case dryRun:
-				what = "would remove"
-			case !removed[s.ID]:
-				what = "NOT removed (prune stopped)"
+				return "would remove"
+			case !removed[key]:
+				return "NOT removed (prune stopped)"
 			}
-			fmt.Fprintf(e.stdout, "  %s  %s  %s\n", what, s.ID, s.Time.UTC().Format(time.RFC3339))
+			return "removed"
+		}
+		for _, s := range tp.Remove {
+			fmt.Fprintf(e.stdout, "  %s  %s  %s\n", what(s.ID), s.ID, s.Time.UTC().Format(time.RFC3339))
+		}
+		for _, l := range tp.Leftovers {
+			fmt.Fprintf(e.stdout, "  %s  leftover %s (%d bytes, stored %s by a backup stopped before its record was written)\n", what(l.Key), l.Key, l.Size, l.ModTime.UTC().Format(time.RFC3339))
 		}
 	}
 	if dryRun {
