@@ -245,25 +245,30 @@ func TestRollbackKeepsCreatedConnectorsInUse(t *testing.T) {
 	}
 }
 
+// drFixture is a tenant of 10 connectors, its backup and state, and the
+// victim of a disaster-recovery test: a released connector that sources use,
+// with a space in its name.
+func drFixture(t *testing.T) (tenantFixture, Source, tenantsim.Dump, tenantsim.DumpConnector) {
+	t.Helper()
+	f := newTenant(t, tenantsim.Options{Seed: 23, Connectors: 10, TenantName: "dr"})
+	backup := exportSource(t, f)
+	before := f.sim.Dump()
+	for _, c := range before.Connectors {
+		if !c.BuiltIn && c.Status == "RELEASED" && strings.Contains(c.Name, " ") && len(sourcesOf(before, c.ScriptName)) > 0 {
+			return f, backup, before, c
+		}
+	}
+	t.Fatal("fixture: no released connector in use")
+	return f, backup, before, tenantsim.DumpConnector{}
+}
+
 // TestRestoreAfterSlugTakenTellsEverything is the disaster-recovery case: a
 // used connector is deleted, another connector takes its scriptName, and a
 // restore from the backup recreates the connector under a new one. The user
 // is told the change, the sources left behind, and who holds the old name.
 func TestRestoreAfterSlugTakenTellsEverything(t *testing.T) {
 	t.Parallel()
-	f := newTenant(t, tenantsim.Options{Seed: 23, Connectors: 10, TenantName: "dr"})
-	backup := exportSource(t, f)
-	before := f.sim.Dump()
-	var victim tenantsim.DumpConnector
-	for _, c := range before.Connectors {
-		if !c.BuiltIn && c.Status == "RELEASED" && strings.Contains(c.Name, " ") && len(sourcesOf(before, c.ScriptName)) > 0 {
-			victim = c
-			break
-		}
-	}
-	if victim.Name == "" {
-		t.Fatal("fixture: no released connector in use")
-	}
+	f, backup, before, victim := drFixture(t)
 	stale := sourcesOf(before, victim.ScriptName)
 	c := f.client(t)
 	ctx := context.Background()
@@ -339,6 +344,44 @@ func TestRestoreAfterSlugTakenTellsEverything(t *testing.T) {
 	}
 }
 
+// TestRestoreGetsItsScriptNameBack: a used connector is deleted and nobody
+// takes its scriptName; the restore's create gets it back (the tenant
+// chooses; the simulator, like a slug of the name, gives the free one). The
+// plan must not claim a new scriptName and stranded sources as a fact, and
+// the import must report no change and no stranded source.
+func TestRestoreGetsItsScriptNameBack(t *testing.T) {
+	t.Parallel()
+	f, backup, _, victim := drFixture(t)
+	c := f.client(t)
+	if err := c.DeleteConnector(t.Context(), victim.ScriptName); err != nil {
+		t.Fatal(err)
+	}
+	opts := withSources(testOptions(t))
+	p, err := MakePlan(t.Context(), c, backup, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planOut bytes.Buffer
+	p.WriteTable(&planOut)
+	plan := strings.Join(strings.Fields(planOut.String()), " ")
+	if strings.Contains(plan, "gets a new scriptName") || !strings.Contains(plan, "unless it is "+victim.ScriptName+" again") {
+		t.Errorf("the plan states a new scriptName as a fact, or does not say it may come back:\n%s", planOut.String())
+	}
+	res := mustImport(t, c, backup, opts)
+	i := slices.IndexFunc(res.Items, func(it ItemResult) bool { return it.Name == victim.Name })
+	if i < 0 {
+		t.Fatalf("%q not in the result", victim.Name)
+	}
+	if it := res.Items[i]; it.Action != ActionCreate || it.TargetScriptName != victim.ScriptName || it.ScriptNameChange != nil {
+		t.Fatalf("restored item %+v: want created as %s with no scriptName change", it, victim.ScriptName)
+	}
+	var buf bytes.Buffer
+	res.WriteTable(&buf)
+	if strings.Contains(buf.String(), "scriptName changed") || strings.Contains(buf.String(), "cannot be re-pointed") {
+		t.Errorf("the result reports a change or stranded sources that did not happen:\n%s", buf.String())
+	}
+}
+
 // withSourceUses adds to each bundle connector the sources of d that use it,
 // as an export records them.
 func withSourceUses(cs []bundle.Connector, d tenantsim.Dump) []bundle.Connector {
@@ -398,5 +441,53 @@ func TestUploadsChecklist(t *testing.T) {
 				t.Errorf("after the upload, still to do: %+v", u)
 			}
 		}
+	}
+}
+
+// TestUploadsChecklistPromotion: promoted into another tenant, which has
+// none of the bundle's sources, the result sums the jars up once (how many,
+// on which sources, what to do) instead of repeating "not in the target"
+// under nearly every connector; --json still lists each.
+func TestUploadsChecklistPromotion(t *testing.T) {
+	t.Parallel()
+	src := newTenant(t, tenantsim.Options{Seed: 21, Connectors: 40, TenantName: "sandbox"})
+	d := src.sim.Dump()
+	cs := withSourceUses(bundleFromDump(t, d), d)
+	files, sources := 0, map[string]bool{}
+	for _, c := range cs {
+		for _, s := range c.Sources {
+			if len(s.UploadedFiles) > 0 {
+				files += len(s.UploadedFiles)
+				sources[s.Name] = true
+			}
+		}
+	}
+	if files < 2 {
+		t.Fatalf("fixture: %d uploaded files", files)
+	}
+	backup := writeSource(t, src.url, cs, nil)
+	prod := newTenant(t, tenantsim.Options{Seed: 22, Connectors: 0, TenantName: "prod"})
+	res := mustImport(t, prod.client(t), backup, withSources(testOptions(t)))
+	listed := 0
+	for _, it := range res.Items {
+		for _, u := range it.Uploads {
+			if u.SourceID != "" || u.Done {
+				t.Errorf("upload %+v matched a source the target does not have", u)
+			}
+			listed++
+		}
+	}
+	if listed != files {
+		t.Errorf("the result lists %d uploads, the bundle recorded %d", listed, files)
+	}
+	var table bytes.Buffer
+	res.WriteTable(&table)
+	out := table.String()
+	if n := strings.Count(out, "is not in the target"); n != 0 {
+		t.Errorf("%d per-connector lines repeat that a source is not in the target:\n%s", n, out)
+	}
+	want := fmt.Sprintf("Jars: %d files were uploaded to %d %s of the bundle's tenant that this tenant does not have", files, len(sources), plural(len(sources), "source", "sources"))
+	if !strings.Contains(out, want) {
+		t.Errorf("the table lacks %q:\n%s", want, out)
 	}
 }

@@ -3,6 +3,8 @@ package importer
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -66,7 +68,13 @@ func (p *Plan) WriteTable(w io.Writer) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 		if len(it.StaleSources) > 0 {
-			fmt.Fprintf(w, "  %*s  ! the new connector gets a new scriptName, not %s:\n", width, "", it.SourceScriptName)
+			if it.OldHolder != "" {
+				fmt.Fprintf(w, "  %*s  ! the new connector gets a new scriptName, not %s:\n", width, "", it.SourceScriptName)
+			} else {
+				// The tenant chooses a created connector's scriptName; it may
+				// give the old one back (a slug of the name, now free).
+				fmt.Fprintf(w, "  %*s  ! the tenant chooses the new connector's scriptName; unless it is %s again (the import says which):\n", width, "", it.SourceScriptName)
+			}
 			for _, l := range staleLines(it.SourceScriptName, it.StaleSources, it.OldHolder) {
 				fmt.Fprintf(w, "  %*s  ! %s\n", width, "", l)
 			}
@@ -125,6 +133,7 @@ func (r Result) WriteTable(w io.Writer) {
 		width = max(width, len(it.Action))
 	}
 	count := map[string]int{}
+	orphans := map[string][]string{} // source the target lacks → its files
 	for _, it := range r.Items {
 		count[it.Status]++
 		var b strings.Builder
@@ -149,6 +158,10 @@ func (r Result) WriteTable(w io.Writer) {
 			}
 		}
 		for _, u := range it.Uploads {
+			if u.SourceID == "" { // summed up below, not repeated per connector
+				orphans[u.Source] = append(orphans[u.Source], u.File)
+				continue
+			}
 			fmt.Fprintf(w, "  %*s  jar %s\n", width, "", u.Line())
 		}
 		for _, n := range it.Notes {
@@ -157,6 +170,15 @@ func (r Result) WriteTable(w io.Writer) {
 	}
 	if len(r.Items) > 0 {
 		fmt.Fprintln(w)
+	}
+	if len(orphans) > 0 {
+		files := 0
+		for _, fs := range orphans {
+			files += len(fs)
+		}
+		fmt.Fprintf(w, "Jars: %d %s uploaded to %d %s of the bundle's tenant that this tenant does not have (%s): recreate %s (SP-Config import; spconfig-remap rewrites connectorScriptName), then upload the files (--json lists each under the connector's uploads).\n\n",
+			files, plural(files, "file was", "files were"), len(orphans), plural(len(orphans), "source", "sources"),
+			firstFew(quoted(slices.Sorted(maps.Keys(orphans))), 5), plural(len(orphans), "it", "them"))
 	}
 	fmt.Fprintf(w, "Result: %d ok, %d failed, %d partial, %d skipped.\n",
 		count[StatusOK], count[StatusFailed], count[StatusPartial], count[StatusSkipped])
@@ -217,4 +239,12 @@ func (p *RollbackPlan) WriteTable(w io.Writer) {
 		fmt.Fprint(w, " (changed since the import; --force overrides)")
 	}
 	fmt.Fprintln(w, ".")
+}
+
+// firstFew joins the first n of ss with commas, saying how many more there are.
+func firstFew(ss []string, n int) string {
+	if len(ss) <= n {
+		return strings.Join(ss, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ss[:n], ", "), len(ss)-n)
 }
