@@ -226,6 +226,46 @@ type fieldDiff struct {
 	a, b []byte
 }
 
+// FieldDifference is a connector.json field whose values differ: A and B
+// are its values as compact JSON, nil where the document lacks the field.
+type FieldDifference struct {
+	Field string
+	A, B  []byte
+}
+
+// DetailDifferences compares two connector.json documents (JSON objects)
+// field by field and returns the fields that differ, sorted, leaving out
+// connectorMetadata (a part of its own), connvault's bookkeeping keys and,
+// with ignoreTenant, TenantFields. It returns an error naming the document
+// that is not a JSON object.
+func DetailDifferences(a, b []byte, ignoreTenant bool) ([]FieldDifference, error) {
+	fs, err := detailFields(a, b, ignoreTenant)
+	if err != nil {
+		return nil, err
+	}
+	var out []FieldDifference
+	for _, f := range fs {
+		field, ok := strings.CutPrefix(f.part, "detail.")
+		if !ok {
+			continue
+		}
+		out = append(out, FieldDifference{Field: field, A: compactValue(f.a), B: compactValue(f.b)})
+	}
+	return out, nil
+}
+
+// compactValue is indented JSON made compact again (nil stays nil).
+func compactValue(data []byte) []byte {
+	if data == nil {
+		return nil
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, data); err != nil {
+		return data
+	}
+	return b.Bytes()
+}
+
 // detailFields compares two connector.json documents field by field and
 // returns the fields that differ: connectorMetadata as part "metadata", any
 // other field as "detail.<field>". connvault's own bookkeeping keys

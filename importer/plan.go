@@ -676,6 +676,7 @@ func differences(c bundle.Connector, want content, d tenant.ConnectorDetail, hav
 	if dc := directConnect(c); dc != d.DirectConnect {
 		notes = append(notes, fmt.Sprintf("directConnect is %t in the bundle, %t in the target: the API cannot change it", dc, d.DirectConnect))
 	}
+	notes = append(notes, unwritableDifferences(c, d)...)
 	haveLocales, wantLocales := have.locales(), want.locales()
 	for _, l := range wantLocales {
 		if !slices.Contains(haveLocales, l) {
@@ -688,4 +689,46 @@ func differences(c bundle.Connector, want content, d tenant.ConnectorDetail, hav
 		}
 	}
 	return notes
+}
+
+// noted are the connector.json fields differences already notes, or that
+// make a conflict (type, className).
+var noted = []string{"name", "status", "directConnect", "type", "className"}
+
+// unwritableDifferences notes every other connector.json field (besides
+// connectorMetadata and the fields each tenant sets its own way,
+// bundle.TenantFields) whose value differs between the bundle and the
+// target: no API operation writes them (per the v2025 spec, updateConnector
+// patches only connectorMetadata and the three XML documents), so an update
+// leaves them as they are and an "unchanged" connector may still differ
+// there, e.g. fileUpload or sourceConfigFrom.
+func unwritableDifferences(c bundle.Connector, d tenant.ConnectorDetail) []string {
+	have, err := toBundle(d)
+	if err != nil {
+		return nil
+	}
+	fs, err := bundle.DetailDifferences(c.Detail, have.Detail, true)
+	if err != nil {
+		return nil
+	}
+	var notes []string
+	for _, f := range fs {
+		if slices.Contains(noted, f.Field) {
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("%s is %s in the bundle, %s in the target: the API cannot change it", f.Field, jsonValue(f.A), jsonValue(f.B)))
+	}
+	return notes
+}
+
+// jsonValue shows a field's compact JSON value, "absent" for none, and cuts
+// a long one short.
+func jsonValue(v []byte) string {
+	switch {
+	case v == nil:
+		return "absent"
+	case len(v) > 60:
+		return string(v[:57]) + "..."
+	}
+	return string(v)
 }

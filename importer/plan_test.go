@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/tenant"
+	"github.com/connvault/connvault/tenant/tenantsim"
 	"github.com/connvault/connvault/transform"
 )
 
@@ -198,6 +200,54 @@ func TestConflicts(t *testing.T) {
 		if it.Name == "São Paulo Payroll" && it.Status != StatusSkipped {
 			t.Errorf("conflict item status %s, want skipped", it.Status)
 		}
+	}
+}
+
+// TestPlanNotesUnwritableFields: a restore into a tenant where fields no
+// API operation writes (fileUpload, sourceConfigFrom) differ from the
+// backup must not call the connector simply "unchanged": each such field is
+// noted, with both values, on plan and result; the connector is not written.
+func TestPlanNotesUnwritableFields(t *testing.T) {
+	t.Parallel()
+	f := newTenant(t, tenantsim.Options{Seed: 23, Connectors: 10, TenantName: "dr"})
+	backup := exportSource(t, f)
+	d := f.sim.Dump()
+	var flipped, from string
+	var was bool
+	for i, c := range d.Connectors {
+		switch {
+		case c.BuiltIn:
+		case flipped == "":
+			d.Connectors[i].FileUpload = !c.FileUpload
+			flipped, was = c.Name, c.FileUpload
+		case from == "" && c.SourceConfigFrom == "":
+			d.Connectors[i].SourceConfigFrom = "sp-connect"
+			from = c.Name
+		}
+	}
+	if err := f.sim.Restore(d); err != nil {
+		t.Fatal(err)
+	}
+	p, err := MakePlan(t.Context(), f.client(t), backup, testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		flipped: fmt.Sprintf("fileUpload is %t in the bundle, %t in the target: the API cannot change it", was, !was),
+		from:    `in the bundle, "sp-connect" in the target: the API cannot change it`, // null or absent in the bundle
+	}
+	for _, it := range p.Items {
+		w, ok := want[it.Name]
+		if !ok {
+			continue
+		}
+		if it.Action != ActionUnchanged || !slices.ContainsFunc(it.Notes, func(n string) bool { return strings.HasSuffix(n, w) }) {
+			t.Errorf("%s: %s with notes %q; want unchanged with the note %q", it.Name, it.Action, it.Notes, w)
+		}
+		delete(want, it.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("not in the plan: %v", want)
 	}
 }
 
