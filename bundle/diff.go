@@ -12,7 +12,6 @@ import (
 	udiff "github.com/aymanbagabas/go-udiff"
 
 	"github.com/connvault/connvault/internal/collation"
-	"github.com/connvault/connvault/internal/english"
 )
 
 // Diff is the difference between two bundles, matched by connector name, as
@@ -105,16 +104,7 @@ func Compare(a, b *Bundle, opts CompareOptions) (Diff, error) {
 	failed := func(m Manifest, label string) map[string]bool {
 		out := map[string]bool{}
 		if !m.Complete {
-			var why []string
-			if n := m.FailedConnectors(); n > 0 {
-				why = append(why, english.Connectors(n)+" failed at export")
-			}
-			for _, e := range m.Errors {
-				if e.Part == PartList {
-					why = append(why, "its connector list had a gap ("+e.Error+")")
-				}
-			}
-			d.Warnings = append(d.Warnings, fmt.Sprintf("bundle %s is incomplete: %s", label, strings.Join(why, "; ")))
+			d.Warnings = append(d.Warnings, fmt.Sprintf("bundle %s is incomplete: %s", label, m.Incomplete()))
 		}
 		for _, ie := range m.Errors {
 			out[ie.Name], out[ie.ScriptName] = true, true

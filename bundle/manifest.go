@@ -3,7 +3,10 @@ package bundle
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/connvault/connvault/internal/english"
 )
 
 // Format and FormatVersion identify the bundle format this package reads and
@@ -171,6 +174,28 @@ func (m Manifest) FailedConnectors() int {
 		}
 	}
 	return n
+}
+
+// Incomplete says what an incomplete bundle misses, for messages: "2
+// connectors failed at export; its connector list had a gap (…)"; "" for a
+// complete one.
+func (m Manifest) Incomplete() string {
+	if m.Complete {
+		return ""
+	}
+	var why []string
+	if n := m.FailedConnectors(); n > 0 {
+		why = append(why, english.Connectors(n)+" failed at export")
+	}
+	for _, e := range m.Errors {
+		if e.Part == PartList {
+			why = append(why, "its connector list had a gap ("+e.Error+")")
+		}
+	}
+	if len(why) == 0 {
+		return "it is marked incomplete"
+	}
+	return strings.Join(why, "; ")
 }
 
 // ItemError records a connector (or one part of it) that could not be exported.

@@ -48,7 +48,7 @@ func verifyCommand(e *env) *cli.Command {
 			}
 			fmt.Fprintf(e.stdout, "%s: ok, format %s v%d, %s, %s, content digest %s\n", c.Args().First(), m.Format, m.FormatVersion, english.Connectors(len(m.Connectors)), english.Count(files, "file", "files"), m.ContentDigest)
 			if !m.Complete {
-				fmt.Fprintf(e.stdout, "warning: the bundle is incomplete: %s failed at export\n", english.Connectors(len(m.Errors)))
+				fmt.Fprintf(e.stdout, "warning: the bundle is incomplete: %s\n", m.Incomplete())
 				return &exitErr{code: exitPartial, err: fmt.Errorf("%s is incomplete", path)}
 			}
 			return nil
