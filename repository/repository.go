@@ -45,6 +45,11 @@ var ErrNoRepository = errors.New("no connvault repository here")
 // ErrUnknownSnapshot is returned by Resolve when no snapshot matches.
 var ErrUnknownSnapshot = errors.New("no such snapshot")
 
+// ErrAmbiguousSnapshot is returned by Resolve when the reference names
+// several snapshots: an id prefix of more than one, or "latest" in a
+// repository of several tenants without a tenant.
+var ErrAmbiguousSnapshot = errors.New("names more than one snapshot")
+
 // Repo is a repository of snapshots at a location. It is safe for concurrent
 // use; Close releases it.
 type Repo struct {
@@ -423,7 +428,7 @@ func (r *Repo) Latest(ctx context.Context, tenant string) (s Snapshot, ok bool, 
 // Resolve finds the snapshot ref names: "latest" (the newest snapshot of
 // tenant, which must then be given unless the repository holds one tenant),
 // a snapshot id, or a unique prefix of one. No match is ErrUnknownSnapshot;
-// several are an error listing them.
+// several are ErrAmbiguousSnapshot, listing them.
 func (r *Repo) Resolve(ctx context.Context, ref, tenant string) (Snapshot, error) {
 	snaps, err := r.List(ctx, tenant)
 	if err != nil {
@@ -440,7 +445,7 @@ func (r *Repo) Resolve(ctx context.Context, ref, tenant string) (Snapshot, error
 		case len(snaps) == 0:
 			return Snapshot{}, fmt.Errorf("repository %s: no snapshot at all: %w", r.loc, ErrUnknownSnapshot)
 		case len(tenants) > 1:
-			return Snapshot{}, fmt.Errorf("repository %s holds %d tenants: say which with --tenant for \"latest\"", r.loc, len(tenants))
+			return Snapshot{}, fmt.Errorf("repository %s: \"latest\" %w: the repository holds %d tenants (%s); say which with --tenant", r.loc, ErrAmbiguousSnapshot, len(tenants), strings.Join(slices.Sorted(maps.Keys(tenants)), ", "))
 		}
 		return snaps[len(snaps)-1], nil
 	}
@@ -460,5 +465,5 @@ func (r *Repo) Resolve(ctx context.Context, ref, tenant string) (Snapshot, error
 	for i, s := range found {
 		ids[i] = s.Tenant + "/" + s.ID
 	}
-	return Snapshot{}, fmt.Errorf("repository %s: snapshot %q is ambiguous: %s", r.loc, ref, strings.Join(ids, ", "))
+	return Snapshot{}, fmt.Errorf("repository %s: snapshot %q %w: %s", r.loc, ref, ErrAmbiguousSnapshot, strings.Join(ids, ", "))
 }

@@ -146,7 +146,12 @@ func TestNightlyBackups(t *testing.T) {
 			if got, want := customCount(target), customCount(sb); got != want {
 				t.Fatalf("restored %d connectors, want %d", got, want)
 			}
-			if r = runCLI(t, targetVars, "restore", "--repo", repo, "--rate", "0", "20990101T000000Z"); r.code != exitError || !strings.Contains(r.stderr, "no such snapshot") {
+			// A snapshot reference that names none, or several, is a bad
+			// argument (exit 2), said before anything is read or written.
+			if r = runCLI(t, targetVars, "restore", "--repo", repo, "--rate", "0", "latest"); r.code != exitUsage || !strings.Contains(r.stderr, "names more than one snapshot") || !strings.Contains(r.stderr, "--tenant") {
+				t.Fatalf("restore latest from a repository of %d tenants without --tenant: exit %d\n%s", len(rows), r.code, r.stderr)
+			}
+			if r = runCLI(t, targetVars, "restore", "--repo", repo, "--rate", "0", "20990101T000000Z"); r.code != exitUsage || !strings.Contains(r.stderr, "no such snapshot") {
 				t.Fatalf("restore of an unknown snapshot: exit %d\n%s", r.code, r.stderr)
 			}
 

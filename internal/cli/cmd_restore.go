@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/repository"
 )
 
 func restoreCommand(e *env) *cli.Command {
@@ -40,6 +42,9 @@ func restoreCommand(e *env) *cli.Command {
 			}
 			defer repo.Close()
 			snap, err := repo.Resolve(ctx, c.Args().First(), c.String("tenant"))
+			if errors.Is(err, repository.ErrUnknownSnapshot) || errors.Is(err, repository.ErrAmbiguousSnapshot) {
+				return &exitErr{code: exitUsage, err: err} // a bad argument
+			}
 			if err != nil {
 				return err
 			}
