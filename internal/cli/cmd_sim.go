@@ -135,7 +135,8 @@ func runSim(ctx context.Context, e *env, o simOptions) error {
 		secret = "sim-secret"
 	}
 	fmt.Fprintf(e.stdout, "SAIL_BASE_URL=%s\nSAIL_CLIENT_ID=%s\nSAIL_CLIENT_SECRET=%s\n", base, clientID, secret)
-	e.log.Info("simulated tenant serving", "url", base, "variants", sim.Variants().String())
+	// Said at every log level: it tells a user who missed stdout the address.
+	fmt.Fprintf(e.line(), "connvault: simulated tenant serving at %s (variants=%s); Ctrl-C stops it\n", base, sim.Variants().String())
 	if o.ReadyLine != nil {
 		o.ReadyLine(base)
 	}

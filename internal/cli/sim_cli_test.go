@@ -53,3 +53,15 @@ func TestSimCommandPrintsConnectionFirst(t *testing.T) {
 		t.Errorf("state file not saved at exit: %v", err)
 	}
 }
+
+// TestSimStartLineByDefault: the line saying where the simulator serves
+// reaches stderr at the default log level, not only with --log-level info.
+func TestSimStartLineByDefault(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // prints its settings, then stops at once
+	r := runCLIContext(ctx, t, nil, "sim", "--connectors", "1", "--addr", "127.0.0.1:0")
+	base, _, _ := strings.Cut(strings.TrimPrefix(r.stdout, "SAIL_BASE_URL="), "\n")
+	if r.code != exitOK || base == "" || !strings.Contains(r.stderr, "simulated tenant serving at "+base) || !strings.Contains(r.stderr, "variants=") {
+		t.Errorf("exit %d, want the start line with the address %q on stderr at the default log level:\nstdout: %s\nstderr: %s", r.code, base, r.stdout, r.stderr)
+	}
+}
