@@ -92,7 +92,7 @@ func Open(ctx context.Context, location string, create bool) (*Repo, error) {
 		return nil, fmt.Errorf("repository %s: %w (%s is missing; `connvault backup --repo` creates one)", shown, ErrNoRepository, markerKey)
 	}
 	data, _ := json.Marshal(map[string]any{"format": markerFormat, "version": layoutVersion})
-	err = b.WriteAll(ctx, markerKey, append(data, '\n'), &blob.WriterOptions{ContentType: "application/json", IfNotExist: true})
+	err = b.WriteAll(ctx, markerKey, append(data, '\n'), writerOptions("application/json", true))
 	if err != nil && gcerrors.Code(err) != gcerrors.FailedPrecondition { // FailedPrecondition: another run wrote it first
 		_ = b.Close()
 		return nil, r.errorf(err, "write %s", markerKey)

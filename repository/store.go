@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"time"
 
 	"filippo.io/age"
@@ -60,7 +61,7 @@ func (r *Repo) put(ctx context.Context, s *Snapshot, recipients []age.Recipient,
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	bw, err := r.bucket.NewWriter(wctx, s.Object, &blob.WriterOptions{ContentType: "application/octet-stream", IfNotExist: true})
+	bw, err := r.bucket.NewWriter(wctx, s.Object, writerOptions("application/octet-stream", true))
 	if err != nil {
 		return r.errorf(err, "write %s", s.Object)
 	}
@@ -130,11 +131,26 @@ func (r *Repo) writeJSON(ctx context.Context, key string, v any, once bool) erro
 	if err != nil {
 		return err
 	}
-	err = r.bucket.WriteAll(ctx, key, append(data, '\n'), &blob.WriterOptions{ContentType: "application/json", IfNotExist: once})
+	err = r.bucket.WriteAll(ctx, key, append(data, '\n'), writerOptions("application/json", once))
 	if err != nil {
 		return r.errorf(err, "write %s", key)
 	}
 	return nil
+}
+
+// writerOptions are the options of every write to the repository: the
+// content type, and with once the write happens only if key is absent. In a
+// directory repository the file is made 0600 before anything is written to
+// it (fileblob creates it 0666 less the umask), so that snapshots, records
+// and status are the owner's alone; other storages ignore the hook.
+func writerOptions(contentType string, once bool) *blob.WriterOptions {
+	return &blob.WriterOptions{ContentType: contentType, IfNotExist: once, BeforeWrite: func(as func(any) bool) error {
+		var f *os.File
+		if as(&f) && f != nil {
+			return f.Chmod(0o600)
+		}
+		return nil
+	}}
 }
 
 // Open verifies the bundle of snapshot s as it streams it from the storage,
