@@ -51,7 +51,7 @@ type PruneOptions struct {
 // An empty policy is an error, and so is one that keeps, by its own rules, no
 // snapshot of a tenant that has some (ErrPolicyRemovesAll, naming the
 // tenants): both are far more likely a mistake than a wish, and nothing is
-// removed. Everything is decided before the first removal; a removal that
+// removed. A Tenant the repository does not hold is ErrUnknownTenant. Everything is decided before the first removal; a removal that
 // fails stops the prune and is returned with what was removed before it.
 //
 // Prune also removes leftovers older than LeftoverAge: bundles of backups
@@ -61,6 +61,11 @@ type PruneOptions struct {
 func (r *Repo) Prune(ctx context.Context, opts PruneOptions) ([]TenantPrune, error) {
 	if opts.Policy.Empty() {
 		return nil, errors.New("prune: no keep policy given (--keep-last, --keep-hourly, --keep-daily, --keep-weekly, --keep-monthly, --keep-yearly or --keep-tag): refusing to remove every snapshot")
+	}
+	if opts.Tenant != "" {
+		if err := r.RequireTenant(ctx, opts.Tenant); err != nil {
+			return nil, err
+		}
 	}
 	snaps, leftovers, err := r.scan(ctx, opts.Tenant)
 	if err != nil {

@@ -50,6 +50,11 @@ var ErrUnknownSnapshot = errors.New("no such snapshot")
 // repository of several tenants without a tenant.
 var ErrAmbiguousSnapshot = errors.New("names more than one snapshot")
 
+// ErrUnknownTenant is returned by RequireTenant (and so by Prune and Resolve
+// given a tenant) when the repository holds nothing of the tenant named: a
+// mistyped --tenant is not a tenant without snapshots.
+var ErrUnknownTenant = errors.New("no such tenant")
+
 // Repo is a repository of snapshots at a location. It is safe for concurrent
 // use; Close releases it.
 type Repo struct {
@@ -416,6 +421,45 @@ func (r *Repo) readRecord(ctx context.Context, key string) (Snapshot, error) {
 	return s, nil
 }
 
+// Tenants returns the names of the tenants the repository holds anything of
+// (snapshots, a status, leftovers), sorted.
+func (r *Repo) Tenants(ctx context.Context) ([]string, error) {
+	var names []string
+	it := r.bucket.List(&blob.ListOptions{Prefix: tenantsDir, Delimiter: "/"})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, r.errorf(err, "list %s", tenantsDir)
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(obj.Key, tenantsDir), "/")
+		if obj.IsDir && CheckTenant(name) == nil {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// RequireTenant returns nil when the repository holds something of tenant,
+// and otherwise ErrUnknownTenant in an error naming the tenants it has.
+func (r *Repo) RequireTenant(ctx context.Context, tenant string) error {
+	if err := CheckTenant(tenant); err != nil {
+		return err
+	}
+	names, err := r.Tenants(ctx)
+	if err != nil || slices.Contains(names, tenant) {
+		return err
+	}
+	has := "it holds no tenant yet"
+	if len(names) > 0 {
+		has = "its tenants: " + strings.Join(names, ", ")
+	}
+	return fmt.Errorf("repository %s: tenant %q: %w (%s)", r.loc, tenant, ErrUnknownTenant, has)
+}
+
 // Latest returns the newest snapshot of tenant, or ok false when it has none.
 func (r *Repo) Latest(ctx context.Context, tenant string) (s Snapshot, ok bool, err error) {
 	snaps, err := r.List(ctx, tenant)
@@ -427,9 +471,15 @@ func (r *Repo) Latest(ctx context.Context, tenant string) (s Snapshot, ok bool, 
 
 // Resolve finds the snapshot ref names: "latest" (the newest snapshot of
 // tenant, which must then be given unless the repository holds one tenant),
-// a snapshot id, or a unique prefix of one. No match is ErrUnknownSnapshot;
-// several are ErrAmbiguousSnapshot, listing them.
+// a snapshot id, or a unique prefix of one. No match is ErrUnknownSnapshot
+// (a tenant the repository does not hold, ErrUnknownTenant); several are
+// ErrAmbiguousSnapshot, listing them.
 func (r *Repo) Resolve(ctx context.Context, ref, tenant string) (Snapshot, error) {
+	if tenant != "" {
+		if err := r.RequireTenant(ctx, tenant); err != nil {
+			return Snapshot{}, err
+		}
+	}
 	snaps, err := r.List(ctx, tenant)
 	if err != nil {
 		return Snapshot{}, err

@@ -62,6 +62,7 @@ func pruneCommand(e *env) *cli.Command {
 				RemovedLeftover: func(l repository.Leftover) { removed[l.Key] = true; leftovers++ }})
 			if err != nil && len(removed) == 0 {
 				plans = nil // nothing happened: the error says why
+				err = unknownTenant(err)
 			}
 			if c.Bool("json") && plans != nil {
 				if jerr := writeJSON(e.stdout, map[string]any{"policy": p.String(), "dryRun": c.Bool("dry-run"), "tenants": plans, "removed": len(removed) - leftovers, "removedLeftovers": leftovers}); jerr != nil && err == nil {

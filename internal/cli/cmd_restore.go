@@ -42,7 +42,7 @@ func restoreCommand(e *env) *cli.Command {
 			}
 			defer repo.Close()
 			snap, err := repo.Resolve(ctx, c.Args().First(), c.String("tenant"))
-			if errors.Is(err, repository.ErrUnknownSnapshot) || errors.Is(err, repository.ErrAmbiguousSnapshot) {
+			if errors.Is(err, repository.ErrUnknownSnapshot) || errors.Is(err, repository.ErrAmbiguousSnapshot) || errors.Is(err, repository.ErrUnknownTenant) {
 				return &exitErr{code: exitUsage, err: err} // a bad argument
 			}
 			if err != nil {

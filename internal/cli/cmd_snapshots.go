@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -52,6 +53,11 @@ func snapshotsCommand(e *env) *cli.Command {
 				return err
 			}
 			defer repo.Close()
+			if t := c.String("tenant"); t != "" {
+				if err := repo.RequireTenant(ctx, t); err != nil {
+					return unknownTenant(err)
+				}
+			}
 			snaps, err := repo.List(ctx, c.String("tenant"))
 			if err != nil {
 				return err
@@ -89,4 +95,13 @@ func openRepo(ctx context.Context, c *cli.Command) (*repository.Repo, error) {
 		return nil, usageErrorf("%s needs --repo LOCATION", c.Name)
 	}
 	return repository.Open(ctx, c.String("repo"), false)
+}
+
+// unknownTenant makes a --tenant the repository does not hold a bad
+// argument (exit 2); other errors stay as they are.
+func unknownTenant(err error) error {
+	if errors.Is(err, repository.ErrUnknownTenant) {
+		return &exitErr{code: exitUsage, err: err}
+	}
+	return err
 }
