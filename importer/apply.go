@@ -150,7 +150,7 @@ func (r Result) Retryable() bool {
 func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Result, error) {
 	opts = opts.withDefaults()
 	m := newMeter(t)
-	m.locales.wantLocales(src.Connectors...)
+	m.want(src.Connectors...)
 	if err := checkApplicable(t, src, p, opts); err != nil {
 		return Result{}, err
 	}

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/tenant"
@@ -257,13 +258,25 @@ func toBundle(d tenant.ConnectorDetail) (bundle.Connector, error) {
 	return c, nil
 }
 
-// detailHash is the pre-image hash a plan records: SHA-256 of the detail's JSON.
+// detailHash is the pre-image hash a plan records: SHA-256 of the detail's
+// JSON, followed, for each part that is not UTF-8 (JSON writes its bytes as
+// U+FFFD; see detailBytes), by its name and bytes, so that a change among
+// them is drift too. A detail of UTF-8 parts hashes as its JSON alone.
 func detailHash(d tenant.ConnectorDetail) string {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return ""
 	}
-	return sha256Hex(b)
+	c := detailContent(d)
+	h := sha256.New()
+	h.Write(b)
+	for _, name := range sortedParts(c) {
+		if !utf8.Valid(c.parts[name]) {
+			writeField(h, []byte(name))
+			writeField(h, c.parts[name])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // partHashes returns the SHA-256 of every part of d, and of its other fields

@@ -34,7 +34,7 @@ func (e *DriftError) Unwrap() error { return ErrDrift }
 // returns a *DriftError naming each connector that changed (and how), was
 // deleted, or was created under a name the plan would create.
 func CheckDrift(ctx context.Context, t Target, p *Plan) error {
-	_, err := checkDrift(ctx, t, p, DefaultConcurrency)
+	_, err := checkDrift(ctx, newMeter(t), p, DefaultConcurrency)
 	return err
 }
 

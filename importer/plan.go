@@ -198,7 +198,7 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 		return nil, err
 	}
 	m := newMeter(t)
-	m.locales.wantLocales(src.Connectors...)
+	m.want(src.Connectors...)
 	pl := &planner{t: m, src: src, opts: opts, details: map[string]tenant.ConnectorDetail{}}
 	matches, listed, err := pl.match(ctx)
 	if err != nil {

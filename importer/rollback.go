@@ -142,6 +142,7 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 	// detailLocales), whatever the tenant's details hold.
 	rt := newMeter(t)
 	rt.locales.wantAll()
+	rt.bytes.want(slices.Collect(maps.Values(u.pre))...)
 	pl := &rollbackPlanner{t: rt, journal: p.state != "", journalCreates: journalCreates, written: written, known: known,
 		srcs: &sourceIndex{}, forceInUse: opts.ForceDeleteInUse}
 	if len(u.info.Creates) > 0 {
@@ -331,6 +332,7 @@ func ApplyRollback(ctx context.Context, t Target, p *RollbackPlan, opts Options)
 	force := opts.Force || p.Force
 	m := newMeter(t)
 	m.locales.wantAll()
+	m.bytes.want(slices.Collect(maps.Values(p.pre))...)
 	rb := &rollbacker{t: m, w: &writer{t: m}}
 	results := make([]ItemResult, len(p.Items))
 	opts.Progress.SetTotal(len(results))

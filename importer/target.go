@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -58,6 +59,7 @@ type meter struct {
 	reads, writes atomic.Int64
 	requests0     int64
 	locales       detailLocales // completes what details show of translations
+	bytes         detailBytes   // reads the parts JSON cannot carry from their sub-resources
 	norm          normalisation // parts the tenant serves in another form
 }
 
@@ -88,12 +90,23 @@ func (m *meter) ListAllConnectors(ctx context.Context, filters string, onTotal f
 	return m.Target.ListAllConnectors(ctx, filters, onTotal)
 }
 
-// GetConnector reads a detail, completed with the wanted locales it lacks
-// (detailLocales).
+// want asks that details of the connectors of cs' names be completed with
+// their locales (detailLocales) and their parts' exact bytes (detailBytes).
+func (m *meter) want(cs ...bundle.Connector) {
+	m.locales.wantLocales(cs...)
+	m.bytes.want(cs...)
+}
+
+// GetConnector reads a detail, with the bytes of the parts JSON cannot carry
+// read from their sub-resources (detailBytes), completed with the wanted
+// locales it lacks (detailLocales).
 func (m *meter) GetConnector(ctx context.Context, scriptName string) (tenant.ConnectorDetail, error) {
 	m.reads.Add(1)
 	d, err := m.Target.GetConnector(ctx, scriptName)
 	if err != nil {
+		return d, err
+	}
+	if err := m.bytes.complete(ctx, m, scriptName, &d); err != nil {
 		return d, err
 	}
 	return d, m.locales.complete(ctx, m, scriptName, &d)

@@ -65,7 +65,9 @@ func (w *writer) writeInOrder(ctx context.Context, scriptName string, want, have
 			patched = append(patched, name)
 			continue
 		}
-		if field, ok := xmlFields[name]; ok && !w.xmlByPut.Load() {
+		if field, ok := xmlFields[name]; ok && !w.xmlByPut.Load() && tenant.JSONExact(tenant.PartKind(name), want.parts[name]) {
+			// A part JSON cannot carry byte for byte is PUT (multipart
+			// keeps its bytes), never PATCHed: see detailBytes.
 			ops = append(ops, tenant.PatchOp{Op: "replace", Path: field, Value: string(want.parts[name])})
 			patched = append(patched, name)
 			continue
@@ -177,15 +179,17 @@ func (w *writer) readBack(ctx context.Context, scriptName string, want content, 
 }
 
 // carries says whether d is a connector detail of scriptName holding a field
-// for every part of want: an answer without them (a tenant that answers a
-// PATCH with less than the detail) is no read-back.
+// for every part of want, each able to hold its part's bytes: an answer
+// without them (a tenant that answers a PATCH with less than the detail), or
+// with a part JSON cannot carry (detailBytes), is no read-back.
 func carries(d tenant.ConnectorDetail, scriptName string, want content) bool {
-	if d.ScriptName != scriptName {
+	if d.ScriptName != scriptName || len(d.InexactParts()) > 0 {
 		return false
 	}
 	have := detailContent(d)
-	for name := range want.parts {
-		if _, ok := have.parts[name]; !ok {
+	for name, b := range want.parts {
+		p, _ := parsePart(name)
+		if _, ok := have.parts[name]; !ok || !tenant.JSONExact(p.Kind, b) {
 			return false
 		}
 	}
