@@ -8,24 +8,6 @@ import (
 	"github.com/connvault/connvault/tenant"
 )
 
-// announces reports whether the detail d says the connector has part p: an
-// XML part when its detail field is not empty, a locale when
-// translationProperties has it as a key (even with an empty text).
-func announces(d tenant.ConnectorDetail, p tenant.Part) bool {
-	switch p.Kind {
-	case tenant.SourceConfig:
-		return d.SourceConfigXML != ""
-	case tenant.SourceTemplate:
-		return d.ApplicationXML != ""
-	case tenant.CorrelationConfig:
-		return d.CorrelationConfigXML != ""
-	case tenant.Translations:
-		_, ok := d.TranslationProperties[p.Locale]
-		return ok
-	}
-	return false
-}
-
 // announcedParts lists the parts d announces among the three XML parts and
 // the locales asked for, sorted: connector.json records them under
 // bundle.PartsKey, and the bundle must hold a file for each.
@@ -36,7 +18,7 @@ func announcedParts(d tenant.ConnectorDetail, locales []string) []string {
 	}
 	out := []string{}
 	for _, p := range parts {
-		if announces(d, p) {
+		if d.HasPart(p) {
 			out = append(out, p.String())
 		}
 	}

@@ -133,7 +133,13 @@ func fetch(ctx context.Context, src Source, t target, h how) (bundle.Connector, 
 		}
 		return c, nil
 	}
-	fromDetailParts(&c, d, h.xmlDetail, h.trDetail, h.localePlan)
+	for _, p := range fromDetailParts(&c, d, h.xmlDetail, h.trDetail, h.localePlan) {
+		b, err := getAnnounced(ctx, src, c.ScriptName, p)
+		if err != nil {
+			return bundle.Connector{}, err
+		}
+		setPart(&c, p, b)
+	}
 	if !h.xmlDetail {
 		if err := fetchParts(ctx, src, &c, d, nil, h.localePlan.judge); err != nil {
 			return bundle.Connector{}, err
@@ -211,7 +217,7 @@ func asText(tr map[string][]byte) map[string]string {
 // getPart reads one part: nil when the tenant answers 404 and the detail d
 // does not announce the part, never nil when it answers with an empty body.
 func getPart(ctx context.Context, src Source, scriptName string, p tenant.Part, d tenant.ConnectorDetail) ([]byte, error) {
-	if announces(d, p) {
+	if d.HasPart(p) {
 		return getAnnounced(ctx, src, scriptName, p)
 	}
 	b, err := src.GetPart(ctx, scriptName, p)

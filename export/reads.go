@@ -135,8 +135,8 @@ func compareXML(d tenant.ConnectorDetail, c bundle.Connector) (string, bool) {
 		{tenant.SourceTemplate, d.ApplicationXML, c.SourceTemplate},
 		{tenant.CorrelationConfig, d.CorrelationConfigXML, c.CorrelationConfig},
 	} {
-		if p.detail == "" && p.served == nil {
-			continue
+		if p.detail == "" && p.served == nil || !tenant.JSONExact(p.kind, []byte(p.detail)) {
+			continue // an inexact field is never taken from the detail (fromDetailParts)
 		}
 		if p.served == nil || !bytes.Equal([]byte(p.detail), p.served) {
 			return fmt.Sprintf("%s of %q: the detail's field differs from what GET %s serves", p.kind, c.ScriptName, p.kind), true
@@ -158,6 +158,9 @@ func compareTranslations(d tenant.ConnectorDetail, c bundle.Connector) (string, 
 		switch {
 		case inDetail:
 			listed++
+			if !tenant.JSONExact(tenant.Translations, []byte(text)) {
+				continue // never taken from the detail (fromDetailParts)
+			}
 			if !ok || !bytes.Equal([]byte(text), served) {
 				return fmt.Sprintf("translations/%s of %q: the detail's text differs from what GET translations/%s serves", l, c.ScriptName, l), true
 			}
@@ -179,34 +182,75 @@ func sameAsEn(d tenant.ConnectorDetail, served []byte) bool {
 // fromDetailParts fills c's XML parts and translations from d, as the
 // endpoints would have served them: a field the detail lacks is a part the
 // connector does not have. Translations keep the locales plan asks for.
-func fromDetailParts(c *bundle.Connector, d tenant.ConnectorDetail, xml, translations bool, plan localePlan) {
+//
+// A field that may not hold its part's bytes (tenant.JSONExact: a part that
+// is not UTF-8, such as an XML document declared ISO-8859-1, reaches JSON as
+// U+FFFD or re-encoded) is not taken: c keeps what it holds of that part (a
+// sample's endpoint read), and the parts c then lacks are returned, for the
+// caller to read from their endpoints.
+func fromDetailParts(c *bundle.Connector, d tenant.ConnectorDetail, xml, translations bool, plan localePlan) []tenant.Part {
+	inexact := d.InexactParts()
+	var unread []tenant.Part
 	if xml {
 		for _, p := range []struct {
-			src string
-			dst *[]byte
+			kind tenant.PartKind
+			src  string
+			dst  *[]byte
 		}{
-			{d.SourceConfigXML, &c.SourceConfig},
-			{d.ApplicationXML, &c.SourceTemplate},
-			{d.CorrelationConfigXML, &c.CorrelationConfig},
+			{tenant.SourceConfig, d.SourceConfigXML, &c.SourceConfig},
+			{tenant.SourceTemplate, d.ApplicationXML, &c.SourceTemplate},
+			{tenant.CorrelationConfig, d.CorrelationConfigXML, &c.CorrelationConfig},
 		} {
-			*p.dst = nil
-			if p.src != "" {
+			switch {
+			case slices.Contains(inexact, tenant.Part{Kind: p.kind}):
+				if *p.dst == nil {
+					unread = append(unread, tenant.Part{Kind: p.kind})
+				}
+			case p.src != "":
 				*p.dst = []byte(p.src)
+			default:
+				*p.dst = nil
 			}
 		}
 	}
 	if translations {
+		held := c.Translations
 		c.Translations = nil
 		for _, l := range tenant.Locales() {
 			text, ok := d.TranslationProperties[l]
 			if !ok || !plan.fromDetail && !slices.Contains(plan.locales, l) {
 				continue
 			}
+			b := []byte(text)
+			if p := (tenant.Part{Kind: tenant.Translations, Locale: l}); slices.Contains(inexact, p) {
+				if b = held[l]; b == nil {
+					unread = append(unread, p)
+					continue
+				}
+			}
 			if c.Translations == nil {
 				c.Translations = map[string][]byte{}
 			}
-			c.Translations[l] = []byte(text)
+			c.Translations[l] = b
 		}
+	}
+	return unread
+}
+
+// setPart sets c's part p to b.
+func setPart(c *bundle.Connector, p tenant.Part, b []byte) {
+	switch p.Kind {
+	case tenant.SourceConfig:
+		c.SourceConfig = b
+	case tenant.SourceTemplate:
+		c.SourceTemplate = b
+	case tenant.CorrelationConfig:
+		c.CorrelationConfig = b
+	case tenant.Translations:
+		if c.Translations == nil {
+			c.Translations = map[string][]byte{}
+		}
+		c.Translations[p.Locale] = b
 	}
 }
 
