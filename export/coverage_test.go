@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -202,4 +203,49 @@ func TestHiddenConnectorsCarryForward(t *testing.T) {
 	if !slices.Contains(leftOut(third.Coverage), "gone "+named[0]) {
 		t.Errorf("left out %q, want %s as gone", leftOut(third.Coverage), named[0])
 	}
+}
+
+// Under a list order that changes between calls (list-order=unstable, with
+// pages capped), the gap message, the coverage's counts and the bundle agree:
+// listed is the number of distinct scriptNames collected over both passes,
+// which are exactly those the bundle holds or leaves out, and the message
+// states that number against the tenant's count.
+func TestListGapCountsAgreeUnderUnstableOrder(t *testing.T) {
+	t.Parallel()
+	gaps := 0
+	for _, pageCap := range []int{3, 7} {
+		for _, seed := range []int64{21, 22} {
+			t.Run(fmt.Sprintf("page-cap=%d/seed=%d", pageCap, seed), func(t *testing.T) {
+				_, url := newSim(t, tenantsim.Options{Seed: seed, Connectors: 40, MaxLocales: 1,
+					Variants: tenantsim.Variants{ListOrder: "unstable", PageCap: pageCap}})
+				res := mustExport(t, newClient(t, url), filepath.Join(t.TempDir(), "a.tar.gz"), export.Options{Locales: []string{"detail"}})
+				m, cov := res.Manifest, res.Coverage
+				if m.Coverage == nil || !reflect.DeepEqual(*m.Coverage, cov) {
+					t.Fatalf("manifest coverage %+v, result coverage %+v: want the same", m.Coverage, cov)
+				}
+				if got := len(m.Connectors) + len(cov.LeftOut); cov.Listed != got {
+					t.Errorf("coverage listed %d, but the bundle holds %d and leaves out %d: %d distinct connectors were listed",
+						cov.Listed, len(m.Connectors), len(cov.LeftOut), got)
+				}
+				if cov.ListGap == "" {
+					if cov.Listed != cov.ListTotal || !m.Complete {
+						t.Errorf("no gap, yet listed %d of %d, complete %v", cov.Listed, cov.ListTotal, m.Complete)
+					}
+					return
+				}
+				gaps++
+				if want := fmt.Sprintf("listed %d of the %d connectors", cov.Listed, cov.ListTotal); !strings.Contains(cov.ListGap, want) {
+					t.Errorf("gap %q does not state the coverage's counts (%q)", cov.ListGap, want)
+				}
+				if m.Complete || len(m.Errors) != 1 || m.Errors[0].Part != bundle.PartList || m.Errors[0].Error != cov.ListGap {
+					t.Errorf("complete %v, errors %+v: want incomplete with the gap as its one error", m.Complete, m.Errors)
+				}
+			})
+		}
+	}
+	t.Cleanup(func() {
+		if gaps == 0 {
+			t.Error("no run met a list gap: the test checked nothing about it")
+		}
+	})
 }

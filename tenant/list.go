@@ -13,21 +13,30 @@ var ErrListIncomplete = errors.New("connector list incomplete")
 
 // ListGapError says that listing did not collect what the tenant counted
 // (X-Total-Count), on a first pass and again on a second one. Connectors holds
-// every connector seen in either pass, each scriptName once.
+// every connector seen in either pass, each scriptName once; Listed is how
+// many that is, the number an export records as listed (bundle.Coverage),
+// so that the error and the coverage state the same count.
 type ListGapError struct {
 	Total      int         // the tenant's count on the second pass
-	Listed     int         // connectors the second pass collected
+	Listed     int         // distinct scriptNames seen over both passes: len(Connectors)
+	Passes     [2]int      // distinct scriptNames each pass collected
 	Connectors []Connector // the union of both passes
 }
 
 // Error reads like `listed 498 of the 500 connectors the tenant counted
-// (X-Total-Count), twice: 2 missing`.
+// (X-Total-Count), over two passes (497 and 496 on each): 2 missing`.
 func (e *ListGapError) Error() string {
-	gap := fmt.Sprintf("%d missing", e.Total-e.Listed)
-	if e.Listed > e.Total {
-		gap = fmt.Sprintf("%d more than counted (connectors created meanwhile?)", e.Listed-e.Total)
+	var gap string
+	switch {
+	case e.Listed < e.Total:
+		gap = fmt.Sprintf("%d missing", e.Total-e.Listed)
+	case e.Listed > e.Total:
+		gap = fmt.Sprintf("%d more than counted (connectors created or deleted meanwhile?)", e.Listed-e.Total)
+	default:
+		gap = "neither pass alone matched the count, so the list changed or shifted while it was read, and a connector may be missing"
 	}
-	return fmt.Sprintf("listed %d of the %d connectors the tenant counted (X-Total-Count), on two passes: %s", e.Listed, e.Total, gap)
+	return fmt.Sprintf("listed %d of the %d connectors the tenant counted (X-Total-Count), over two passes (%d and %d on each): %s",
+		e.Listed, e.Total, e.Passes[0], e.Passes[1], gap)
 }
 
 // Unwrap returns ErrListIncomplete.
@@ -79,7 +88,7 @@ func (c *Client) ListAllConnectors(ctx context.Context, filters string, onTotal 
 			union = append(union, conn)
 		}
 	}
-	return nil, &ListGapError{Total: second.total, Listed: len(second.items), Connectors: union}
+	return nil, &ListGapError{Total: second.total, Listed: len(union), Passes: [2]int{len(first.items), len(second.items)}, Connectors: union}
 }
 
 // listPass is one reading of the whole list.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,5 +109,54 @@ func TestExportRefusesToReplaceWhatIsNoBundle(t *testing.T) {
 	des, _ := os.ReadDir(checkout)
 	if len(des) != 2 {
 		t.Errorf("the checkout holds %d entries now, want its 2", len(des))
+	}
+}
+
+// Under a list order that changes between calls, the summary table, the
+// --json summary, the manifest and the failure line all state the same
+// count of listed connectors (distinct scriptNames over both passes) against
+// the tenant's.
+func TestExportListGapStatesOneCount(t *testing.T) {
+	v, err := tenantsim.ParseVariants("list-order=unstable,page-cap=7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, vars := startSim(t, tenantsim.Options{Seed: 21, Connectors: 40, MaxLocales: 1, Variants: v})
+	// Without sources, every connector known was listed: exported or left out.
+	args := []string{"export", "--rate", "0", "--locales", "detail", "--sources=false", "--out"}
+	path := filepath.Join(t.TempDir(), "a.tar.gz")
+	r := runCLI(t, vars, append(args, path, "--json")...)
+	if r.code != exitPartial {
+		t.Fatalf("export --json: exit %d, want %d (a list gap)\n%s", r.code, exitPartial, r.stderr)
+	}
+	var sum exportSummary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	cov := sum.Coverage
+	want := fmt.Sprintf("listed %d of the %d connectors", cov.Listed, cov.ListTotal)
+	m, err := bundle.Verify(t.Context(), path, bundle.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cov.ListGap, want) || m.Coverage == nil || m.Coverage.Listed != cov.Listed || m.Coverage.ListTotal != cov.ListTotal ||
+		m.Coverage.ListGap != cov.ListGap || len(sum.Errors) != 1 || sum.Errors[0].Error != cov.ListGap {
+		t.Errorf("--json: coverage %d of %d, gap %q, errors %+v, manifest coverage %+v: want one count", cov.Listed, cov.ListTotal, cov.ListGap, sum.Errors, m.Coverage)
+	}
+	if cov.Listed != sum.Connectors+len(cov.LeftOut) {
+		t.Errorf("--json: listed %d, but %d exported and %d left out", cov.Listed, sum.Connectors, len(cov.LeftOut))
+	}
+
+	r = runCLI(t, vars, append(args, filepath.Join(t.TempDir(), "b.tar.gz"))...)
+	if r.code != exitPartial {
+		t.Fatalf("export: exit %d, want %d (a list gap)\n%s", r.code, exitPartial, r.stderr)
+	}
+	var listed, total int
+	if _, err := fmt.Sscanf(r.stdout[strings.Index(r.stdout, "\nlisted ")+1:], "listed %d connectors (the tenant counted %d)", &listed, &total); err != nil {
+		t.Fatalf("no count line in the summary (%v):\n%s", err, r.stdout)
+	}
+	want = fmt.Sprintf("listed %d of the %d connectors", listed, total)
+	if !strings.Contains(r.stdout, "list incomplete: "+want) || !strings.Contains(r.stderr, "failed: the connector list: "+want) {
+		t.Errorf("the table says %d of %d; the gap lines do not:\n%s\n%s", listed, total, r.stdout, r.stderr)
 	}
 }
