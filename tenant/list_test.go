@@ -165,3 +165,20 @@ func rewriteJSONArray(resp *http.Response, edit func([]any) []any) (*http.Respon
 	resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
 	return resp, nil
 }
+
+// A list gap's message states the distinct connectors seen over both
+// passes against the count, and never reads "0 missing".
+func TestListGapErrorSaysWhatWasSeen(t *testing.T) {
+	for _, tt := range []struct {
+		e    ListGapError
+		want string
+	}{
+		{ListGapError{Total: 44, Listed: 42, Passes: [2]int{30, 27}}, "listed 42 of the 44 connectors the tenant counted (X-Total-Count), over two passes (30 and 27 on each): 2 missing"},
+		{ListGapError{Total: 44, Listed: 45, Passes: [2]int{45, 43}}, "listed 45 of the 44 connectors the tenant counted (X-Total-Count), over two passes (45 and 43 on each): 1 more than counted (connectors created or deleted meanwhile?)"},
+		{ListGapError{Total: 44, Listed: 44, Passes: [2]int{40, 41}}, "listed 44 of the 44 connectors the tenant counted (X-Total-Count), over two passes (40 and 41 on each): neither pass alone matched the count, so the list changed or shifted while it was read, and a connector may be missing"},
+	} {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("got  %q\nwant %q", got, tt.want)
+		}
+	}
+}
