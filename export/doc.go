@@ -46,7 +46,10 @@
 // connector.json is the detail as read, re-encoded with sorted keys, without
 // the fields kept in their own files (sourceConfigXml, sourceConfig,
 // applicationXml, correlationConfigXml, translationProperties). The XML and
-// properties files are the bytes the tenant served.
+// properties files are the bytes the tenant served: a part the detail's JSON
+// cannot carry byte for byte (tenant.JSONExact: U+FFFD in the field, or an
+// XML declaration of another encoding than UTF-8) is read from its own
+// endpoint whatever Options.Parts says.
 //
 // # Failures
 //

@@ -29,7 +29,9 @@
 // duplicate name and the item fails with a message naming the mapping entry
 // to add. Probing only these candidates keeps a plan at one list plus one GET
 // per matched connector: GET detail returns every part, so an unchanged
-// re-import costs only those reads.
+// re-import costs only those reads. A part JSON cannot carry byte for byte
+// (one that is not UTF-8, such as an ISO-8859-1 XML document) is read from
+// its sub-resource as well, and PUT rather than PATCHed (detailBytes).
 //
 // # Plan
 //
