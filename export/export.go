@@ -176,7 +176,13 @@ func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Resul
 	if err := r.readSources(ctx, opts); err != nil {
 		return Result{}, err
 	}
-	sel := choose(listed, r.named, append(slices.Clone(opts.CarryForward), r.discovered(ctx, listed, opts.CarryForward, opts.Filter)...), r.sel)
+	known := append(slices.Clone(opts.CarryForward), r.discovered(ctx, listed, opts.CarryForward, opts.Filter)...)
+	if gap == "" {
+		if err := r.sel.unmatched(listed, known); err != nil {
+			return Result{}, err
+		}
+	}
+	sel := choose(listed, r.named, known, r.sel)
 	r.log.Debug("connectors chosen", "listed", len(listed), "chosen", len(sel.targets))
 	r.progress.SetTotal(len(sel.targets))
 

@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/connvault/connvault/bundle"
@@ -69,6 +70,39 @@ func (s selector) filteredOut(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// NoMatchError is returned by Run, before anything is exported, when an
+// --include glob matches no connector the export knows of (listed after the
+// filter, carried forward, or used by a source): a typo would otherwise
+// give an export of fewer connectors than meant, exit 0.
+type NoMatchError struct {
+	Patterns []string // the globs, as written
+	Listed   int      // how many connectors the list showed
+}
+
+func (e *NoMatchError) Error() string {
+	q := make([]string, len(e.Patterns))
+	for i, p := range e.Patterns {
+		q[i] = fmt.Sprintf("%q", p)
+	}
+	return fmt.Sprintf("--include %s matches none of the %d connectors listed (names are matched whole, ignoring letter case; see internal/glob)", strings.Join(q, ", "), e.Listed)
+}
+
+// unmatched returns a *NoMatchError naming the include globs that match no
+// name of listed or known, nil if each matches one.
+func (s selector) unmatched(listed []tenant.Connector, known []Hidden) error {
+	var missing []string
+	for i, g := range s.include {
+		if !slices.ContainsFunc(listed, func(c tenant.Connector) bool { return g.Match(c.Name) }) &&
+			!slices.ContainsFunc(known, func(h Hidden) bool { return h.Name != "" && g.Match(h.Name) }) {
+			missing = append(missing, s.includeText[i])
+		}
+	}
+	if len(missing) > 0 {
+		return &NoMatchError{Patterns: missing, Listed: len(listed)}
+	}
+	return nil
 }
 
 // customType reports whether a connector's type starts with "custom"

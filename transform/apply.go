@@ -88,7 +88,7 @@ func (r *Rules) applyOne(c bundle.Connector, lookup Lookup) (bundle.Connector, [
 		setTextPart(&out, p)
 	}
 
-	newName, renamed := r.rename[c.Name]
+	newName, renamed := r.renameOf(c.Name)
 	renamed = renamed && newName != c.Name
 	var meta []metadataRule
 	for _, m := range r.metadata {

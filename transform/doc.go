@@ -34,9 +34,21 @@
 // Names. Every glob and every rename key refers to a connector by its name in
 // the bundle (the source name), never by a name given by rename; so the steps
 // do not depend on each other and the file reads the same whatever its order.
-// Globs match whole names, ignoring letter case (internal/glob: the same rule
-// as the --include and --exclude flags of export, plan, import and migrate);
-// rename keys are exact names.
+// Globs match whole names, ignoring letter case and Unicode normalization
+// (internal/glob: the same rule as the --include and --exclude flags of
+// export, plan, import and migrate); rename keys match names by the same
+// rule ("praha intranet" renames "Praha Intranet"; "Zu\u0308rich" in NFD
+// renames "Zürich").
+//
+// Every rule that names connectors must name one of the bundle (Check):
+// an include glob, a rename key or a metadata match that matches no
+// connector of the bundle is an error naming it, its line and a near name
+// if one exists (*NoMatchError), reported before anything is written. A
+// typo there would otherwise pass silently: a rename that matches nothing
+// leaves the connector under its old name, which then overwrites the
+// target's connector of that name. An exclude that matches nothing is a
+// warning: it still keeps target connectors of that name out of the
+// deletion scope.
 //
 // Globs use path.Match syntax — '*' any run of characters, '?' one character,
 // '[a-z]' and '[^a-z]' (or '[!a-z]') classes, '\' escapes the next character
@@ -49,8 +61,8 @@
 // tenant derives a new scriptName when the importer creates the connector.
 // A name renamed twice, two names renamed to one, and a rename that makes two
 // kept connectors share a name (ignoring case,
-// as the tenant does) are errors. Renames of connectors not in the
-// bundle are ignored, so one file can serve several bundles.
+// as the tenant does) are errors, and so is a rename of a connector that is
+// not in the bundle (see above).
 //
 // Replace rewrites the text files (kinds source-config, source-template,
 // correlation-config, translations; default all four) with literal,
@@ -95,6 +107,16 @@
 // metadata. String values are taken exactly as written wherever a string is
 // expected (`rename: {no: yes}` renames "no" to "yes"); placeholders must be
 // true or false.
+//
+// # What a transformed bundle stands for
+//
+// A transformed bundle stands for what its input stands for, narrowed by
+// the rules (Rules.Narrow, written by bundle.WriteDerived): the scope gets
+// the rules' include and exclude; each connector they drop joins the
+// coverage's leftOut as "filtered", with the rule, so an import never takes
+// its absence for a deletion; the rest of the coverage, the reads, the
+// ambiguous translations, the failed items (an incomplete bundle stays
+// incomplete) and the source are kept.
 //
 // # Values file
 //

@@ -11,6 +11,7 @@ import (
 type glob struct {
 	pattern string
 	p       globpkg.Pattern
+	line    int // its line in the rules file; 0 for a flag
 }
 
 // match reports whether the whole name matches the pattern (ignoring case).

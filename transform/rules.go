@@ -23,9 +23,11 @@ const Version = 2
 // is kept under its own name and its bytes are left as they are (no
 // placeholder is substituted).
 type Rules struct {
+	file         string // the rules file's name, for messages; "" for --include/--exclude (NameFilter)
 	include      []glob
 	exclude      []glob
-	rename       map[string]string // source name → target name
+	rename       map[string]string // source name → target name; keys match names by internal/glob's rule (renameOf)
+	renameLine   map[string]int    // the line of each rename key
 	replace      []replacement
 	placeholders bool     // substitute ${NAME}: the file says placeholders: true or {env: […]}
 	env          []string // environment variables that may give values (placeholders: {env: […]})
@@ -84,7 +86,7 @@ func ParseRules(name string, data []byte) (*Rules, error) {
 	if err := p.checkVersion(name, root); err != nil {
 		return nil, err
 	}
-	r := &Rules{}
+	r := &Rules{file: name}
 	p.eachKey(root, topKeys(), func(key string, val *yaml.Node) {
 		switch key {
 		case "include":
@@ -92,7 +94,7 @@ func ParseRules(name string, data []byte) (*Rules, error) {
 		case "exclude":
 			r.exclude = p.globs(val, key)
 		case "rename":
-			r.rename = p.rename(val)
+			r.rename, r.renameLine = p.rename(val)
 		case "replace":
 			r.replace = p.replacements(val)
 		case "placeholders":
@@ -301,6 +303,7 @@ func (p *parser) glob(n *yaml.Node, what string) (glob, bool) {
 		p.errorf(n, "%s: bad %v", what, err)
 		return glob{}, false
 	}
+	g.line = n.Line
 	return g, true
 }
 
@@ -355,11 +358,14 @@ func (p *parser) sequence(n *yaml.Node, what string) bool {
 	return false
 }
 
-func (p *parser) rename(n *yaml.Node) map[string]string {
+// rename reads the rename mapping and the line of each key. Two keys that
+// name the same connector (internal/glob's rule: any letter case, NFC) are
+// a name renamed twice.
+func (p *parser) rename(n *yaml.Node) (map[string]string, map[string]int) {
 	if !p.mapping(n, "rename") {
-		return nil
+		return nil, nil
 	}
-	out := map[string]string{}
+	out, lines := map[string]string{}, map[string]int{}
 	sourceOf := map[string]string{} // target → source
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
@@ -368,9 +374,12 @@ func (p *parser) rename(n *yaml.Node) map[string]string {
 		if !ok1 || !ok2 {
 			continue
 		}
-		switch _, dup := out[from]; {
-		case dup:
+		switch first := sameNameKey(out, from); {
+		case first != "" && first == from:
 			p.errorf(k, "rename: %q is renamed twice", from)
+			continue
+		case first != "":
+			p.errorf(k, "rename: %q and %q (line %d) name the same connector (names ignore letter case and Unicode normalization)", from, first, lines[first])
 			continue
 		case to == "":
 			p.errorf(v, "rename %q: the target name is empty", from)
@@ -380,9 +389,9 @@ func (p *parser) rename(n *yaml.Node) map[string]string {
 			p.errorf(v, "rename: %q and %q are both renamed to %q", other, from, to)
 			continue
 		}
-		out[from], sourceOf[to] = to, from
+		out[from], sourceOf[to], lines[from] = to, from, k.Line
 	}
-	return out
+	return out, lines
 }
 
 func (p *parser) replacements(n *yaml.Node) []replacement {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -216,6 +217,9 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 	o.Export.Progress = b
 	res, err := export.Run(ctx, cl, w, o.Export)
 	b.Finish()
+	if _, ok := errors.AsType[*export.NoMatchError](err); ok {
+		return exportSummary{}, &exitErr{code: exitUsage, err: fmt.Errorf("export: %w", err)}
+	}
 	if err != nil {
 		return exportSummary{}, fmt.Errorf("export: %w", err)
 	}

@@ -124,6 +124,9 @@ func prepare(ctx context.Context, e *env, o importOptions) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range ti.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
 	src := importer.Source{Manifest: ti.Manifest, Path: ti.Path, Connectors: ti.Connectors}
 	if len(o.Importer.Mapping) > 0 {
 		if err := importer.ValidateMapping(ctx, cl, o.Importer.Mapping); err != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -16,9 +17,15 @@ import (
 
 // transformInput is a verified bundle with the rules applied.
 type transformInput struct {
-	Path       string
+	Path string
+	// From is the bundle's manifest as read; Manifest is what the result
+	// stands for (transform.Rules.Narrow).
+	From       bundle.Manifest
 	Manifest   bundle.Manifest
 	Connectors []bundle.Connector
+	// Warnings are what the caller prints before going on: exclude globs
+	// that match no connector of the bundle (transform.Rules.Check).
+	Warnings []string
 }
 
 func transformFlags() []cli.Flag {
@@ -91,6 +98,10 @@ func loadTransformed(ctx context.Context, path string, in transformArgs, getenv 
 		return transformInput{}, err
 	}
 	defer b.Close()
+	warnings, err := checkRules(b.Manifest, names, rules)
+	if err != nil {
+		return transformInput{}, err
+	}
 	cs, err := b.LoadAll()
 	if err != nil {
 		return transformInput{}, fmt.Errorf("load %s: %w", path, err)
@@ -102,17 +113,40 @@ func loadTransformed(ctx context.Context, path string, in transformArgs, getenv 
 	if err != nil {
 		return transformInput{}, fmt.Errorf("transform %s: %w", path, err)
 	}
-	m := b.Manifest
-	m.Scope = rules.NarrowScope(names.NarrowScope(m.Scope)) // what the bundle stands for after --include/--exclude and the rules
-	return transformInput{Path: path, Manifest: m, Connectors: out}, nil
+	// What the bundle stands for after --include/--exclude and the rules:
+	// the scope narrowed, each connector dropped left out with its rule.
+	m := rules.Narrow(names.Narrow(b.Manifest))
+	return transformInput{Path: path, From: b.Manifest, Manifest: m, Connectors: out, Warnings: warnings}, nil
+}
+
+// checkRules checks the --include/--exclude globs (names) and the rules
+// against the whole bundle of m before anything is written: an include
+// glob, rename key or metadata match that matches no connector is a usage
+// error (exit 2) naming each (transform.NoMatchError); an exclude glob that
+// matches nothing is a warning returned.
+func checkRules(m bundle.Manifest, names, rules *transform.Rules) ([]string, error) {
+	var warnings []string
+	var errs []error
+	for _, r := range []*transform.Rules{names, rules} {
+		w, err := r.Check(m)
+		warnings = append(warnings, w...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return warnings, &exitErr{code: exitUsage, err: err}
+	}
+	return warnings, nil
 }
 
 func transformCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "transform",
 		Usage:     "rewrite a bundle for its target tenant (filters, renames, placeholders, metadata)",
-		UsageText: "connvault transform IN OUT --rules rules.yaml [--values values.yaml] [--include GLOB]... [--exclude GLOB]...",
-		Flags:     append(transformFlags(), filterFlags("keep")...),
+		UsageText: "connvault transform IN OUT --rules rules.yaml [--values values.yaml] [--include GLOB]... [--exclude GLOB]... [--json]",
+		Flags: append(append(transformFlags(), filterFlags("keep")...),
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON document on stdout: input, output, connectors, renames, content digest"}),
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 2 {
 				return usageErrorf("transform takes an input and an output bundle, got %d arguments", c.NArg())
@@ -126,24 +160,68 @@ func transformCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			for _, w := range ti.Warnings {
+				fmt.Fprintf(e.stderr, "warning: %s\n", w)
+			}
 			createdAt, err := bundle.CreatedAtFromEnv(e.getenv, time.Now())
 			if err != nil {
 				return usageErrorf("SOURCE_DATE_EPOCH: %v", err)
 			}
-			opts, _ := json.Marshal(map[string]any{"transformedFrom": ti.Manifest.ContentDigest, "rules": c.String("rules"), "exportOptions": ti.Manifest.Options})
-			m, err := bundle.WriteAll(ctx, out, bundle.WriterOptions{
-				CreatedAt: createdAt, ToolVersion: Version, Source: ti.Manifest.Source, Options: opts,
-				Scope: ti.Manifest.Scope,
-			}, ti.Connectors, ti.Manifest.Errors)
+			from := ti.From
+			opts, _ := json.Marshal(map[string]any{"transformedFrom": from.ContentDigest, "rules": c.String("rules"), "exportOptions": from.Options})
+			// The output stands for what the input stands for, narrowed by
+			// the rules: scope, coverage, reads, ambiguity and failed items
+			// go through (bundle.WriteDerived), never dropped.
+			m, err := bundle.WriteDerived(ctx, out, bundle.WriterOptions{CreatedAt: createdAt, ToolVersion: Version, Options: opts}, ti.Manifest, ti.Connectors)
 			if err != nil {
 				return fmt.Errorf("write %s: %w", out, err)
 			}
-			fmt.Fprintf(e.stdout, "wrote %s: %d of %s, content digest %s\n", out, len(m.Connectors), english.Connectors(len(ti.Manifest.Connectors)), m.ContentDigest)
-			if len(m.Connectors) == 0 && len(ti.Manifest.Connectors) > 0 {
-				// Likely a typo in include: say so (an import of it deletes nothing).
-				fmt.Fprintf(e.stderr, "warning: the rules kept none of the %s; check include and exclude for typos\n", english.Connectors(len(ti.Manifest.Connectors)))
+			sum := transformSummary{Input: c.Args().Get(0), Output: out, Connectors: len(m.Connectors), Of: len(from.Connectors),
+				Renames: renames(from, m), ContentDigest: m.ContentDigest, Complete: m.Complete}
+			if c.Bool("json") {
+				return writeJSON(e.stdout, sum)
+			}
+			fmt.Fprintf(e.stdout, "wrote %s: %d of %s, content digest %s\n", out, sum.Connectors, english.Connectors(sum.Of), m.ContentDigest)
+			if sum.Connectors == 0 && sum.Of > 0 {
+				// Every include matched something, but together with the
+				// excludes they keep nothing: an import of it deletes nothing.
+				fmt.Fprintf(e.stderr, "warning: the rules kept none of the %s; check include and exclude\n", english.Connectors(sum.Of))
 			}
 			return nil
 		},
 	}
+}
+
+// transformSummary is transform's --json document.
+type transformSummary struct {
+	Input         string   `json:"input"`
+	Output        string   `json:"output"`
+	Connectors    int      `json:"connectors"` // in the output
+	Of            int      `json:"of"`         // in the input
+	Renames       []rename `json:"renames"`
+	ContentDigest string   `json:"contentDigest"` // of the output
+	Complete      bool     `json:"complete"`
+}
+
+// rename is a connector transform renamed, by scriptName.
+type rename struct {
+	ScriptName string `json:"scriptName"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+}
+
+// renames lists the connectors of out whose name differs from in's, by
+// scriptName.
+func renames(in, out bundle.Manifest) []rename {
+	before := map[string]string{}
+	for _, e := range in.Connectors {
+		before[e.ScriptName] = e.Name
+	}
+	list := []rename{}
+	for _, e := range out.Connectors {
+		if was, ok := before[e.ScriptName]; ok && was != e.Name {
+			list = append(list, rename{ScriptName: e.ScriptName, From: was, To: e.Name})
+		}
+	}
+	return list
 }

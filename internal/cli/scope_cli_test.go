@@ -128,8 +128,10 @@ func TestScopeRulesIncludeThenImportAllowDelete(t *testing.T) {
 	}
 }
 
-// An include with a typo matches nothing: the transformed bundle holds no
-// connector, and importing it with --allow-delete deletes nothing.
+// An include with a typo matches nothing: transform, plan and import refuse
+// it (exit 2) naming the glob, before anything is written. Rules whose
+// include and exclude together keep nothing give a bundle with no connector,
+// and importing that with --allow-delete deletes nothing.
 func TestScopeIncludeTypoDeletesNothing(t *testing.T) {
 	t.Parallel()
 	sim, vars := startSim(t, tenantsim.Options{Seed: 73, Connectors: 20, MaxLocales: 1, TenantName: "corp"})
@@ -137,18 +139,29 @@ func TestScopeIncludeTypoDeletesNothing(t *testing.T) {
 	b := exportTo(t, vars, filepath.Join(dir, "all.tar.gz"))
 	rules := writeRules(t, dir, "include: [\"Zurich HR*\"]\n") // the tenant spells it Zürich
 	out := filepath.Join(dir, "none.tar.gz")
-	if r := runCLI(t, vars, "transform", "--rules", rules, b, out); r.code != exitOK || !strings.Contains(r.stdout, "0 of ") || !strings.Contains(r.stderr, "kept none") {
-		t.Fatalf("transform: exit %d, want 0 with a warning that the rules kept nothing:\n%s%s", r.code, r.stdout, r.stderr)
+	if r := runCLI(t, vars, "transform", "--rules", rules, b, out); r.code != exitUsage || !strings.Contains(r.stderr, `include "Zurich HR*" matches no connector`) {
+		t.Fatalf("transform with an include matching nothing: exit %d, want 2 naming the glob:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("transform refused the rules but wrote its output")
 	}
 	before := sim.Dump()
 	state := filepath.Join(dir, "state")
-	r := runCLI(t, vars, "import", "--rate", "0", "--state-dir", state, "--allow-delete", "--yes", out)
-	if got := deletedNames(before, sim.Dump()); len(got) > 0 {
-		t.Errorf("import --allow-delete of a bundle the rules emptied deleted %d connectors: %q\n%s", len(got), got, r.stdout)
+	r := runCLI(t, vars, "import", "--rate", "0", "--state-dir", state, "--rules", rules, "--allow-delete", "--yes", b)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "Zurich HR*") {
+		t.Errorf("import --rules (include matching nothing): exit %d, want 2 naming the glob:\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	r = runCLI(t, vars, "import", "--rate", "0", "--state-dir", state, "--rules", rules, "--allow-delete", "--yes", b)
 	if got := deletedNames(before, sim.Dump()); len(got) > 0 {
 		t.Errorf("import --rules (matching nothing) --allow-delete deleted %d connectors: %q\n%s", len(got), got, r.stdout)
+	}
+	name := releasedNames(before)[0]
+	rules = writeRules(t, dir, fmt.Sprintf("include: [%q]\nexclude: [%q]\n", name, name))
+	if r := runCLI(t, vars, "transform", "--rules", rules, b, out); r.code != exitOK || !strings.Contains(r.stdout, "0 of ") || !strings.Contains(r.stderr, "kept none") {
+		t.Fatalf("transform (include and exclude keep nothing): exit %d, want 0 with a warning that the rules kept nothing:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, vars, "import", "--rate", "0", "--state-dir", state, "--allow-delete", "--yes", out)
+	if got := deletedNames(before, sim.Dump()); len(got) > 0 {
+		t.Errorf("import --allow-delete of a bundle the rules emptied deleted %d connectors: %q\n%s", len(got), got, r.stdout)
 	}
 }
 

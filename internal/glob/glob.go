@@ -17,6 +17,12 @@
 // the next character; except that '*' and '?' also match '/', since connector
 // names are not paths ("HR / Payroll" matches "HR *"). A malformed pattern is
 // an error naming what is wrong.
+//
+// Names and patterns are compared in Unicode normalization form C (NFC): "ü"
+// typed as one code point (U+00FC, as most keyboards do) and as "u" followed
+// by a combining diaeresis (U+0308, as macOS file names and some shells
+// give it) are the same letter to anyone reading the name, so they are the
+// same here. SameName compares two names by the same rule.
 package glob
 
 import (
@@ -25,6 +31,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Pattern is a compiled name pattern. The zero Pattern matches only "".
@@ -37,6 +45,8 @@ type Pattern struct {
 // the pattern and what is malformed: a trailing backslash, a missing ']', a
 // reversed range, an unescaped '-' or ']' inside a class.
 func Compile(pattern string) (Pattern, error) {
+	written := pattern
+	pattern = norm.NFC.String(pattern)
 	var b strings.Builder
 	b.WriteString(`(?is)^(?:`)
 	for i := 0; i < len(pattern); {
@@ -50,14 +60,14 @@ func Compile(pattern string) (Pattern, error) {
 		case '\\':
 			r, n, err := escaped(pattern, i)
 			if err != nil {
-				return Pattern{}, fmt.Errorf("glob %q: %w", pattern, err)
+				return Pattern{}, fmt.Errorf("glob %q: %w", written, err)
 			}
 			b.WriteString(regexp.QuoteMeta(string(r)))
 			i += n
 		case '[':
 			n, err := writeClass(&b, pattern[i:])
 			if err != nil {
-				return Pattern{}, fmt.Errorf("glob %q: %w", pattern, err)
+				return Pattern{}, fmt.Errorf("glob %q: %w", written, err)
 			}
 			i += n
 		default:
@@ -69,9 +79,9 @@ func Compile(pattern string) (Pattern, error) {
 	b.WriteString(`)$`)
 	re, err := regexp.Compile(b.String())
 	if err != nil {
-		return Pattern{}, fmt.Errorf("glob %q: %w", pattern, err)
+		return Pattern{}, fmt.Errorf("glob %q: %w", written, err)
 	}
-	return Pattern{text: pattern, re: re}, nil
+	return Pattern{text: written, re: re}, nil
 }
 
 // CompileAll compiles every pattern; the error names the first malformed one.
@@ -87,12 +97,20 @@ func CompileAll(patterns []string) ([]Pattern, error) {
 	return out, nil
 }
 
-// Match reports whether the whole name matches, ignoring letter case.
+// Match reports whether the whole name matches, ignoring letter case, with
+// name and pattern in NFC.
 func (p Pattern) Match(name string) bool {
 	if p.re == nil {
 		return name == ""
 	}
-	return p.re.MatchString(name)
+	return p.re.MatchString(norm.NFC.String(name))
+}
+
+// SameName reports whether a and b name the same connector by the package's
+// rule: equal in NFC, ignoring letter case (simple Unicode case folding, as a
+// pattern without wildcards matches).
+func SameName(a, b string) bool {
+	return strings.EqualFold(norm.NFC.String(a), norm.NFC.String(b))
 }
 
 // String returns the pattern as written.

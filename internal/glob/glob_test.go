@@ -30,6 +30,14 @@ func TestGlob(t *testing.T) {
 		{"", "", true},
 		{"", "a", false},
 		{"*", "line\nbreak", true},
+		// Unicode normalization: NFD ("u" + U+0308) and NFC ("ü") are one
+		// letter, in the pattern, in the name, or both.
+		{"Zu\u0308rich HR Feed", "Zürich HR Feed", true},
+		{"Zürich*", "Zu\u0308rich HR Feed", true},
+		{"Zu\u0308rich*", "ZU\u0308RICH HR", true},
+		{"Z?rich", "Zu\u0308rich", true},
+		{"Z[ü]rich", "Zu\u0308rich", true},
+		{"Zurich*", "Zürich HR Feed", false}, // a different letter stays different
 	}
 	for _, tt := range tests {
 		g, err := Compile(tt.pattern)
@@ -115,5 +123,22 @@ func TestCompileInvalid(t *testing.T) {
 				t.Errorf("Compile(%q) succeeded, want an error", glob)
 			}
 		})
+	}
+}
+
+func TestSameName(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"Zürich HR Feed", "Zu\u0308rich HR Feed", true},
+		{"praha intranet", "Praha Intranet", true},
+		{"ZÜRICH", "zu\u0308rich", true},
+		{"Zurich HR Feed", "Zürich HR Feed", false},
+		{"HR *", "HR Feed", false}, // no wildcards: a name is not a pattern
+	} {
+		if got := SameName(tt.a, tt.b); got != tt.want {
+			t.Errorf("SameName(%q, %q) = %t, want %t", tt.a, tt.b, got, tt.want)
+		}
 	}
 }
