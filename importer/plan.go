@@ -70,6 +70,10 @@ type Item struct {
 	// SourceScriptName now, if any.
 	StaleSources []SourceRef `json:"staleSources,omitempty"`
 	OldHolder    string      `json:"oldScriptNameHolder,omitempty"`
+	// WouldDelete (keep items of a plan without --allow-delete): the
+	// connector is inside the deletion scope, so --allow-delete would delete
+	// it. False where --allow-delete would keep it too.
+	WouldDelete bool `json:"wouldDelete,omitempty"`
 
 	normalised []string // parts equal to the target's only in canonical form
 }
@@ -500,10 +504,19 @@ func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, ma
 		claimed[m.target] = true
 	}
 	inScope := -1
-	var scope *deletionScope
-	if pl.opts.AllowDelete {
-		var err error
-		if scope, err = newDeletionScope(ctx, pl.t, pl.src, pl.opts); err != nil {
+	scope, err := newDeletionScope(ctx, pl.t, pl.src, pl.opts)
+	var wouldDelete func(tenant.Connector) bool
+	if !pl.opts.AllowDelete {
+		// Without --allow-delete the scope only says which connectors it
+		// would delete (Item.WouldDelete); if it cannot be evaluated, none
+		// is said to be.
+		if err == nil && scope.reason == "" {
+			in := scope
+			wouldDelete = func(l tenant.Connector) bool { return in.contains(l) && leftOutNote(pl.src.Manifest, l) == "" }
+		}
+		scope = nil
+	} else {
+		if err != nil {
 			return nil, 0, err
 		}
 		inScope = 0
@@ -521,6 +534,7 @@ func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, ma
 		it := Item{Action: ActionKeep, Name: l.Name, TargetScriptName: l.ScriptName}
 		switch {
 		case scope == nil:
+			it.WouldDelete = wouldDelete != nil && wouldDelete(l)
 		case scope.reason != "":
 			it.Notes = append(it.Notes, scope.reason)
 		case !scope.contains(l):

@@ -54,10 +54,9 @@ func (p *Plan) WriteTable(w io.Writer) {
 		case ActionConflict:
 			fmt.Fprintf(&b, ": %s", it.Reason)
 		case ActionKeep:
-			if len(it.Notes) > 0 {
-				b.WriteString(": only in the target, kept")
-			} else {
-				b.WriteString(": only in the target, kept (--allow-delete deletes it)")
+			b.WriteString(": only in the target, kept")
+			if it.WouldDelete {
+				b.WriteString(" (--allow-delete deletes it)")
 			}
 		}
 		if it.MatchedBy != "" && it.MatchedBy != MatchedByName {

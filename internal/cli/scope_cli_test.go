@@ -270,3 +270,49 @@ func TestScopeNeverDeletesWhatTheExportLeftOut(t *testing.T) {
 		t.Errorf("the plan does not say why %q is kept:\n%s", hidden, r.stdout)
 	}
 }
+
+// hintedAndDeleted returns the names a plan without --allow-delete says
+// --allow-delete would delete, and those the plan with it deletes.
+func hintedAndDeleted(t *testing.T, vars map[string]string, args ...string) (hinted, deleted []string) {
+	t.Helper()
+	for _, allow := range []bool{false, true} {
+		a := append([]string{"plan", "--rate", "0", "--state-dir", t.TempDir()}, args...)
+		if allow {
+			a = append(a, "--allow-delete")
+		}
+		r := runCLI(t, vars, a...)
+		if r.code != exitOK {
+			t.Fatalf("%s: exit %d:\n%s%s", strings.Join(a, " "), r.code, r.stdout, r.stderr)
+		}
+		for _, line := range strings.Split(r.stdout, "\n") {
+			name, _, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(line, "-"), " ")), " [")
+			switch {
+			case !allow && strings.HasSuffix(line, "(--allow-delete deletes it)"):
+				hinted = append(hinted, strings.TrimSpace(strings.TrimPrefix(name, "keep")))
+			case allow && strings.HasPrefix(line, "- delete"):
+				deleted = append(deleted, strings.TrimSpace(strings.TrimPrefix(name, "delete")))
+			}
+		}
+	}
+	slices.Sort(hinted)
+	slices.Sort(deleted)
+	return hinted, deleted
+}
+
+// A plan says "(--allow-delete deletes it)" exactly where --allow-delete
+// would delete: never on a connector outside the bundle's scope (it said
+// so on every target-only line of a plan --include 'Praha*').
+func TestPlanHintsOnlyRealDeletes(t *testing.T) {
+	t.Parallel()
+	sb, _, prodVars, _ := sandboxAndProd(t)
+	addReleased(t, prodVars, "Zürich Added Later")
+	hinted, deleted := hintedAndDeleted(t, prodVars, "--include", "Zürich*", sb)
+	if !slices.Equal(hinted, deleted) || !slices.Contains(deleted, "Zürich Added Later") ||
+		slices.ContainsFunc(hinted, func(n string) bool { return !strings.HasPrefix(n, "Zürich") }) {
+		t.Errorf("plan --include 'Zürich*': hinted %q, --allow-delete deletes %q; want the same, \"Zürich Added Later\" among them, nothing outside 'Zürich*'", hinted, deleted)
+	}
+	hinted, deleted = hintedAndDeleted(t, prodVars, sb)
+	if len(deleted) < 2 || !slices.Equal(hinted, deleted) {
+		t.Errorf("plan of the whole bundle: hinted %q, --allow-delete deletes %q; want the same (two or more)", hinted, deleted)
+	}
+}
