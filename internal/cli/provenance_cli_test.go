@@ -67,7 +67,7 @@ func TestRollbackKeepsPreexistingConnectorFoundThroughMapping(t *testing.T) {
 	srcScript := like.ScriptName
 	dstScript := createLike(t, dstVars, like, tenant.StatusDemo)
 	original, _ := byNameDump(dst.Dump(), name)
-	b := exportTo(t, srcVars, filepath.Join(dir, "b.tar.gz"), "--script-name", srcScript, "--include", "no such connector")
+	b := exportTo(t, srcVars, filepath.Join(dir, "b.tar.gz"), "--script-name", srcScript, "--exclude", "*") // only the named one
 	state := filepath.Join(dir, "state")
 
 	arm()
