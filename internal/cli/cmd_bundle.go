@@ -22,18 +22,26 @@ func verifyCommand(e *env) *cli.Command {
 		Name:      "verify",
 		Usage:     "check a bundle completely: format, paths, sizes, hashes, manifest",
 		UsageText: "connvault verify BUNDLE",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the manifest summary as JSON"}},
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the manifest summary as JSON; an invalid bundle gives {\"valid\": false, \"error\": …}"}},
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 1 {
 				return usageErrorf("verify takes one bundle, got %d arguments", c.NArg())
 			}
+			// With --json, a bundle that cannot be verified is a document
+			// too: valid false and the error (which also goes to stderr).
+			invalid := func(err error) error {
+				if c.Bool("json") {
+					_ = writeJSON(e.stdout, map[string]any{"bundle": c.Args().First(), "ok": false, "valid": false, "error": err.Error()})
+				}
+				return err
+			}
 			path, err := e.input(c.Args().First())
 			if err != nil {
-				return err
+				return invalid(err)
 			}
 			b, err := openBundle(ctx, e, path)
 			if err != nil {
-				return fmt.Errorf("verify: %w", err)
+				return invalid(fmt.Errorf("verify: %w", err))
 			}
 			m := b.Manifest
 			if err := b.Close(); err != nil {
@@ -44,7 +52,7 @@ func verifyCommand(e *env) *cli.Command {
 				files += len(en.Files)
 			}
 			if c.Bool("json") {
-				return writeJSON(e.stdout, map[string]any{"bundle": path, "ok": true, "connectors": len(m.Connectors), "files": files, "complete": m.Complete, "contentDigest": m.ContentDigest, "formatVersion": m.FormatVersion})
+				return writeJSON(e.stdout, map[string]any{"bundle": path, "ok": true, "valid": true, "connectors": len(m.Connectors), "files": files, "complete": m.Complete, "contentDigest": m.ContentDigest, "formatVersion": m.FormatVersion})
 			}
 			fmt.Fprintf(e.stdout, "%s: ok, format %s v%d, %s, %s, content digest %s\n", c.Args().First(), m.Format, m.FormatVersion, english.Connectors(len(m.Connectors)), english.Count(files, "file", "files"), m.ContentDigest)
 			if !m.Complete {
