@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 	"github.com/connvault/connvault/transform"
 )
@@ -96,7 +97,7 @@ func quoted(ss []string) []string {
 
 // leftOutNote says why the target-only connector l must be kept although it is
 // in scope: the export knew of a connector of the same name (ignoring letter
-// case, as ISC's names are unique) or the same scriptName in the source tenant
+// case, as ISC's names are unique, and Unicode normalization: internal/glob) or the same scriptName in the source tenant
 // and left it out (hidden, filtered, SailPoint-owned; bundle.Coverage.LeftOut).
 // Such a connector is not absent from the source, so the bundle does not stand
 // for deleting it. Connectors the export found gone (404) give no reason.
@@ -109,7 +110,7 @@ func leftOutNote(m bundle.Manifest, l tenant.Connector) string {
 		if lo.Reason == bundle.LeftOutGone {
 			continue
 		}
-		if (lo.Name != "" && strings.EqualFold(lo.Name, l.Name)) || lo.ScriptName == l.ScriptName {
+		if (lo.Name != "" && glob.SameName(lo.Name, l.Name)) || lo.ScriptName == l.ScriptName {
 			return fmt.Sprintf("not deleted: the source tenant has this connector (%s), but the export left it out (%s)", lo.ScriptName, lo.Reason)
 		}
 	}

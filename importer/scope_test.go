@@ -181,3 +181,18 @@ func TestMaxDeletes(t *testing.T) {
 		t.Fatalf("MaxDeletes %d: %v %+v", len(names), err, failures(res))
 	}
 }
+
+// A connector the export left out protects the target's connector of the
+// same name in any letter case and Unicode normalization form (NFD "u" +
+// U+0308 is "ü"), as internal/glob compares names.
+func TestLeftOutNoteMatchesNamesLikeGlobs(t *testing.T) {
+	m := bundle.Manifest{Coverage: &bundle.Coverage{LeftOut: []bundle.LeftOut{{ScriptName: "zurich-1", Name: "Zürich HR Feed", Reason: bundle.LeftOutHidden}}}}
+	for _, name := range []string{"Zürich HR Feed", "zürich hr feed", "Zu\u0308rich HR Feed"} {
+		if leftOutNote(m, tenant.Connector{Name: name, ScriptName: "zurich-prod"}) == "" {
+			t.Errorf("%q is not protected by the left-out %q", name, "Zürich HR Feed")
+		}
+	}
+	if leftOutNote(m, tenant.Connector{Name: "Zurich HR Feed", ScriptName: "zurich-prod"}) != "" {
+		t.Error("a different name is protected")
+	}
+}
