@@ -298,6 +298,7 @@ func (h *harness) importMemory(quick bool) error {
 
 type measured struct {
 	seconds, peakMB float64
+	outMB           float64 // what the command wrote to stdout
 }
 
 // measure runs the binary (with s's settings when s is set), decodes JSON
@@ -330,5 +331,5 @@ func (h *harness) measure(s *sim, v any, args ...string) (measured, error) {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		peak = float64(ru.Maxrss) * 1024 / 1e6 // Linux: kilobytes
 	}
-	return measured{seconds: took, peakMB: peak}, nil
+	return measured{seconds: took, peakMB: peak, outMB: float64(len(out)) / 1e6}, nil
 }

@@ -63,6 +63,7 @@ func run(quick bool, only string) error {
 		{"export-requests", h.exportRequests},
 		{"export-window", h.exportWindow},
 		{"import-scale", h.importMemory},
+		{"diff-memory", h.diffMemory},
 		{"variants", h.variantRequests},
 	}
 	for _, c := range cases {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// diffMemory: wall time and peak RSS of `connvault diff` of two bundles of
+// about 10,000 connectors that differ in every connector, without the slow
+// imports of import-scale.
+func (h *harness) diffMemory(quick bool) error {
+	n, runs := 12000, 3 // a tenant of 12,000 holds about 10,000 listed custom connectors
+	if quick {
+		n, runs = 300, 1
+	}
+	src, err := h.startSim("--connectors", fmt.Sprint(n), "--locales", "3", "--seed", "16", "--rate-limit", "0")
+	if err != nil {
+		return err
+	}
+	a := filepath.Join(h.dir, "diff-a.tar.gz")
+	var sum exportSummary
+	err = h.connvault(src, &sum, "export", "--json", "--out", a, "--rate", "0", "--concurrency", "16")
+	src.stop()
+	if err != nil {
+		return err
+	}
+	rules := filepath.Join(h.dir, "diff-rules.yaml")
+	if err := os.WriteFile(rules, []byte("version: 2\nreplace:\n  - from: \"</Form>\"\n    to: \"<!-- edited --></Form>\"\n    kinds: [source-config]\n  - from: \"=\"\n    to: \"= \"\n    kinds: [translations]\n"), 0o600); err != nil {
+		return err
+	}
+	b := filepath.Join(h.dir, "diff-b.tar.gz")
+	if _, err := h.measure(nil, nil, "transform", "--rules", rules, a, b); err != nil {
+		return err
+	}
+	fmt.Printf("### `diff` of two bundles of %d connectors, every connector changed (`go run ./bench -only diff-memory`)\n\n", sum.Connectors)
+	fmt.Printf("Bundle A exported from `connvault sim --connectors %d --locales 3 --seed 16 --rate-limit 0` (`--rate 0 --concurrency 16`): "+
+		"%d connectors, %d files, %.0f MB of content. Bundle B is A through `connvault transform` with a rules file that changes every source config "+
+		"(one comment added) and every translation (every line). `connvault diff [--content] [--json] A B`, %d runs each; "+
+		"wall time and peak RSS of the connvault process (getrusage), medians; output MB = what the command wrote to stdout.\n\n",
+		n, sum.Connectors, sum.Files, float64(sum.Bytes)/1e6, runs)
+	fmt.Println("| command | runs | output MB | median wall s | median peak RSS MB | peak RSS per connector KB |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, flags := range [][]string{{}, {"--content"}, {"--content", "--json"}} {
+		var walls, peaks []float64
+		var outMB float64
+		for range runs {
+			m, err := h.measure(nil, nil, append(append([]string{"diff"}, flags...), a, b)...)
+			if err != nil {
+				return err
+			}
+			walls, peaks, outMB = append(walls, m.seconds), append(peaks, m.peakMB), m.outMB
+		}
+		label := "diff"
+		for _, f := range flags {
+			label += " " + f
+		}
+		fmt.Printf("| `%s A B` | %d | %.0f | %.1f | **%.0f** | %.1f |\n", label, runs, outMB, median(walls), median(peaks), median(peaks)*1e3/float64(sum.Connectors))
+	}
+	fmt.Println()
+	return nil
+}
