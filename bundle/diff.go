@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -61,27 +62,12 @@ func (d Diff) Empty() bool { return len(d.Added)+len(d.Removed)+len(d.Changed) =
 // Write prints d as the diff command shows it: warnings, ? unknown, + added,
 // - removed, ~ changed with its parts (and their text diffs), then a count line.
 func (d Diff) Write(w io.Writer) {
-	for _, warn := range d.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
-	}
-	for _, n := range d.Unknown {
-		fmt.Fprintf(w, "? %s (failed at export in the other bundle)\n", n)
-	}
-	for _, n := range d.Added {
-		fmt.Fprintf(w, "+ %s\n", n)
-	}
-	for _, n := range d.Removed {
-		fmt.Fprintf(w, "- %s\n", n)
-	}
+	s := newDiffStream(w, false)
+	s.head(d)
 	for _, ch := range d.Changed {
-		fmt.Fprintf(w, "~ %s (%s)\n", ch.Name, strings.Join(ch.Parts, ", "))
-		for _, p := range ch.Parts {
-			if t, ok := ch.Text[p]; ok {
-				fmt.Fprint(w, t)
-			}
-		}
+		s.changed(ch)
 	}
-	fmt.Fprintf(w, "%d added, %d removed, %d changed\n", len(d.Added), len(d.Removed), len(d.Changed))
+	s.end(d)
 }
 
 // Compare matches a's and b's connectors by name and names the parts that
@@ -90,8 +76,64 @@ func (d Diff) Write(w io.Writer) {
 // field. Connectors that one bundle lacks because the other failed them at
 // export are Unknown, not added or removed. Names are listed in collation
 // order (internal/collation). It returns the first error from loading a
-// connector's content.
+// connector's content. The whole Diff is held in memory, text included:
+// WriteDiff writes the same without holding it.
 func Compare(a, b *Bundle, opts CompareOptions) (Diff, error) {
+	d, pairs := match(a.Manifest, b.Manifest)
+	for _, p := range pairs {
+		cd, err := compareConnector(a, b, p[0], p[1], opts)
+		if err != nil {
+			return d, err
+		}
+		if len(cd.Parts) > 0 {
+			d.Changed = append(d.Changed, cd)
+		}
+	}
+	return d, nil
+}
+
+// WriteDiff compares a and b as Compare does and writes the result to w as
+// Diff.Write prints it or, with asJSON, as the JSON of Diff indented by two
+// spaces and ending in a newline (as json.Encoder with SetIndent("", "  ")
+// writes it), byte for byte the same as from Compare's Diff; but it compares
+// and writes one connector pair at a time, so that memory holds the two
+// manifests and one pair's content and text diffs, however many connectors
+// differ. It returns the Diff without text (Changed holds names and parts).
+// On an error loading a connector's content, what was written so far stays
+// written (incomplete: JSON unterminated, no count line).
+func WriteDiff(w io.Writer, a, b *Bundle, opts CompareOptions, asJSON bool) (Diff, error) {
+	d, pairs := match(a.Manifest, b.Manifest)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	s := newDiffStream(bw, asJSON)
+	s.head(d)
+	err := func() error {
+		for _, p := range pairs {
+			cd, err := compareConnector(a, b, p[0], p[1], opts)
+			if err != nil {
+				return err
+			}
+			if len(cd.Parts) == 0 {
+				continue
+			}
+			s.changed(cd)
+			d.Changed = append(d.Changed, ConnectorDiff{Name: cd.Name, Parts: cd.Parts})
+			if s.err != nil {
+				return s.err
+			}
+		}
+		s.end(d)
+		return s.err
+	}()
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	return d, err
+}
+
+// match pairs a's and b's connectors by name: the Diff's Added, Removed,
+// Unknown and Warnings, and the entries present in both (a's, b's), in
+// collation order of their names.
+func match(a, b Manifest) (Diff, [][2]Entry) {
 	byName := func(m Manifest) map[string]Entry {
 		out := make(map[string]Entry, len(m.Connectors))
 		for _, en := range m.Connectors {
@@ -99,7 +141,7 @@ func Compare(a, b *Bundle, opts CompareOptions) (Diff, error) {
 		}
 		return out
 	}
-	am, bm := byName(a.Manifest), byName(b.Manifest)
+	am, bm := byName(a), byName(b)
 	var d Diff
 	failed := func(m Manifest, label string) map[string]bool {
 		out := map[string]bool{}
@@ -111,7 +153,7 @@ func Compare(a, b *Bundle, opts CompareOptions) (Diff, error) {
 		}
 		return out
 	}
-	aFailed, bFailed := failed(a.Manifest, "A"), failed(b.Manifest, "B")
+	aFailed, bFailed := failed(a, "A"), failed(b, "B")
 	for name, be := range bm {
 		if _, ok := am[name]; !ok {
 			if aFailed[name] || aFailed[be.ScriptName] {
@@ -124,6 +166,7 @@ func Compare(a, b *Bundle, opts CompareOptions) (Diff, error) {
 	names := slices.Collect(maps.Keys(am))
 	collation.Sort(names)
 	collation.Sort(d.Added)
+	var pairs [][2]Entry
 	for _, name := range names {
 		ae := am[name]
 		be, ok := bm[name]
@@ -135,23 +178,24 @@ func Compare(a, b *Bundle, opts CompareOptions) (Diff, error) {
 			d.Removed = append(d.Removed, name)
 			continue
 		}
-		cd, err := compareConnector(a, b, ae, be, opts)
-		if err != nil {
-			return d, err
-		}
-		if len(cd.Parts) > 0 {
-			d.Changed = append(d.Changed, cd)
-		}
+		pairs = append(pairs, [2]Entry{ae, be})
 	}
 	collation.Sort(d.Unknown)
-	return d, nil
+	return d, pairs
 }
 
-// compareConnector compares one connector present in both bundles.
+// compareConnector compares one connector present in both bundles. It reads
+// content only where it needs to: for the text diffs (opts.Content) and to
+// compare connector.json field by field.
 func compareConnector(a, b *Bundle, ae, be Entry, opts CompareOptions) (ConnectorDiff, error) {
 	cd := ConnectorDiff{Name: ae.Name}
 	files := changedFiles(ae, be)
 	if len(files) == 0 {
+		return cd, nil
+	}
+	if !opts.Content && !slices.Contains(files, KindConnector) {
+		cd.Parts = files
+		slices.SortFunc(cd.Parts, comparePartNames)
 		return cd, nil
 	}
 	ac, err := a.Load(ae.Key)
@@ -167,7 +211,9 @@ func compareConnector(a, b *Bundle, ae, be Entry, opts CompareOptions) (Connecto
 	for _, f := range files {
 		if f != KindConnector {
 			cd.Parts = append(cd.Parts, f)
-			text[f] = UnifiedDiff(f, at[f], bt[f])
+			if opts.Content {
+				text[f] = UnifiedDiff(f, at[f], bt[f])
+			}
 			continue
 		}
 		fields, err := detailFields(ac.Detail, bc.Detail, opts.IgnoreTenantFields)
@@ -176,7 +222,9 @@ func compareConnector(a, b *Bundle, ae, be Entry, opts CompareOptions) (Connecto
 		}
 		for _, f := range fields {
 			cd.Parts = append(cd.Parts, f.part)
-			text[f.part] = UnifiedDiff(f.part, f.a, f.b)
+			if opts.Content {
+				text[f.part] = UnifiedDiff(f.part, f.a, f.b)
+			}
 		}
 	}
 	slices.SortFunc(cd.Parts, comparePartNames)

@@ -53,11 +53,12 @@ type Bundle struct {
 	// the export missed items; an incomplete bundle opens all the same.
 	Manifest Manifest
 
-	root    string           // the directory holding connectors/ (directory form)
-	spool   stagingFile      // the extracted files of an archive, one after another
-	spoolAt string           // the spool's file name, "" in memory
-	offsets map[string]int64 // path → offset in spool
-	index   map[string]int   // key → index in Manifest.Connectors
+	root    string         // the directory holding connectors/ (directory form)
+	spool   stagingFile    // the extracted files of an archive, one after another
+	spoolAt string         // the spool's file name, "" in memory
+	offsets []int64        // offset in spool of each file, by number (layout)
+	first   []int32        // number of the first file of each entry
+	index   map[string]int // key → index in Manifest.Connectors
 }
 
 // Open identifies the bundle at path (a gzip-compressed tar, whatever its name,
@@ -103,8 +104,12 @@ func Open(ctx context.Context, path string, opts ReadOptions) (*Bundle, error) {
 // checks the manifest's entries against their connector.json.
 func (b *Bundle) finishOpen() error {
 	b.index = make(map[string]int, len(b.Manifest.Connectors))
+	b.first = make([]int32, len(b.Manifest.Connectors))
+	n := 0
 	for i, e := range b.Manifest.Connectors {
 		b.index[e.Key] = i
+		b.first[i] = int32(n)
+		n += len(e.Files)
 	}
 	return b.checkEntries()
 }
@@ -115,12 +120,12 @@ func (b *Bundle) finishOpen() error {
 // must not rename a connector unnoticed. A field connector.json lacks is not
 // compared (bundles written from partial details).
 func (b *Bundle) checkEntries() error {
-	for _, e := range b.Manifest.Connectors {
-		for _, f := range e.Files {
+	for i, e := range b.Manifest.Connectors {
+		for j, f := range e.Files {
 			if f.Kind != KindConnector {
 				continue
 			}
-			data, err := b.read(f)
+			data, err := b.read(i, j)
 			if err != nil {
 				return err
 			}
@@ -194,8 +199,8 @@ func (b *Bundle) Load(key string) (Connector, error) {
 	}
 	e := b.Manifest.Connectors[i]
 	c := Connector{ScriptName: e.ScriptName, Name: e.Name, Type: e.Type, ClassName: e.ClassName, Status: e.Status, Sources: e.Sources}
-	for _, f := range e.Files {
-		data, err := b.read(f)
+	for j, f := range e.Files {
+		data, err := b.read(i, j)
 		if err != nil {
 			return Connector{}, fmt.Errorf("load connector %q: %w", key, err)
 		}
@@ -231,11 +236,12 @@ func (b *Bundle) LoadAll() ([]Connector, error) {
 	return cs, nil
 }
 
-// read reads the file f and checks it against the manifest.
-func (b *Bundle) read(f File) ([]byte, error) {
+// read reads file j of entry i and checks it against the manifest.
+func (b *Bundle) read(i, j int) ([]byte, error) {
+	f := b.Manifest.Connectors[i].Files[j]
 	var r io.Reader
 	if b.spool != nil {
-		r = io.NewSectionReader(b.spool, b.offsets[f.Path], f.Size)
+		r = io.NewSectionReader(b.spool, b.offsets[int(b.first[i])+j], f.Size)
 	} else {
 		file, err := os.Open(filepath.Join(b.root, filepath.FromSlash(f.Path)))
 		if err != nil {
@@ -303,7 +309,7 @@ func readArchive(ctx context.Context, r io.Reader, opts ReadOptions) (*Bundle, e
 		}
 		spool, spoolAt = f, f.Name()
 	}
-	x := &extraction{spool: spool, offsets: map[string]int64{}, opts: opts, seen: map[string]bool{}}
+	x := &extraction{spool: spool, opts: opts, seenDirs: map[string]bool{}}
 	err := extractArchive(ctx, r, opts.MaxTotalSize, x.visit)
 	if err == nil {
 		err = x.finish()
@@ -321,13 +327,14 @@ func readArchive(ctx context.Context, r io.Reader, opts ReadOptions) (*Bundle, e
 // extraction is the state of verifying an archive entry by entry.
 type extraction struct {
 	spool    stagingFile
-	offsets  map[string]int64 // path → offset in spool
-	end      int64            // bytes written to spool
+	offsets  []int64 // offset in spool of each file, by number (layout)
+	end      int64   // bytes written to spool
 	opts     ReadOptions
 	started  bool // manifest.json has been read
 	manifest Manifest
 	layout   layout
-	seen     map[string]bool // paths of entries already read
+	seen     []bool          // files already read, by number
+	seenDirs map[string]bool // directory entries already read
 }
 
 // visit checks one archive entry and extracts it if it is a file.
@@ -346,6 +353,7 @@ func (x *extraction) visit(e archiveEntry) error {
 		}
 		x.manifest, x.layout, err = parseManifest(data, x.opts)
 		x.started = true
+		x.seen, x.offsets = make([]bool, len(x.layout.all)), make([]int64, len(x.layout.all))
 		return err
 	}
 	if name == manifestName {
@@ -359,10 +367,10 @@ func (x *extraction) visit(e archiveEntry) error {
 	case tar.TypeReg:
 	case tar.TypeDir:
 		dir := strings.TrimSuffix(name, "/")
-		if x.seen[dir] {
+		if n, ok := x.layout.files[dir]; x.seenDirs[dir] || ok && x.seen[n] {
 			return invalid(name, "duplicate entry")
 		}
-		x.seen[dir] = true
+		x.seenDirs[dir] = true
 		if !x.layout.parents[dir] {
 			return invalid(name, "directory that holds no file of the manifest")
 		}
@@ -374,26 +382,31 @@ func (x *extraction) visit(e archiveEntry) error {
 	default:
 		return invalid(name, "special file (tar type %q): only regular files are allowed", e.hdr.Typeflag)
 	}
-	if x.seen[name] {
-		return invalid(name, "duplicate entry")
-	}
-	x.seen[name] = true
-	want, ok := x.layout.files[name]
+	n, ok := x.layout.files[name]
 	switch {
 	case !ok:
+		if x.seenDirs[name] {
+			return invalid(name, "duplicate entry")
+		}
 		return invalid(name, "not in the manifest")
+	case x.seen[n]:
+		return invalid(name, "duplicate entry")
+	}
+	x.seen[n] = true
+	want := *x.layout.all[n]
+	switch {
 	case e.hdr.Size > x.opts.MaxEntrySize:
 		return invalid(name, "size %d exceeds the entry size limit of %d bytes", e.hdr.Size, x.opts.MaxEntrySize)
 	case e.hdr.Size != want.Size:
 		return invalid(name, "size %d does not match the manifest (%d bytes)", e.hdr.Size, want.Size)
 	}
-	return x.extract(e.r, want)
+	return x.extract(e.r, n, want)
 }
 
-// extract writes the content of the file want at the end of the spool file,
-// checking it on the way.
-func (x *extraction) extract(r io.Reader, want File) error {
-	x.offsets[want.Path] = x.end
+// extract writes the content of the file want, number n, at the end of the
+// spool file, checking it on the way.
+func (x *extraction) extract(r io.Reader, n int32, want File) error {
+	x.offsets[n] = x.end
 	if err := copyChecked(x.spool, r, want); err != nil {
 		return readFailure(want.Path, err)
 	}
@@ -410,11 +423,12 @@ func (x *extraction) finish() error {
 	return checkMissing(x.layout, x.seen)
 }
 
-// checkMissing reports the first file of the manifest that was not seen.
-func checkMissing(l layout, seen map[string]bool) error {
-	for _, p := range l.order {
-		if !seen[p] {
-			return invalid(p, "listed in the manifest but missing from the bundle")
+// checkMissing reports the first file of the manifest that was not seen
+// (seen by number).
+func checkMissing(l layout, seen []bool) error {
+	for n, f := range l.all {
+		if !seen[n] {
+			return invalid(f.Path, "listed in the manifest but missing from the bundle")
 		}
 	}
 	return nil
@@ -426,14 +440,16 @@ func readManifest(r io.Reader, size, limit int64) ([]byte, error) {
 	if size > limit {
 		return nil, invalid(manifestName, "size %d exceeds the entry size limit of %d bytes", size, limit)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
+	// Sized from the start: a manifest of 10,000 connectors is some 25 MB,
+	// which growing by doubling would hold about twice.
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, readFailure(manifestName, err)
 	}
-	if int64(len(data)) > limit {
+	if int64(buf.Len()) > limit {
 		return nil, invalid(manifestName, "exceeds the entry size limit of %d bytes", limit)
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }
 
 // openDir verifies the directory bundle at dir. Entries of dir other than
@@ -447,7 +463,7 @@ func openDir(ctx context.Context, dir string, opts ReadOptions) (*Bundle, error)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
+	seen := make([]bool, len(l.all))
 	root := filepath.Join(dir, connectorsDir)
 	if info, err := os.Lstat(root); errors.Is(err, os.ErrNotExist) {
 		if err := checkMissing(l, seen); err != nil {
@@ -483,12 +499,12 @@ func openDir(ctx context.Context, dir string, opts ReadOptions) (*Bundle, error)
 		case !d.Type().IsRegular():
 			return invalid(name, "%s: only regular files are allowed", fileType(d.Type()))
 		}
-		want, ok := l.files[name]
+		n, ok := l.files[name]
 		if !ok {
 			return invalid(name, "not in the manifest")
 		}
-		seen[name] = true
-		return verifyFile(p, want)
+		seen[n] = true
+		return verifyFile(p, *l.all[n])
 	})
 	if err != nil {
 		return nil, err

@@ -180,16 +180,10 @@ func diffCommand(e *env) *cli.Command {
 				return err
 			}
 			defer b.Close()
-			d, err := bundle.Compare(a, b, bundle.CompareOptions{Content: c.Bool("content"), IgnoreTenantFields: c.Bool("ignore-tenant-fields")})
+			// One connector pair at a time: memory stays flat however many differ.
+			d, err := bundle.WriteDiff(e.stdout, a, b, bundle.CompareOptions{Content: c.Bool("content"), IgnoreTenantFields: c.Bool("ignore-tenant-fields")}, c.Bool("json"))
 			if err != nil {
 				return err
-			}
-			if c.Bool("json") {
-				if err := writeJSON(e.stdout, d); err != nil {
-					return err
-				}
-			} else {
-				d.Write(e.stdout)
 			}
 			if c.Bool("detailed-exitcode") && !d.Empty() {
 				return &exitErr{code: exitChanges, err: errQuiet}
