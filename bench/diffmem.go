@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // diffMemory: wall time and peak RSS of `connvault diff` of two bundles of
@@ -37,22 +38,30 @@ func (h *harness) diffMemory(quick bool) error {
 	fmt.Printf("Bundle A exported from `connvault sim --connectors %d --locales 3 --seed 16 --rate-limit 0` (`--rate 0 --concurrency 16`): "+
 		"%d connectors, %d files, %.0f MB of content. Bundle B is A through `connvault transform` with a rules file that changes every source config "+
 		"(one comment added) and every translation (every line). `connvault diff [--content] [--json] A B`, %d runs each; "+
-		"wall time and peak RSS of the connvault process (getrusage), medians; output MB = what the command wrote to stdout.\n\n",
+		"wall time and peak RSS of the connvault process (getrusage), medians; output MB = what the command wrote to stdout; `GOMEMLIMIT=off`: without diff's soft memory limit (100 MiB).\n\n",
 		n, sum.Connectors, sum.Files, float64(sum.Bytes)/1e6, runs)
 	fmt.Println("| command | runs | output MB | median wall s | median peak RSS MB | peak RSS per connector KB |")
 	fmt.Println("|---|---|---|---|---|---|")
-	for _, flags := range [][]string{{}, {"--content"}, {"--content", "--json"}} {
+	for _, c := range []struct {
+		env   string // GOMEMLIMIT=off: without diff's soft memory limit
+		flags []string
+	}{{"", nil}, {"", []string{"--content"}}, {"", []string{"--content", "--json"}}, {"GOMEMLIMIT=off", []string{"--content"}}} {
 		var walls, peaks []float64
 		var outMB float64
+		if c.env != "" {
+			k, v, _ := strings.Cut(c.env, "=")
+			os.Setenv(k, v)
+		}
 		for range runs {
-			m, err := h.measure(nil, nil, append(append([]string{"diff"}, flags...), a, b)...)
+			m, err := h.measure(nil, nil, append(append([]string{"diff"}, c.flags...), a, b)...)
 			if err != nil {
 				return err
 			}
 			walls, peaks, outMB = append(walls, m.seconds), append(peaks, m.peakMB), m.outMB
 		}
-		label := "diff"
-		for _, f := range flags {
+		os.Unsetenv("GOMEMLIMIT")
+		label := strings.TrimSpace(c.env + " diff")
+		for _, f := range c.flags {
 			label += " " + f
 		}
 		fmt.Printf("| `%s A B` | %d | %.0f | %.1f | **%.0f** | %.1f |\n", label, runs, outMB, median(walls), median(peaks), median(peaks)*1e3/float64(sum.Connectors))

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -147,6 +149,13 @@ func writeInspect(w io.Writer, m bundle.Manifest, files bool) {
 	}
 }
 
+// diffMemoryLimit is diff's soft memory limit (runtime/debug.SetMemoryLimit)
+// unless GOMEMLIMIT is set: 100 MiB holds the manifests of two bundles of
+// 10,000 connectors and a connector pair with room to spare (BENCHMARKS.md,
+// "diff of two bundles"). A soft limit: bigger bundles still diff, with the
+// garbage collector running more often.
+const diffMemoryLimit = 100 << 20
+
 func diffCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "diff",
@@ -161,6 +170,12 @@ func diffCommand(e *env) *cli.Command {
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 2 {
 				return usageErrorf("diff takes two bundles, got %d arguments", c.NArg())
+			}
+			// What diff holds is the two manifests (about 2 KB per connector
+			// each) and one connector pair: the soft limit keeps the heap
+			// near that instead of Go's default of twice what is live.
+			if os.Getenv("GOMEMLIMIT") == "" {
+				defer debug.SetMemoryLimit(debug.SetMemoryLimit(diffMemoryLimit))
 			}
 			pathA, err := e.input(c.Args().Get(0))
 			if err != nil {
@@ -180,7 +195,8 @@ func diffCommand(e *env) *cli.Command {
 				return err
 			}
 			defer b.Close()
-			// One connector pair at a time: memory stays flat however many differ.
+			// One connector pair at a time: memory stays flat however many
+			// differ.
 			d, err := bundle.WriteDiff(e.stdout, a, b, bundle.CompareOptions{Content: c.Bool("content"), IgnoreTenantFields: c.Bool("ignore-tenant-fields")}, c.Bool("json"))
 			if err != nil {
 				return err
