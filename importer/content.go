@@ -64,21 +64,28 @@ func bundleContent(c bundle.Connector) (content, error) {
 // detailContent returns the content of a connector as the tenant returned it.
 func detailContent(d tenant.ConnectorDetail) content {
 	ct := content{parts: map[string][]byte{}}
-	set := func(name, s string) {
-		if s != "" {
-			ct.parts[name] = []byte(s)
-		}
-	}
-	set(string(tenant.SourceConfig), d.SourceConfigXML)
-	set(string(tenant.SourceTemplate), d.ApplicationXML)
-	set(string(tenant.CorrelationConfig), d.CorrelationConfigXML)
-	for loc, s := range d.TranslationProperties {
-		ct.parts[tenant.Part{Kind: tenant.Translations, Locale: loc}.String()] = []byte(s)
-	}
+	detailParts(d, func(name, s string) { ct.parts[name] = []byte(s) })
 	if d.ConnectorMetadata != nil {
 		ct.setMetadata(d.ConnectorMetadata)
 	}
 	return ct
+}
+
+// detailParts calls fn with the name and text of every part the detail d
+// has, as detailContent counts them (an empty XML part is absent, an empty
+// translation present), in no particular order.
+func detailParts(d tenant.ConnectorDetail, fn func(name, s string)) {
+	for _, p := range []struct {
+		kind tenant.PartKind
+		s    string
+	}{{tenant.SourceConfig, d.SourceConfigXML}, {tenant.SourceTemplate, d.ApplicationXML}, {tenant.CorrelationConfig, d.CorrelationConfigXML}} {
+		if p.s != "" {
+			fn(string(p.kind), p.s)
+		}
+	}
+	for loc, s := range d.TranslationProperties {
+		fn(tenant.Part{Kind: tenant.Translations, Locale: loc}.String(), s)
+	}
 }
 
 func (c *content) setMetadata(md map[string]any) {
@@ -86,11 +93,17 @@ func (c *content) setMetadata(md map[string]any) {
 		md = map[string]any{}
 	}
 	c.metadata = md
-	b, err := json.Marshal(md) // maps marshal with sorted keys: canonical
+	c.metaJSON = metadataJSON(md)
+}
+
+// metadataJSON is connectorMetadata in canonical form: its JSON, which
+// encoding/json writes with map keys sorted.
+func metadataJSON(md map[string]any) []byte {
+	b, err := json.Marshal(md)
 	if err != nil {
 		b = []byte(fmt.Sprintf("%#v", md)) // not reachable for decoded JSON
 	}
-	c.metaJSON = b
+	return b
 }
 
 // hashes returns the SHA-256 of each named part of c ("" for a part c lacks,
@@ -259,44 +272,66 @@ func toBundle(d tenant.ConnectorDetail) (bundle.Connector, error) {
 }
 
 // detailHash is the pre-image hash a plan records: SHA-256 of the detail's
-// JSON, followed, for each part that is not UTF-8 (JSON writes its bytes as
-// U+FFFD; see detailBytes), by its name and bytes, so that a change among
-// them is drift too. A detail of UTF-8 parts hashes as its JSON alone.
+// JSON (json.Marshal's bytes, written into the hash without being built:
+// tenant.ConnectorDetail.WriteJSON), followed, for each part that is not
+// UTF-8 (JSON writes its bytes as U+FFFD; see detailBytes), by its name and
+// bytes, so that a change among them is drift too. A detail of UTF-8 parts
+// hashes as its JSON alone; "" if the detail cannot be encoded.
 func detailHash(d tenant.ConnectorDetail) string {
-	b, err := json.Marshal(d)
-	if err != nil {
+	h := sha256.New()
+	if err := d.WriteJSON(h); err != nil {
 		return ""
 	}
-	c := detailContent(d)
-	h := sha256.New()
-	h.Write(b)
-	for _, name := range sortedParts(c) {
-		if !utf8.Valid(c.parts[name]) {
-			writeField(h, []byte(name))
-			writeField(h, c.parts[name])
+	notUTF8 := map[string]string{}
+	detailParts(d, func(name, s string) {
+		if !utf8.ValidString(s) {
+			notUTF8[name] = s
 		}
+	})
+	names := slices.Collect(maps.Keys(notUTF8))
+	slices.SortFunc(names, comparePartNames)
+	for _, name := range names {
+		writeFieldString(h, name)
+		writeFieldString(h, notUTF8[name])
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
 // partHashes returns the SHA-256 of every part of d, and of its other fields
-// under "fields", so that drift can be named precisely.
+// under "fields" (the JSON of d without its parts), so that drift can be
+// named precisely. The parts are hashed as they are, not copied.
 func partHashes(d tenant.ConnectorDetail) map[string]string {
-	c := detailContent(d)
-	out := make(map[string]string, len(c.parts)+2)
-	for name, b := range c.parts {
-		out[name] = sha256Hex(b)
-	}
-	if c.metaJSON != nil {
-		out[partMetadata] = sha256Hex(c.metaJSON)
+	out := make(map[string]string, len(d.TranslationProperties)+5)
+	detailParts(d, func(name, s string) { out[name] = sha256String(s) })
+	if d.ConnectorMetadata != nil {
+		out[partMetadata] = sha256Hex(metadataJSON(d.ConnectorMetadata))
 	}
 	rest := d
 	rest.SourceConfigXML, rest.SourceConfig, rest.ApplicationXML, rest.CorrelationConfigXML = "", nil, "", ""
 	rest.TranslationProperties, rest.ConnectorMetadata = nil, nil
-	if b, err := json.Marshal(rest); err == nil {
-		out["fields"] = sha256Hex(b)
+	h := sha256.New()
+	if rest.WriteJSON(h) == nil {
+		out["fields"] = hex.EncodeToString(h.Sum(nil))
 	}
 	return out
+}
+
+// sha256String is sha256Hex of s without a copy of s.
+func sha256String(s string) string {
+	h := sha256.New()
+	hashString(h, s)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashString writes s into h through a small buffer: []byte(s) would copy
+// all of it.
+func hashString(h hash.Hash, s string) {
+	var buf [4096]byte
+	for len(s) > 0 {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
 }
 
 func sha256Hex(b []byte) string {
@@ -331,4 +366,12 @@ func writeField(h hash.Hash, b []byte) {
 	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
 	h.Write(n[:])
 	h.Write(b)
+}
+
+// writeFieldString is writeField of []byte(s), without the copy.
+func writeFieldString(h hash.Hash, s string) {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+	h.Write(n[:])
+	hashString(h, s)
 }
