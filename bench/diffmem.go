@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,23 +17,8 @@ func (h *harness) diffMemory(quick bool) error {
 	if quick {
 		n, runs = 300, 1
 	}
-	src, err := h.startSim("--connectors", fmt.Sprint(n), "--locales", "3", "--seed", "16", "--rate-limit", "0")
+	a, b, sum, err := h.diffBundles(n)
 	if err != nil {
-		return err
-	}
-	a := filepath.Join(h.dir, "diff-a.tar.gz")
-	var sum exportSummary
-	err = h.connvault(src, &sum, "export", "--json", "--out", a, "--rate", "0", "--concurrency", "16")
-	src.stop()
-	if err != nil {
-		return err
-	}
-	rules := filepath.Join(h.dir, "diff-rules.yaml")
-	if err := os.WriteFile(rules, []byte("version: 2\nreplace:\n  - from: \"</Form>\"\n    to: \"<!-- edited --></Form>\"\n    kinds: [source-config]\n  - from: \"=\"\n    to: \"= \"\n    kinds: [translations]\n"), 0o600); err != nil {
-		return err
-	}
-	b := filepath.Join(h.dir, "diff-b.tar.gz")
-	if _, err := h.measure(nil, nil, "transform", "--rules", rules, a, b); err != nil {
 		return err
 	}
 	fmt.Printf("### `diff` of two bundles of %d connectors, every connector changed (`go run ./bench -only diff-memory`)\n\n", sum.Connectors)
@@ -68,4 +55,48 @@ func (h *harness) diffMemory(quick bool) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// diffBundles returns bundles A and B of diffMemory and A's summary: made
+// (A exported from a simulator of n connectors, B transformed from it) and
+// kept in -diff-bundles DIR when given, or read from there when present, so
+// that two builds of connvault can be measured on the same bundles.
+func (h *harness) diffBundles(n int) (a, b string, sum exportSummary, err error) {
+	dir := *diffBundlesDir
+	if dir == "" {
+		dir = h.dir
+	}
+	a, b = filepath.Join(dir, "diff-a.tar.gz"), filepath.Join(dir, "diff-b.tar.gz")
+	summary := filepath.Join(dir, "diff-a.json")
+	if data, err := os.ReadFile(summary); err == nil && json.Unmarshal(data, &sum) == nil && exists(a) && exists(b) {
+		return a, b, sum, nil
+	}
+	src, err := h.startSim("--connectors", fmt.Sprint(n), "--locales", "3", "--seed", "16", "--rate-limit", "0")
+	if err != nil {
+		return "", "", sum, err
+	}
+	err = h.connvault(src, &sum, "export", "--json", "--out", a, "--rate", "0", "--concurrency", "16")
+	src.stop()
+	if err != nil {
+		return "", "", sum, err
+	}
+	rules := filepath.Join(h.dir, "diff-rules.yaml")
+	if err := os.WriteFile(rules, []byte("version: 2\nreplace:\n  - from: \"</Form>\"\n    to: \"<!-- edited --></Form>\"\n    kinds: [source-config]\n  - from: \"=\"\n    to: \"= \"\n    kinds: [translations]\n"), 0o600); err != nil {
+		return "", "", sum, err
+	}
+	if _, err := h.measure(nil, nil, "transform", "--rules", rules, a, b); err != nil {
+		return "", "", sum, err
+	}
+	data, err := json.Marshal(sum)
+	if err != nil {
+		return "", "", sum, err
+	}
+	return a, b, sum, os.WriteFile(summary, data, 0o600)
+}
+
+var diffBundlesDir = flag.String("diff-bundles", "", "diff-memory: keep its two bundles in this directory, or use them from there")
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
