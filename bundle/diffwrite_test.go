@@ -94,7 +94,7 @@ func diffFixture(t *testing.T) (a, b *Bundle) {
 }
 
 // goldenDiffs are the SHA-256 of what `connvault diff` printed for
-// diffFixture before diff streamed (commit fabc8dd: bundle.Compare, then
+// diffFixture before diff streamed (commit bf0e677: bundle.Compare, then
 // Diff.Write or json.Encoder with SetIndent("", "  ")), by flags.
 var goldenDiffs = map[string]string{
 	"content=false,ignore-tenant-fields=false,json=false": "4e8c448548acc3eab48a54b75f899ac61784848365ba01411b2bfa5a1cda304e", // 2059 bytes

@@ -12,7 +12,7 @@ import (
 
 // Content digests are compared across snapshots (a backup whose digest
 // equals the last one's is "unchanged"): hashing without building the lines
-// must not change one. The golden values are what the code of fabc8dd
+// must not change one. The golden values are what the code of bf0e677
 // (lines built and sorted) computed for the same bundles.
 func TestContentDigestUnchanged(t *testing.T) {
 	a, b := diffFixture(t)

@@ -48,7 +48,7 @@ func mustJSON(s string) string {
 }
 
 // goldenHashes are what detailHash and partHashes returned for
-// hashFixtures before they hashed without re-marshalling: in commit fabc8dd,
+// hashFixtures before they hashed without re-marshalling: in commit bf0e677,
 // and for "parts not UTF-8" in cc426b9 (which added those parts' bytes).
 // Plans (pre-images), journals and undo bundles store these hashes and
 // compare them with later reads: they must keep their values.
