@@ -221,8 +221,11 @@ type Coverage struct {
 	ListGap   string `json:"listGap,omitempty"`
 	// Hidden are the scriptNames of the connectors named for export that
 	// the list does not show (DEVELOPMENT, DEMO or DEPRECATED ones), sorted:
-	// named on the command line or carried forward. A later export carries
-	// them forward again.
+	// named on the command line, carried forward or found through sources.
+	// It is the carry-forward list: a later export carries them forward
+	// again. A named or carried one stays on it until the tenant answers 404
+	// for it, also when a run's --include/--exclude or the SailPoint rule
+	// leaves it out (LeftOut then has it too, saying so).
 	Hidden []string `json:"hidden"`
 	// CarriedFrom names the bundle(s) hidden connectors were carried forward
 	// from, if any.

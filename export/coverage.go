@@ -55,18 +55,31 @@ func CarryForward(m bundle.Manifest) []Hidden {
 }
 
 // coverage is the manifest's coverage of a run: how many were listed and
-// counted, the hidden connectors named or carried that the tenant still has,
-// and every connector known but left out.
+// counted, the hidden connectors named or carried that the tenant still has
+// (exported, or left out this run by the globs or the SailPoint rule), and
+// every connector known but left out.
 func (r *run) coverage(listed, total int, gap string, sel selection) bundle.Coverage {
 	cov := bundle.Coverage{Listed: listed, ListTotal: total, ListGap: gap, CarriedFrom: r.carriedFrom, Sources: r.sourcesState}
 	cov.LeftOut = append(slices.Clone(sel.filtered), r.res.Coverage.LeftOut...)
-	gone := map[string]bool{} // chosen, but gone or SailPoint-owned
+	// The carry-forward list (Hidden) keeps every hidden connector named or
+	// carried until the tenant answers 404 for it: one run whose globs or
+	// SailPoint rule leave it out does not drop it from later runs.
+	// Connectors found through sources and left out are not kept: the
+	// sources bring them in again.
+	gone := map[string]bool{} // 404, or found through sources and left out
+	usedBy := map[string]bool{}
+	for _, t := range sel.targets {
+		usedBy[t.ScriptName] = len(t.usedBy) > 0
+	}
 	for _, lo := range r.res.Coverage.LeftOut {
-		gone[lo.ScriptName] = true
+		if lo.Reason == bundle.LeftOutGone || usedBy[lo.ScriptName] {
+			gone[lo.ScriptName] = true
+		}
 	}
 	for sn := range r.missing {
 		gone[sn] = true
 	}
+	cov.Hidden = slices.Clone(sel.keptHidden)
 	for _, t := range sel.targets {
 		if t.hidden && !gone[t.ScriptName] {
 			cov.Hidden = append(cov.Hidden, t.ScriptName)

@@ -115,8 +115,10 @@ type Result struct {
 	// Manifest is left zero by Run, which does not commit; a caller that
 	// commits the writer stores Commit's manifest here for reporting.
 	Manifest bundle.Manifest
-	// Connectors is how many connectors were added to the bundle.
+	// Connectors is how many connectors were added to the bundle; Names
+	// maps each one's scriptName to its name.
 	Connectors int
+	Names      map[string]string
 	// Files and Bytes count the files added and their total size.
 	Files int
 	Bytes int64
@@ -298,6 +300,7 @@ func newRun(src Source, w *bundle.Writer, opts Options) (*run, error) {
 		progress:    &lockedProgress{p: opts.Progress},
 		carriedFrom: opts.CarriedFrom,
 		missing:     map[string]bool{},
+		res:         Result{Names: map[string]string{}},
 	}
 	switch {
 	case r.concurrency < 0:
@@ -343,6 +346,7 @@ func (r *run) export(ctx context.Context, t target, h how) error {
 	if err == nil {
 		r.mu.Lock()
 		r.res.Connectors++
+		r.res.Names[c.ScriptName] = c.Name
 		r.res.Files += len(entry.Files)
 		for _, f := range entry.Files {
 			r.res.Bytes += f.Size

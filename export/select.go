@@ -117,6 +117,10 @@ func customType(typ string) bool {
 type selection struct {
 	targets  []target
 	filtered []bundle.LeftOut
+	// keptHidden are the hidden connectors carried forward (not found
+	// through sources) that the globs leave out of this run: they stay on
+	// the carry-forward list (bundle.Coverage.Hidden).
+	keptHidden []string
 }
 
 // choose returns the connectors to export: the wanted listed ones in list
@@ -162,6 +166,10 @@ func choose(listed []tenant.Connector, named []string, carried []Hidden, s selec
 		}
 		seen[h.ScriptName] = true
 		if rule, out := s.filteredOut(h.Name); out {
+			if len(h.UsedBy) == 0 { // named once, carried since: not dropped by one filtered run
+				rule += "; hidden, carried forward: later runs still carry it"
+				sel.keptHidden = append(sel.keptHidden, h.ScriptName)
+			}
 			sel.filtered = append(sel.filtered, bundle.LeftOut{ScriptName: h.ScriptName, Name: h.Name,
 				Reason: bundle.LeftOutFiltered, Rule: rule})
 			continue

@@ -3,6 +3,7 @@ package repository
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -32,7 +33,20 @@ type BackupOptions struct {
 	// TempDir is where a clear snapshot is staged ("" means os.TempDir());
 	// an encrypted one is staged in memory.
 	TempDir string
+	// AllowPlaintext stores a clear snapshot (no Recipients) although the
+	// tenant's latest snapshot is encrypted; without it that is
+	// ErrPlaintextAfterEncrypted.
+	AllowPlaintext bool
+	// Forget are scriptNames dropped from the carry-forward list and from
+	// the gone list (Snapshot.Gone): hidden connectors deleted on purpose.
+	Forget []string
 }
+
+// ErrPlaintextAfterEncrypted is returned by Backup, before anything is read
+// or written, when no recipients are given for a tenant whose latest
+// snapshot is encrypted (and BackupOptions.AllowPlaintext is not set): a
+// forgotten --recipient would otherwise store the tenant in clear.
+var ErrPlaintextAfterEncrypted = errors.New("the latest snapshot is encrypted, and no recipient was given")
 
 // BackupResult is what a backup did.
 type BackupResult struct {
@@ -45,9 +59,16 @@ type BackupResult struct {
 	// Export is the export's result.
 	Export export.Result
 	// CarriedForward are the hidden scriptNames taken from the previous
-	// snapshot (export.Options.CarryForward); Gone are those of them the
-	// tenant no longer has (left out as gone, not a failure).
-	CarriedForward, Gone []string
+	// snapshot (export.Options.CarryForward). Gone are the hidden
+	// connectors carried forward that the tenant no longer has (404), in
+	// this run or an earlier one, and that no connector of the snapshot
+	// replaces (Snapshot.Gone): each backup reports them until they are
+	// named again or forgotten. Replaced maps the gone scriptNames this run
+	// found replaced to their replacements (same name, new scriptName, as a
+	// restore creates them).
+	CarriedForward []string
+	Gone           []HiddenConnector
+	Replaced       map[string]string
 }
 
 // Status is a tenant's last backup run, kept in tenants/<tenant>/status.json:
@@ -59,11 +80,15 @@ type Status struct {
 	Result        string    `json:"result"` // "stored", "unchanged" or "partial"
 	Snapshot      string    `json:"snapshot"`
 	ContentDigest string    `json:"contentDigest"`
+	// Gone are the scriptNames of BackupResult.Gone: hidden connectors the
+	// snapshot lacks although earlier ones carried them.
+	Gone []string `json:"gone,omitempty"`
 }
 
 // Backup exports the tenant src into a new snapshot of opts.Tenant. When
-// the content digest equals the latest snapshot's (and both are complete) it
-// stores nothing and returns that snapshot with Unchanged. Otherwise the
+// the content digest equals the latest snapshot's (and both are complete),
+// and so do the encryption (recipients), the carry-forward list and the
+// gone list, it stores nothing and returns that snapshot with Unchanged. Otherwise the
 // bundle is written straight into the repository (encrypted as it is
 // written, with opts.Recipients), then its record. The tenant's status is
 // updated either way. An error leaves the repository as it was, but for
@@ -79,18 +104,41 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	if err != nil {
 		return res, err
 	}
-	if hasPrev && len(prev.Hidden) > 0 {
+	encrypted := len(opts.Recipients) > 0
+	if hasPrev && prev.Encrypted && !encrypted && !opts.AllowPlaintext {
+		return res, fmt.Errorf("tenant %s: %w (snapshot %s): give the recipients (--recipient, --recipients-file), or --allow-plaintext to store this one in clear", opts.Tenant, ErrPlaintextAfterEncrypted, prev.ID)
+	}
+	var prevGone []HiddenConnector
+	if hasPrev {
+		carried := 0
 		for _, h := range prev.Hidden {
-			opts.Export.CarryForward = append(opts.Export.CarryForward, export.Hidden{ScriptName: h.ScriptName, Name: h.Name})
-			res.CarriedForward = append(res.CarriedForward, h.ScriptName)
+			if !slices.Contains(opts.Forget, h.ScriptName) {
+				opts.Export.CarryForward = append(opts.Export.CarryForward, export.Hidden{ScriptName: h.ScriptName, Name: h.Name})
+				res.CarriedForward = append(res.CarriedForward, h.ScriptName)
+				carried++
+			}
 		}
-		opts.Export.CarriedFrom = append(slices.Clone(opts.Export.CarriedFrom), "snapshot "+prev.ID)
+		if carried > 0 {
+			opts.Export.CarriedFrom = append(slices.Clone(opts.Export.CarriedFrom), "snapshot "+prev.ID)
+		}
+		for _, g := range prev.Gone {
+			if !slices.Contains(opts.Forget, g.ScriptName) {
+				prevGone = append(prevGone, g)
+			}
+		}
 	}
 	wopts := opts.Writer
 	if wopts.CreatedAt.IsZero() {
 		wopts.CreatedAt = time.Now()
 	}
 	wopts.CreatedAt = wopts.CreatedAt.UTC().Truncate(time.Second)
+	if hasPrev && !wopts.CreatedAt.After(prev.Time) {
+		// Snapshots sort by time (whole seconds), then by a random id: a
+		// second backup within the same second (or under a fixed
+		// SOURCE_DATE_EPOCH) is made a second younger, so that it is the
+		// latest and the next backup compares with it.
+		wopts.CreatedAt = prev.Time.Add(time.Second)
+	}
 	wopts.InMemory = len(opts.Recipients) > 0
 	wopts.Options = export.OptionsJSON(opts.Export)
 	wopts.Scope = export.ScopeOf(opts.Export)
@@ -107,13 +155,16 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	if err != nil {
 		return res, err
 	}
-	if hasPrev && prev.Complete && complete && prev.ContentDigest == digest {
+	res.Gone, res.Replaced = goneAfter(prevGone, opts.Export.CarryForward, res.Export)
+	recipients := recipientsDigest(opts.Recipients)
+	if hasPrev && prev.Complete && complete && prev.ContentDigest == digest && prev.Encrypted == encrypted &&
+		prev.Recipients == recipients && sameCarry(prev.Hidden, res.Export) && sameGone(prev.Gone, res.Gone) {
 		_ = w.Abort()
 		res.Snapshot, res.Unchanged = prev, true
-		return res, r.writeStatus(ctx, Status{Tenant: opts.Tenant, CheckedAt: time.Now().UTC(), Result: "unchanged", Snapshot: prev.ID, ContentDigest: digest})
+		return res, r.writeStatus(ctx, Status{Tenant: opts.Tenant, CheckedAt: time.Now().UTC(), Result: "unchanged", Snapshot: prev.ID, ContentDigest: digest, Gone: goneNames(res.Gone)})
 	}
 	s := Snapshot{Tenant: opts.Tenant, Time: wopts.CreatedAt, Tags: opts.Tags, ToolVersion: wopts.ToolVersion,
-		Source: bundleSource(wopts.Source), Options: wopts.Options}
+		Source: bundleSource(wopts.Source), Options: wopts.Options, Recipients: recipients, Gone: res.Gone}
 	err = r.put(ctx, &s, opts.Recipients, func(out io.Writer) error {
 		sink.w = out
 		m, err := w.Commit(ctx)
@@ -129,11 +180,6 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	if err != nil {
 		return res, err
 	}
-	for _, lo := range res.Export.Coverage.LeftOut {
-		if lo.Reason == bundle.LeftOutGone {
-			res.Gone = append(res.Gone, lo.ScriptName)
-		}
-	}
 	res.Snapshot = s
 	result := "stored"
 	if !s.Complete {
@@ -143,7 +189,7 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	// cancelled meanwhile, so that a stored snapshot is reported as such.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
-	if err := r.writeStatus(sctx, Status{Tenant: opts.Tenant, CheckedAt: time.Now().UTC(), Result: result, Snapshot: s.ID, ContentDigest: s.ContentDigest}); err != nil {
+	if err := r.writeStatus(sctx, Status{Tenant: opts.Tenant, CheckedAt: time.Now().UTC(), Result: result, Snapshot: s.ID, ContentDigest: s.ContentDigest, Gone: goneNames(res.Gone)}); err != nil {
 		return res, fmt.Errorf("snapshot %s of tenant %s is stored, but its status was not written: %w", s.ID, opts.Tenant, err)
 	}
 	return res, nil

@@ -162,7 +162,7 @@ func TestCarryForward(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(second.CarriedForward, hidden[:2]) || !slices.Equal(second.Gone, hidden[1:2]) {
+	if !slices.Equal(second.CarriedForward, hidden[:2]) || !slices.Equal(goneNames(second.Gone), hidden[1:2]) {
 		t.Fatalf("carried %v, gone %v", second.CarriedForward, second.Gone)
 	}
 	if !second.Snapshot.Complete || len(second.Snapshot.Hidden) != 1 || second.Snapshot.Hidden[0].ScriptName != hidden[0] {

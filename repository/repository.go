@@ -250,10 +250,18 @@ type Snapshot struct {
 	Tags      []string `json:"tags,omitempty"`
 	// Hidden are the connectors the list does not show (not RELEASED),
 	// which the next backup carries forward (export.CarryForward).
-	Hidden      []HiddenConnector `json:"hidden,omitempty"`
-	Source      bundleSource      `json:"source"`
-	ToolVersion string            `json:"toolVersion,omitempty"`
-	Options     json.RawMessage   `json:"options,omitempty"`
+	Hidden []HiddenConnector `json:"hidden,omitempty"`
+	// Gone are the hidden connectors earlier snapshots carried forward that
+	// the tenant no longer has (404) and that nothing replaced: each backup
+	// reports them until they are named again or forgotten (see
+	// BackupResult.Gone).
+	Gone []HiddenConnector `json:"gone,omitempty"`
+	// Recipients identifies the age recipients of an encrypted snapshot
+	// (recipientsDigest; empty when clear, or written before it existed).
+	Recipients  string          `json:"recipients,omitempty"`
+	Source      bundleSource    `json:"source"`
+	ToolVersion string          `json:"toolVersion,omitempty"`
+	Options     json.RawMessage `json:"options,omitempty"`
 }
 
 // HiddenConnector is a connector the list does not show, by scriptName and

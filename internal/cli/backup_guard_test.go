@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,5 +81,68 @@ func TestUnknownTenantNamed(t *testing.T) {
 	}
 	if r := runCLI(t, vars, "prune", "--repo", repo, "--tenant", "prod", "--keep-last", "1", "--dry-run"); r.code != exitOK || !strings.Contains(r.stdout, "tenant prod: keep 1") {
 		t.Errorf("prune of a known tenant: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestEncryptionChangeStoresSnapshot: switching an unchanged tenant to
+// encryption (or to other keys) stores a new snapshot instead of
+// "unchanged" (which would leave the latest one in clear, or readable by
+// the old key only), and a backup without recipients after an encrypted
+// one is refused (exit 2, nothing stored) unless --allow-plaintext.
+func TestEncryptionChangeStoresSnapshot(t *testing.T) {
+	_, vars := startSim(t, tenantsim.Options{Seed: 7, Connectors: 4, MaxLocales: 1})
+	repo := filepath.Join(t.TempDir(), "repo")
+	_, recipientA := ageKey(t)
+	_, recipientB := ageKey(t)
+	recipients := filepath.Join(t.TempDir(), "recipients.txt")
+	if err := os.WriteFile(recipients, []byte("# backup team\n"+recipientA+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	backup := func(wantCode int, extra ...string) (backupRow, cliRun) {
+		t.Helper()
+		args := append([]string{"backup", "--repo", repo, "--tenant", "sbx", "--rate", "0", "--locales", "detail", "--sources=false", "--json"}, extra...)
+		r := runCLI(t, vars, args...)
+		if r.code != wantCode {
+			t.Fatalf("backup %v: exit %d, want %d\n%s%s", extra, r.code, wantCode, r.stdout, r.stderr)
+		}
+		if wantCode != exitOK && wantCode != exitPartial {
+			return backupRow{}, r
+		}
+		return backupRows(t, r)["sbx"], r
+	}
+	snapshots := func() int {
+		t.Helper()
+		var rows []snapshotRow
+		r := runCLI(t, vars, "snapshots", "--repo", repo, "--json")
+		if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+			t.Fatalf("snapshots --json: %v\n%s%s", err, r.stdout, r.stderr)
+		}
+		return len(rows)
+	}
+	backup(exitOK)
+	for _, step := range []struct {
+		args      []string
+		result    string
+		encrypted bool
+	}{
+		{[]string{"--recipients-file", recipients}, "stored", true}, // clear → encrypted
+		{[]string{"--recipient", recipientA}, "unchanged", true},    // the same key, given otherwise
+		{[]string{"--recipient", recipientB}, "stored", true},       // another key
+		{[]string{"--recipient", recipientB}, "unchanged", true},
+		{[]string{"--allow-plaintext"}, "stored", false}, // encrypted → clear, said explicitly
+		{nil, "unchanged", false},
+	} {
+		if row, _ := backup(exitOK, step.args...); row.Result != step.result || row.Encrypted != step.encrypted {
+			t.Errorf("backup %v: %s, encrypted %t; want %s, encrypted %t", step.args, row.Result, row.Encrypted, step.result, step.encrypted)
+		}
+	}
+	backup(exitOK, "--recipient", recipientA)
+	before := snapshots()
+	_, r := backup(exitUsage)
+	if !strings.Contains(r.stderr+r.stdout, "encrypted") || !strings.Contains(r.stderr+r.stdout, "--allow-plaintext") {
+		t.Errorf("a backup without recipients after an encrypted one does not say why it is refused:\n%s%s", r.stdout, r.stderr)
+	}
+	if after := snapshots(); after != before {
+		t.Errorf("the refused backup stored a snapshot (%d → %d)", before, after)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -35,21 +37,24 @@ type backupTarget struct {
 
 // backupRow is one tenant's line of the backup summary (--json: one object).
 type backupRow struct {
-	Tenant         string   `json:"tenant"`
-	Result         string   `json:"result"` // stored, unchanged, partial or failed
-	Snapshot       string   `json:"snapshot,omitempty"`
-	Time           string   `json:"time,omitempty"` // the snapshot's
-	Connectors     int      `json:"connectors"`
-	Failed         int      `json:"failed,omitempty"`
-	Bytes          int64    `json:"bytes"` // stored (0 when unchanged)
-	Encrypted      bool     `json:"encrypted"`
-	ContentDigest  string   `json:"contentDigest,omitempty"`
-	Tags           []string `json:"tags,omitempty"`
-	Gone           []string `json:"gone,omitempty"`
-	Seconds        float64  `json:"seconds"`
-	Error          string   `json:"error,omitempty"`
-	UnchangedSince string   `json:"unchangedSince,omitempty"`
+	Tenant         string            `json:"tenant"`
+	Result         string            `json:"result"` // stored, unchanged, partial or failed
+	Snapshot       string            `json:"snapshot,omitempty"`
+	Time           string            `json:"time,omitempty"` // the snapshot's
+	Connectors     int               `json:"connectors"`
+	Failed         int               `json:"failed,omitempty"`
+	Bytes          int64             `json:"bytes"` // stored (0 when unchanged)
+	Encrypted      bool              `json:"encrypted"`
+	ContentDigest  string            `json:"contentDigest,omitempty"`
+	Tags           []string          `json:"tags,omitempty"`
+	Gone           []string          `json:"gone,omitempty"`      // hidden connectors carried forward, gone from the tenant (exit 3)
+	GoneNames      []string          `json:"goneNames,omitempty"` // their names, in the same order
+	Replaced       map[string]string `json:"replaced,omitempty"`  // gone scriptName → the new one of the same name
+	Seconds        float64           `json:"seconds"`
+	Error          string            `json:"error,omitempty"`
+	UnchangedSince string            `json:"unchangedSince,omitempty"`
 	finished       time.Time
+	err            error
 }
 
 func backupCommand(e *env) *cli.Command {
@@ -62,6 +67,8 @@ func backupCommand(e *env) *cli.Command {
 		&cli.StringSliceFlag{Name: "recipient", Usage: "encrypt snapshots with age for this recipient, age1… (repeatable)"},
 		&cli.StringSliceFlag{Name: "recipients-file", Usage: "encrypt snapshots for the age recipients listed in this file (repeatable)"},
 		&cli.StringFlag{Name: "metrics-file", Usage: "write Prometheus textfile metrics here (node_exporter's textfile collector)"},
+		&cli.BoolFlag{Name: "allow-plaintext", Usage: "store a clear snapshot although the tenant's latest snapshot is encrypted (refused without it)"},
+		&cli.StringSliceFlag{Name: "forget", Usage: "drop this scriptName from the hidden connectors carried forward and from those reported gone (repeatable)"},
 	)
 	flags = append(flags, selectionFlags()...)
 	flags = append(flags, filterFlags("export")...)
@@ -109,6 +116,7 @@ func backupCommand(e *env) *cli.Command {
 			rows := runBackups(ctx, repo, targets, backupSettings{
 				export: eo, tags: c.StringSlice("tag"), recipients: recipients,
 				createdAt: createdAt, concurrency: c.Int("tenants-concurrency"),
+				allowPlaintext: c.Bool("allow-plaintext"), forget: c.StringSlice("forget"),
 			})
 			if path := c.String("metrics-file"); path != "" {
 				if err := writeMetrics(ctx, path, repo, rows); err != nil {
@@ -209,6 +217,9 @@ type backupSettings struct {
 	recipients  []age.Recipient
 	createdAt   time.Time
 	concurrency int
+	// allowPlaintext and forget are repository.BackupOptions'.
+	allowPlaintext bool
+	forget         []string
 }
 
 // runBackups backs the targets up, s.concurrency at a time, each tenant's
@@ -253,13 +264,15 @@ func backupOne(ctx context.Context, repo *repository.Repo, name string, cl *tena
 			CreatedAt: s.createdAt, ToolVersion: Version,
 			Source: bundle.Source{URL: cl.BaseURL(), API: cl.API()},
 		},
-		Tags:       s.tags,
-		Recipients: s.recipients,
+		Tags:           s.tags,
+		Recipients:     s.recipients,
+		AllowPlaintext: s.allowPlaintext,
+		Forget:         s.forget,
 	})
 	row.Seconds = time.Since(start).Seconds()
 	row.finished = time.Now()
 	if err != nil {
-		row.Result, row.Error = "failed", err.Error()
+		row.Result, row.Error, row.err = "failed", err.Error(), err
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			row.Error = "interrupted"
 		}
@@ -267,7 +280,13 @@ func backupOne(ctx context.Context, repo *repository.Repo, name string, cl *tena
 	}
 	sn := res.Snapshot
 	row.Snapshot, row.Time, row.Connectors, row.Failed = sn.ID, sn.Time.UTC().Format(time.RFC3339), sn.Connectors, sn.Failed
-	row.ContentDigest, row.Gone, row.Encrypted = sn.ContentDigest, res.Gone, sn.Encrypted
+	row.ContentDigest, row.Encrypted, row.Replaced = sn.ContentDigest, sn.Encrypted, res.Replaced
+	for _, g := range res.Gone {
+		row.Gone, row.GoneNames = append(row.Gone, g.ScriptName), append(row.GoneNames, g.Name)
+	}
+	if len(row.Replaced) == 0 {
+		row.Replaced = nil
+	}
 	switch {
 	case res.Unchanged:
 		row.Result, row.UnchangedSince, row.Tags = "unchanged", row.Time, sn.Tags
@@ -298,22 +317,30 @@ func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 				note = fmt.Sprintf("%d connectors failed: snapshot marked incomplete", r.Failed)
 			}
 			if len(r.Gone) > 0 {
-				note = strings.TrimSpace(note + " (" + fmt.Sprint(len(r.Gone)) + " hidden connectors gone from the tenant: " + strings.Join(r.Gone, ", ") + ")")
+				note = strings.TrimSpace(note + fmt.Sprintf(" (%d hidden connectors gone: see below)", len(r.Gone)))
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.1f\t%s\n", r.Tenant, r.Result, r.Snapshot, r.Connectors, r.Bytes, r.Seconds, note)
 		}
 		tw.Flush()
+		for _, r := range rows {
+			writeGone(e.stdout, r)
+		}
 	}
-	var failed, partial []string
+	var failed, partial, gone []string
+	plaintext := false
 	for _, r := range rows {
 		switch r.Result {
 		case "failed":
 			failed = append(failed, r.Tenant)
+			plaintext = plaintext || errors.Is(r.err, repository.ErrPlaintextAfterEncrypted)
 		case "partial":
 			partial = append(partial, r.Tenant)
 		}
+		if len(r.Gone) > 0 {
+			gone = append(gone, r.Tenant)
+		}
 	}
-	if len(failed)+len(partial) == 0 {
+	if len(failed)+len(partial)+len(gone) == 0 {
 		return nil
 	}
 	msg := ""
@@ -323,5 +350,29 @@ func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 	if len(partial) > 0 {
 		msg = strings.TrimPrefix(msg+"; ", "; ") + fmt.Sprintf("incomplete snapshots for %s", strings.Join(partial, ", "))
 	}
+	if len(gone) > 0 {
+		msg = strings.TrimPrefix(msg+"; ", "; ") + fmt.Sprintf("hidden connectors carried forward are gone from %s (see above)", strings.Join(gone, ", "))
+	}
+	if plaintext {
+		return &exitErr{code: exitUsage, err: errors.New(msg)}
+	}
 	return &exitErr{code: exitPartial, err: errors.New(msg)}
+}
+
+// writeGone says, after the summary, which hidden connectors that earlier
+// snapshots carried forward the tenant no longer has, and what to do: every
+// backup repeats it (and exits 3) until they are named again or forgotten.
+func writeGone(w io.Writer, r backupRow) {
+	for _, old := range slices.Sorted(maps.Keys(r.Replaced)) {
+		fmt.Fprintf(w, "tenant %s: hidden connector %s is now exported as %s (same name): no longer reported gone\n", r.Tenant, old, r.Replaced[old])
+	}
+	if len(r.Gone) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nWARNING: tenant %s: %d hidden connectors that earlier snapshots held are gone from the tenant (404) and are NOT in this backup:\n", r.Tenant, len(r.Gone))
+	for i, sn := range r.Gone {
+		fmt.Fprintf(w, "  %s (%s)\n", sn, r.GoneNames[i])
+	}
+	fmt.Fprintf(w, "If a restore recreated them under new scriptNames (restore and import list them), name those once with --script-name;\n"+
+		"if they were deleted on purpose, drop them with --forget SCRIPTNAME. Until then every backup says so and exits 3.\n")
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -75,6 +76,15 @@ func reportCoverage(w io.Writer, cov bundle.Coverage) {
 	named := fmt.Sprintf("%d hidden connectors named", len(cov.Hidden)-len(cov.UsedBySources))
 	if len(cov.CarriedFrom) > 0 {
 		named = fmt.Sprintf("%d hidden connectors named or carried forward from %s", len(cov.Hidden)-len(cov.UsedBySources), strings.Join(cov.CarriedFrom, ", "))
+	}
+	held := 0 // on the carry-forward list, but left out this run
+	for _, lo := range cov.LeftOut {
+		if slices.Contains(cov.Hidden, lo.ScriptName) {
+			held++
+		}
+	}
+	if held > 0 {
+		named += fmt.Sprintf(" (%d of them left out this run, still carried forward)", held)
 	}
 	fmt.Fprintf(w, "listed %d connectors (%s); %s; %d found through sources\n", cov.Listed, total, named, len(cov.UsedBySources))
 	if cov.Sources != "" && cov.Sources != "read" {

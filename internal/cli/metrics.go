@@ -24,10 +24,12 @@ var backupMetrics = []struct {
 		}},
 	{"connvault_backup_last_success_timestamp_seconds", "When a backup of the tenant last succeeded, stored or unchanged (Unix seconds).", "gauge",
 		func(_ backupRow, last float64) (float64, bool) { return last, last > 0 }},
-	{"connvault_backup_success", "1 when the last run stored a complete snapshot or found the tenant unchanged, else 0.", "gauge",
+	{"connvault_backup_success", "1 when the last run stored a complete snapshot or found the tenant unchanged, and no hidden connector carried forward is gone; else 0.", "gauge",
 		func(r backupRow, _ float64) (float64, bool) {
-			return b2f(r.Result == "stored" || r.Result == "unchanged"), true
+			return b2f((r.Result == "stored" || r.Result == "unchanged") && len(r.Gone) == 0), true
 		}},
+	{"connvault_backup_gone_connectors", "Hidden connectors earlier snapshots carried forward that the tenant no longer has (404) and nothing replaced; reported every run until named again or forgotten (--forget).", "gauge",
+		func(r backupRow, _ float64) (float64, bool) { return float64(len(r.Gone)), r.Result != "failed" }},
 	{"connvault_backup_duration_seconds", "How long the last run of the tenant took.", "gauge",
 		func(r backupRow, _ float64) (float64, bool) { return r.Seconds, true }},
 	{"connvault_backup_connectors", "Connectors in the tenant's latest snapshot.", "gauge",
