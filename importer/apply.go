@@ -62,6 +62,19 @@ type Result struct {
 	// SourcesNote says why the target's sources could not be read, when they
 	// could not (the plan's, or the rollback plan's, note).
 	SourcesNote string `json:"sourcesNote,omitempty"`
+	// Hidden are the connectors of the bundle that the target holds after
+	// the run (created, or matched) with a status other than RELEASED: the
+	// target's connector list hides them, so its exports and backups must
+	// name them (--script-name) once; sorted by target scriptName.
+	Hidden []HiddenConnector `json:"hidden,omitempty"`
+}
+
+// HiddenConnector is a connector the target's list does not show.
+type HiddenConnector struct {
+	ScriptName       string `json:"scriptName"` // in the target
+	Name             string `json:"name"`
+	Status           string `json:"status"`
+	SourceScriptName string `json:"sourceScriptName,omitempty"` // the bundle's, when it differs
 }
 
 // ItemResult is the outcome for one connector.
@@ -358,7 +371,22 @@ func forEach(ctx context.Context, limit int, idx []int, f func(context.Context, 
 }
 
 func (a *applier) result() Result {
-	return Result{Items: a.results, RunID: a.runID, Resumed: a.resumed, UndoPath: a.undoPath, MappingPath: a.mappingPath}
+	res := Result{Items: a.results, RunID: a.runID, Resumed: a.resumed, UndoPath: a.undoPath, MappingPath: a.mappingPath}
+	for i, it := range a.plan.Items {
+		r := a.results[i]
+		// A create's TargetScriptName is set once the tenant created it.
+		if it.Status == "" || it.Status == string(tenant.StatusReleased) || r.TargetScriptName == "" ||
+			it.Action == ActionDelete || it.Action == ActionKeep {
+			continue
+		}
+		h := HiddenConnector{ScriptName: r.TargetScriptName, Name: it.Name, Status: it.Status}
+		if it.SourceScriptName != r.TargetScriptName {
+			h.SourceScriptName = it.SourceScriptName
+		}
+		res.Hidden = append(res.Hidden, h)
+	}
+	slices.SortFunc(res.Hidden, func(a, b HiddenConnector) int { return strings.Compare(a.ScriptName, b.ScriptName) })
+	return res
 }
 
 func (a *applier) fail(i int, err error) {

@@ -74,6 +74,11 @@ type Item struct {
 	// connector is inside the deletion scope, so --allow-delete would delete
 	// it. False where --allow-delete would keep it too.
 	WouldDelete bool `json:"wouldDelete,omitempty"`
+	// Status is the connector's status in the target once imported: the
+	// target's for a matched connector (the API cannot change it), the
+	// bundle's for a create (DEVELOPMENT for DEPRECATED). Not RELEASED means
+	// the target's connector list hides it (see Result.Hidden).
+	Status string `json:"status,omitempty"`
 
 	normalised []string // parts equal to the target's only in canonical form
 }
@@ -631,6 +636,10 @@ func planItem(c bundle.Connector, m match, remap map[string]string) (Item, error
 	if err != nil {
 		return Item{}, err
 	}
+	it.Status = c.Status
+	if m.target != "" && m.detail.Status != "" {
+		it.Status = string(m.detail.Status)
+	}
 	if m.target == "" {
 		it.Action = ActionCreate
 		it.Parts = allParts(want)
@@ -639,6 +648,7 @@ func planItem(c bundle.Connector, m match, remap map[string]string) (Item, error
 		}
 		if c.Status == string(tenant.StatusDeprecated) {
 			it.Notes = append(it.Notes, "status DEPRECATED cannot be set on create: it will be created as DEVELOPMENT")
+			it.Status = string(tenant.StatusDevelopment)
 		}
 		return it, nil
 	}

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -192,5 +195,73 @@ func TestGoneHiddenConnectorsKeepBeingReported(t *testing.T) {
 	}
 	if row, _ := backup(exitOK); row.Result != "unchanged" || len(row.Gone) != 0 {
 		t.Errorf("the run after: %s, gone %v", row.Result, row.Gone)
+	}
+}
+
+// TestRestoreNamesHiddenConnectors is disaster recovery into a new tenant:
+// the restore creates the hidden (DEVELOPMENT, DEMO) connectors under new
+// scriptNames and says so, with the --script-name flags backups need (also
+// in --json); nightly backups of the new tenant without them report the old
+// ones gone (exit 3) on every run, and once named they replace them.
+func TestRestoreNamesHiddenConnectors(t *testing.T) {
+	src, srcVars := startSim(t, tenantsim.Options{Seed: 7, Connectors: 12, MaxLocales: 1, TenantName: "prod"})
+	hidden := unlistedScriptNames(src)
+	if len(hidden) < 2 {
+		t.Fatalf("the simulated tenant has %d hidden connectors, want 2 or more", len(hidden))
+	}
+	repo := filepath.Join(t.TempDir(), "repo")
+	args := []string{"backup", "--repo", repo, "--tenant", "sandbox", "--rate", "0", "--locales", "detail", "--sources=false"}
+	named := slices.Clone(args)
+	for _, sn := range hidden {
+		named = append(named, "--script-name", sn)
+	}
+	if r := runCLI(t, srcVars, named...); r.code != exitOK {
+		t.Fatalf("backup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	_, dstVars := startSim(t, tenantsim.Options{Seed: 8, Connectors: 0, TenantName: "dr"})
+	state := t.TempDir()
+	r := runCLI(t, dstVars, "restore", "--repo", repo, "--tenant", "sandbox", "latest", "--yes", "--rate", "0", "--state-dir", state)
+	if r.code != exitOK {
+		t.Fatalf("restore: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	flags := regexp.MustCompile(`--script-name (\S+)`).FindAllStringSubmatch(r.stdout, -1)
+	var created []string
+	for _, f := range flags {
+		created = append(created, f[1])
+	}
+	if len(created) != len(hidden) || !strings.Contains(r.stdout, "not RELEASED") {
+		t.Fatalf("restore names %v as hidden, want %d new scriptNames with their --script-name flags:\n%s", created, len(hidden), r.stdout)
+	}
+	for _, sn := range created {
+		if slices.Contains(hidden, sn) {
+			t.Fatalf("the new tenant gave %s back; the test wants new scriptNames", sn)
+		}
+	}
+
+	// The same in --json: a rerun matches them (unchanged) and still names them.
+	r = runCLI(t, dstVars, "restore", "--repo", repo, "--tenant", "sandbox", "latest", "--yes", "--rate", "0", "--state-dir", state, "--json")
+	var res struct {
+		Hidden []struct{ ScriptName, Name, Status string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || len(res.Hidden) != len(hidden) {
+		t.Fatalf("restore --json: %v, hidden %v, want %d\n%s%s", err, res.Hidden, len(hidden), r.stdout, r.stderr)
+	}
+
+	// Nightly backups of the new tenant into the same repository.
+	for i := range 2 {
+		r := runCLI(t, dstVars, args...)
+		if r.code != exitPartial || !strings.Contains(r.stdout, fmt.Sprintf("WARNING: tenant sandbox: %d hidden connectors", len(hidden))) {
+			t.Errorf("backup %d after the restore: exit %d, want 3 and the gone hidden connectors said:\n%s%s", i+1, r.code, r.stdout, r.stderr)
+		}
+	}
+	withFlags := slices.Clone(args)
+	for _, sn := range created {
+		withFlags = append(withFlags, "--script-name", sn)
+	}
+	if r := runCLI(t, dstVars, withFlags...); r.code != exitOK || strings.Contains(r.stdout, "WARNING") || strings.Count(r.stdout, "is now exported as") != len(hidden) {
+		t.Errorf("backup with the flags the restore printed: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, dstVars, append(args, "--json")...); r.code != exitOK || backupRows(t, r)["sandbox"].Result != "unchanged" {
+		t.Errorf("the next nightly backup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

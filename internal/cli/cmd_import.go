@@ -287,6 +287,9 @@ func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, 
 		if res.MappingPath != "" {
 			fmt.Fprintf(e.stdout, "Mapping file: %s\n", res.MappingPath)
 		}
+		if !rolledBack {
+			writeHiddenTargets(e.stdout, res.Hidden)
+		}
 	}
 	if n := res.Failed(); n > 0 {
 		partial := 0
@@ -385,4 +388,24 @@ func maxDeletes(n int) int {
 		return -1
 	}
 	return n
+}
+
+// writeHiddenTargets tells which connectors the target now holds that its
+// list hides (not RELEASED), and the flags its exports and backups need to
+// include them: nothing else would back them up.
+func writeHiddenTargets(w io.Writer, hidden []importer.HiddenConnector) {
+	if len(hidden) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s in the target %s not RELEASED, so the connector list hides them:\n", english.Connectors(len(hidden)), map[bool]string{true: "is", false: "are"}[len(hidden) == 1])
+	var flags []string
+	for _, h := range hidden {
+		was := ""
+		if h.SourceScriptName != "" {
+			was = ", was " + h.SourceScriptName
+		}
+		fmt.Fprintf(w, "  %s  %s (%s%s)\n", h.ScriptName, h.Name, h.Status, was)
+		flags = append(flags, "--script-name "+h.ScriptName)
+	}
+	fmt.Fprintf(w, "Exports and backups of the target include them only when named once (later runs carry them forward):\n  %s\n", strings.Join(flags, " "))
 }
