@@ -78,7 +78,7 @@ type Item struct {
 	// target's for a matched connector (the API cannot change it), the
 	// bundle's for a create (DEVELOPMENT for DEPRECATED). Not RELEASED means
 	// the target's connector list hides it (see Result.Hidden).
-	Status string `json:"status,omitempty"`
+	Status string `json:"targetStatus,omitempty"`
 
 	normalised []string // parts equal to the target's only in canonical form
 }
