@@ -167,7 +167,7 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 	if err := checkApplicable(t, src, p, opts); err != nil {
 		return Result{}, err
 	}
-	unlock, err := lockStateDir(opts.StateDir, "an import into "+p.Target.URL, opts.Now())
+	unlock, err := lockUnlessHeld(opts, "an import into "+p.Target.URL)
 	if err != nil {
 		return Result{}, err
 	}

@@ -128,9 +128,11 @@
 // undo bundle, so the undo bundle alone rolls back every attempt of the run.
 // A rerun whose plan has no changes only finishes the run. Records are single
 // appends, so a killed process leaves whole records; the start, undo and end
-// records are also fsynced. One import at a time per StateDir: Apply holds its
-// lock (StateDir/lock) for the whole run and refuses to start while another
-// run holds it (ErrStateDirBusy, naming the holder).
+// records are also fsynced. One run at a time per StateDir: Apply and
+// ApplyRollback hold its lock (StateDir/lock) for the whole run and refuse to
+// start while another run holds it (ErrStateDirBusy, naming the holder); a
+// caller that reads first (the CLI plans before it applies) takes it with
+// LockStateDir before anything else and passes it in Options.Lock.
 //
 // Result.Retryable tells whether a plain rerun may fix every failed item (a
 // lost answer, a 5xx); it is false when an item needs the user first (a name

@@ -23,6 +23,56 @@ const stateLockName = "lock"
 // proceeds.
 var ErrStateDirBusy = errors.New("state directory in use by another run")
 
+// StateLock is a state directory's lock held by this process (LockStateDir).
+type StateLock struct {
+	dir    string // absolute
+	unlock func()
+}
+
+// LockStateDir takes the lock of dir (created if needed) for a run described
+// by what (e.g. "an import into https://…"), or returns an error wrapping
+// ErrStateDirBusy naming the holder (pid, host, since when). A caller that
+// reads the journals itself (the CLI: before it plans) takes it first and
+// passes it in Options.Lock, so that Apply and ApplyRollback run under it:
+// the lock is per open file, so a second take in the same process would be
+// refused like any other.
+func LockStateDir(dir, what string, now time.Time) (*StateLock, error) {
+	unlock, err := lockStateDir(dir, what, now)
+	if err != nil {
+		return nil, err
+	}
+	return &StateLock{dir: absDir(dir), unlock: unlock}, nil
+}
+
+// Unlock releases the lock; a nil lock, or one released already, is a no-op.
+func (l *StateLock) Unlock() {
+	if l != nil && l.unlock != nil {
+		l.unlock()
+		l.unlock = nil
+	}
+}
+
+// holds reports whether l is the held lock of dir.
+func (l *StateLock) holds(dir string) bool {
+	return l != nil && l.unlock != nil && l.dir == absDir(dir)
+}
+
+func absDir(dir string) string {
+	if a, err := filepath.Abs(dir); err == nil {
+		return a
+	}
+	return filepath.Clean(dir)
+}
+
+// lockUnlessHeld takes the lock of opts.StateDir unless opts.Lock holds it
+// already; the returned unlock releases only what it took.
+func lockUnlessHeld(opts Options, what string) (unlock func(), err error) {
+	if opts.Lock.holds(opts.StateDir) {
+		return func() {}, nil
+	}
+	return lockStateDir(opts.StateDir, what, opts.Now())
+}
+
 // lockStateDir takes the lock of dir (created if needed) for a run described
 // by what, or returns an error wrapping ErrStateDirBusy naming the holder.
 func lockStateDir(dir, what string, now time.Time) (unlock func(), err error) {

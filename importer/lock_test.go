@@ -43,3 +43,37 @@ func TestTwoImportsAtOnce(t *testing.T) {
 		t.Errorf("lock file: %v", err)
 	}
 }
+
+// A rollback is refused while another run holds the state directory, and
+// runs under a lock its caller took (Options.Lock) instead of refusing it.
+func TestRollbackUnderTheLock(t *testing.T) {
+	src := exportSource(t, newTenant(t, sandboxOpts()))
+	prod := newTenant(t, productionOpts())
+	opts := testOptions(t)
+	res, err := importOnce(t.Context(), t, prod.target(t), src, opts)
+	if err != nil || res.UndoPath == "" {
+		t.Fatalf("import: %v (undo %q)", err, res.UndoPath)
+	}
+	p, err := PlanRollback(t.Context(), prod.target(t), res.UndoPath, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := LockStateDir(opts.StateDir, "another run", fixedNow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := prod.sim.Dump()
+	if _, err := ApplyRollback(t.Context(), prod.target(t), p, opts); !errors.Is(err, ErrStateDirBusy) || !strings.Contains(err.Error(), "another run") {
+		t.Fatalf("rollback while another run holds the state directory: %v, want ErrStateDirBusy naming it", err)
+	}
+	if d := diffDumps(before, prod.sim.Dump()); len(d) > 0 {
+		t.Fatalf("the refused rollback changed the tenant: %v", d)
+	}
+	held := opts
+	held.Lock = l
+	rr, err := ApplyRollback(t.Context(), prod.target(t), p, held)
+	if err != nil || rr.Writes == 0 {
+		t.Fatalf("rollback under its caller's lock: %v, %d writes", err, rr.Writes)
+	}
+	l.Unlock()
+}

@@ -73,6 +73,10 @@ type Options struct {
 	// StateDir holds journals, and undo bundles and mapping files unless their
 	// paths are given ("" → ".connvault"). Reruns must use the same StateDir.
 	StateDir string
+	// Lock, when it holds StateDir's lock (LockStateDir), is the lock Apply
+	// and ApplyRollback run under; otherwise each takes the lock itself for
+	// its run (and refuses with ErrStateDirBusy while another run holds it).
+	Lock *StateLock
 	// UndoPath is where Apply writes the undo bundle ("" → StateDir/undo-<run id>.tar.gz).
 	// A rerun of an interrupted import keeps the first run's undo bundle.
 	UndoPath string

@@ -326,9 +326,16 @@ func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, in
 // import added (there is no way to delete one locale) and a connector the
 // import deleted, which comes back with a new scriptName. A rollback can be
 // rerun: what is already restored is left alone, a connector already
-// recreated is found by name.
+// recreated is found by name. It holds StateDir's lock (Options.Lock, or
+// its own) while it writes, and refuses with ErrStateDirBusy while another
+// run holds it.
 func ApplyRollback(ctx context.Context, t Target, p *RollbackPlan, opts Options) (Result, error) {
 	opts = opts.withDefaults()
+	unlock, err := lockUnlessHeld(opts, "a rollback of "+p.Target.URL)
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
 	force := opts.Force || p.Force
 	m := newMeter(t)
 	m.locales.wantAll()

@@ -123,6 +123,8 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	code := exitCode(ctx, err)
 	switch {
 	case err == nil || code == exitChanges || errors.Is(err, errQuiet):
+	case code == exitInterrupted && errors.Is(err, errCancelledAtPrompt):
+		fmt.Fprintf(e.stderr, "connvault: %v\n", errCancelledAtPrompt)
 	case code == exitInterrupted:
 		fmt.Fprintf(e.stderr, "connvault: interrupted (%s); nothing is left half-written: run the same command again to continue\n", interruptedWhile(err))
 	default:

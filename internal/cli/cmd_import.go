@@ -195,7 +195,28 @@ func refuseWithSavedPlan(c *cli.Command) error {
 	return nil
 }
 
+// lockState takes the lock of the state directory for a run that may write
+// (not a dry run), before it reads anything: the bundle, the target or the
+// journals (README, "Limitations"). A lock already taken (o.Importer.Lock,
+// by migrate before its export) is kept. The returned unlock is never nil.
+func lockState(o *importOptions, what string) (unlock func(), err error) {
+	if o.DryRun || o.Importer.Lock != nil {
+		return func() {}, nil
+	}
+	l, err := importer.LockStateDir(o.Importer.StateDir, what, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	o.Importer.Lock = l
+	return l.Unlock, nil
+}
+
 func runImport(ctx context.Context, e *env, o importOptions) error {
+	unlock, err := lockState(&o, "an import into "+o.Tenant.BaseURL)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	p, err := prepare(ctx, e, o)
 	if err != nil {
 		return err
@@ -211,6 +232,11 @@ func runImportPlan(ctx context.Context, e *env, o importOptions, saved *importer
 	// What the plan was made with is what was approved: it applies as saved.
 	o.Importer.AllowDelete = saved.AllowDelete
 	o.Input = transformArgs{Rules: saved.Rules, Values: saved.Values, Include: saved.Include, Exclude: saved.Exclude, Open: e.openBundle}
+	unlock, err := lockState(&o, "an import of plan "+absPath(o.PlanFile))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cl, err := newClient(o.Tenant, nil)
 	if err != nil {
 		return err
@@ -322,6 +348,10 @@ func absPath(p string) string {
 	return p
 }
 
+// errCancelledAtPrompt is Ctrl-C at a confirmation prompt: nothing was
+// written, and there is nothing to continue.
+var errCancelledAtPrompt = errors.New("cancelled at the prompt: nothing was written")
+
 // errNoConfirm refuses a change nobody could confirm.
 var errNoConfirm = errors.New("refusing to write without confirmation: stdin is not a terminal; pass --yes to proceed")
 
@@ -358,7 +388,7 @@ func confirm(ctx context.Context, e *env, show func(io.Writer), question string)
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(tty)
-		return fmt.Errorf("cancelled at the prompt: nothing was written: %w", ctx.Err())
+		return fmt.Errorf("%w: %w", errCancelledAtPrompt, ctx.Err())
 	case a := <-answers:
 		if a.err != nil && !errors.Is(a.err, io.EOF) {
 			return fmt.Errorf("read answer: %w", a.err)

@@ -69,6 +69,12 @@ func migrateCommand(e *env) *cli.Command {
 				return err
 			}
 			from.Logger, to.Logger = e.log, e.log
+			io.DryRun = c.Bool("dry-run")
+			unlock, err := lockState(&io, "a migration into "+to.BaseURL)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			if err := os.MkdirAll(io.Importer.StateDir, 0o700); err != nil {
 				return fmt.Errorf("create state dir: %w", err)
 			}

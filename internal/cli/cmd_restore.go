@@ -32,6 +32,11 @@ func restoreCommand(e *env) *cli.Command {
 			}
 			o.DryRun, o.Yes = c.Bool("dry-run"), c.Bool("yes")
 			o.Importer.UndoPath, o.Importer.MappingPath = c.String("undo"), c.String("mapping-out")
+			unlock, err := lockState(&o, "a restore into "+o.Tenant.BaseURL)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			ids, err := e.identities()
 			if err != nil {
 				return err

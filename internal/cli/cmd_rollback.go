@@ -40,6 +40,16 @@ func rollbackCommand(e *env) *cli.Command {
 			opts := importer.Options{Concurrency: c.Int("concurrency"), StateDir: c.String("state-dir"), Force: c.Bool("force"),
 				ToolVersion: Version, Logger: e.log, NoSources: !c.Bool("sources"), ForceDeleteInUse: c.Bool("force-delete-in-use")}
 			undo := c.Args().First()
+			if !c.Bool("dry-run") {
+				// Before the journal is read: an import or rollback running
+				// in the same state directory may be writing it.
+				l, err := importer.LockStateDir(opts.StateDir, "a rollback of "+cl.BaseURL(), time.Now())
+				if err != nil {
+					return err
+				}
+				defer l.Unlock()
+				opts.Lock = l
+			}
 			p, err := importer.PlanRollback(ctx, cl, undo, opts)
 			if err != nil {
 				return fmt.Errorf("rollback: %w", err)

@@ -97,6 +97,14 @@ func TestCtrlCAtPromptExits130(t *testing.T) {
 			if w := sim.Stats().Writes; w != writes {
 				t.Errorf("%d writes after Ctrl-C at the prompt", w-writes)
 			}
+			// Nothing was written, so there is nothing to continue. (The
+			// terminal's output is read asynchronously: wait for the line.)
+			for i := 0; i < 500 && !strings.Contains(term.String(), "connvault: "); i++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if out := term.String(); !strings.Contains(out, "nothing was written") || strings.Contains(out, "run the same command again") || strings.Contains(out, "to continue") {
+				t.Errorf("Ctrl-C at the prompt should say only that nothing was written:\n%s", out)
+			}
 			if !strings.Contains(term.String(), tt.planLine) {
 				t.Errorf("stdout is not a terminal, but the plan was not shown on the terminal:\n%s", term.String())
 			}
