@@ -187,7 +187,7 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 	}
 	if !fresh {
 		var err error
-		if details, err = checkDrift(ctx, m, p, opts.Concurrency); err != nil {
+		if details, err = checkDrift(ctx, m, p, opts.Concurrency, opts.StateDir); err != nil {
 			return result(Result{}, err)
 		}
 		if dels := deletions(p); len(dels) > 0 { // sources may use them since the plan was made
@@ -346,6 +346,7 @@ func (a *applier) run(ctx context.Context) (Result, error) {
 		}
 		report(a.opts.Progress, a.results[i])
 	})
+	a.recordLeft(ctx) // created connectors not read back: their state, for a rollback
 	if err := ctx.Err(); err != nil {
 		return a.result(), err // interrupted: the journal lets a rerun continue
 	}
@@ -398,9 +399,7 @@ func (a *applier) fail(i int, err error) {
 	}
 }
 
-func (a *applier) bundleID() string {
-	return firstNonEmpty(a.plan.Bundle.ContentDigest, a.plan.Bundle.InputDigest)
-}
+func (a *applier) bundleID() string { return planBundleID(a.plan) }
 
 // hasResumable reports whether an interrupted run of this import exists.
 func (a *applier) hasResumable() (bool, error) {
@@ -450,6 +449,10 @@ func (a *applier) begin(ctx context.Context) error {
 			return err
 		}
 		if err := a.j.add(record{Op: opResume, RunID: a.runID}, false); err != nil {
+			a.j.close()
+			return err
+		}
+		if err := a.recogniseOwnCreates(); err != nil {
 			a.j.close()
 			return err
 		}
@@ -590,6 +593,9 @@ func (a *applier) recordPreImages(ctx context.Context, changed bool) error {
 
 // create creates the connector of a create item (phase 1).
 func (a *applier) create(ctx context.Context, i int) {
+	if a.resumeCreated(ctx, i) {
+		return
+	}
 	it := a.plan.Items[i]
 	c := a.src[it.SourceScriptName]
 	name := strings.ToLower(it.Name)
@@ -598,7 +604,7 @@ func (a *applier) create(ctx context.Context, i int) {
 		cands = append(cands, c.ScriptName)
 	}
 	got, provable, err := safeCreate(ctx, a.t, a.j, createRequest{nc: newConnector(c), source: c.ScriptName,
-		candidates: cands, mayExist: a.prevCreates[name].ambiguous})
+		candidates: cands, mayExist: a.prevCreates[name].ambiguous, absentAtPlan: true})
 	if err != nil {
 		var re *refusedError
 		a.refused[i] = errors.As(err, &re)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ type createRequest struct {
 	source     string   // source scriptName (messages, journal)
 	candidates []string // scriptNames to probe, for connectors the list cannot show
 	mayExist   bool     // an earlier attempt of the run sent a create of this name whose outcome is unknown
+	// absentAtPlan: the plan found no connector of the name (journaled with
+	// the intent: a rerun may recognise the connector as this create's).
+	absentAtPlan bool
 }
 
 // safeCreate creates a connector and never a duplicate. The intent is
@@ -52,7 +56,8 @@ type createRequest struct {
 func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (c tenant.Connector, created bool, err error) {
 	name := req.nc.Name
 	if j != nil {
-		if err := j.add(record{Op: opCreate, Name: name, SourceScriptName: req.source}, false); err != nil {
+		body := req.nc
+		if err := j.add(record{Op: opCreate, Name: name, SourceScriptName: req.source, Body: &body, AbsentAtPlan: req.absentAtPlan}, false); err != nil {
 			return tenant.Connector{}, false, err
 		}
 	}
@@ -62,7 +67,11 @@ func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (c
 			op = opAdopted
 		}
 		if j != nil {
-			if err := j.add(record{Op: op, Name: name, SourceScriptName: req.source, ScriptName: c.ScriptName}, false); err != nil {
+			rec := record{Op: op, Name: name, SourceScriptName: req.source, ScriptName: c.ScriptName}
+			if provable {
+				rec.Hashes = createdHashes(c) // the state the create left, as far as its answer shows
+			}
+			if err := j.add(rec, false); err != nil {
 				return c, provable, err
 			}
 		}
@@ -76,6 +85,13 @@ func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (c
 			return done(c, true)
 		}
 		if ctx.Err() != nil {
+			if errors.Is(err, errNotSent) && !mayExist && j != nil {
+				// Nothing was sent, and no earlier attempt can have created
+				// it: a rollback must not report it as possibly made.
+				if jerr := j.add(record{Op: opUnsent, Name: name, SourceScriptName: req.source}, false); jerr != nil {
+					return tenant.Connector{}, false, jerr
+				}
+			}
 			return tenant.Connector{}, false, fmt.Errorf("create %q: %w", name, err)
 		}
 		if !errors.Is(err, tenant.ErrAmbiguous) {
@@ -226,6 +242,10 @@ func newConnector(c bundle.Connector) tenant.NewConnector {
 	return tenant.NewConnector{Name: c.Name, Type: c.Type, ClassName: c.ClassName, DirectConnect: &dc, Status: st}
 }
 
+// errNotSent marks a create that was not sent because the run was
+// cancelled first: it created nothing.
+var errNotSent = errors.New("not sent")
+
 // createGrace bounds how long a create already started may run on after the
 // run was cancelled.
 const createGrace = time.Minute
@@ -238,9 +258,80 @@ const createGrace = time.Minute
 // A create not yet started when ctx is cancelled is not sent.
 func createDetached(ctx context.Context, t Target, nc tenant.NewConnector) (tenant.Connector, error) {
 	if err := ctx.Err(); err != nil {
-		return tenant.Connector{}, err
+		return tenant.Connector{}, fmt.Errorf("%w: %w", errNotSent, err)
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createGrace)
 	defer cancel()
 	return t.CreateConnector(wctx, nc)
+}
+
+// resumeCreated handles a create item of a saved plan whose connector the
+// continued run already created (its journal says so): it is not created
+// again but written like one just created, all its parts. A connector the
+// drift check did not read (unlisted) is read here; if it is gone, the item
+// is created as planned (false).
+func (a *applier) resumeCreated(ctx context.Context, i int) bool {
+	it := a.plan.Items[i]
+	s := a.prevCreates[strings.ToLower(it.Name)].scriptName
+	if s == "" {
+		return false
+	}
+	d, ok := a.details[s]
+	if !ok {
+		var err error
+		if d, err = a.t.GetConnector(ctx, s); err != nil || !strings.EqualFold(d.Name, it.Name) {
+			return false
+		}
+	}
+	c := connectorOf(d)
+	a.targets[i], a.results[i].TargetScriptName, a.created[i] = s, s, &c
+	a.results[i].Notes = append(a.results[i].Notes, "created by the interrupted run this one continues")
+	return true
+}
+
+// noteRecognised is the note of a connector a rerun recognised as the run's
+// own create (recogniseOwnCreates).
+const noteRecognised = "recognised as this import's own create, whose answer was lost: it was not listed when the import planned and is exactly as the create sent it; a rollback deletes it"
+
+// recogniseOwnCreates runs when a run is continued, before anything is
+// written: a connector the plan matched whose create by the run had its
+// answer lost (the process was killed, or the answer never came) is the
+// run's own create when the journal's intent says the plan saw no
+// connector of the name, the connector is RELEASED (so the plan's list
+// would have shown it had it existed then), and it is exactly what the
+// create sent (name, status, type, className, directConnect; no
+// translations: nothing written since). It is journaled as created (found)
+// with its state as read, so the undo bundle lists it as a create and a
+// rollback deletes it. A connector of another status proves nothing (the
+// list never shows it: a hidden connector of the same name may have existed
+// before) and stays pre-existing.
+func (a *applier) recogniseOwnCreates() error {
+	for i, it := range a.plan.Items {
+		if it.Action != ActionUpdate && it.Action != ActionUnchanged {
+			continue
+		}
+		k := strings.ToLower(it.Name)
+		st := a.prevCreates[k]
+		if !st.ambiguous || st.body == nil || !st.absentAtPlan {
+			continue
+		}
+		d, ok := a.details[it.TargetScriptName]
+		if !ok || d.Status != tenant.StatusReleased || len(d.TranslationProperties) > 0 || !sameAsSent(connectorOf(d), *st.body) {
+			continue
+		}
+		s := it.TargetScriptName
+		if err := a.j.add(record{Op: opCreated, Name: it.Name, SourceScriptName: st.source, ScriptName: s, Found: true,
+			Hashes: createdHashes(connectorOf(d))}, false); err != nil {
+			return err
+		}
+		if err := a.j.add(record{Op: opState, Name: it.Name, ScriptName: s, Hashes: partHashes(d)}, false); err != nil {
+			return err
+		}
+		st.scriptName, st.ambiguous = s, false
+		a.prevCreates[k] = st
+		r := &a.results[i]
+		r.Notes = slices.DeleteFunc(slices.Clone(r.Notes), func(n string) bool { return strings.Contains(n, "cannot be undone") })
+		r.Notes = append(r.Notes, noteRecognised)
+	}
+	return nil
 }

@@ -143,7 +143,19 @@
 //
 // Apply journals, before writing a connector's parts, which parts it will
 // write and their hashes, and afterwards the hashes of the whole connector
-// as read back; the undo bundle records the same at the end of the run.
+// as read back; the undo bundle records the same at the end of the run. A
+// create journals what its answer shows (identity, metadata), and a run
+// that stops before reading back a connector it created reads it then (a
+// state record): the journal knows the last state each write left
+// (leftState), and a write whose outcome is unknown adds the state it would
+// have left. A rollback's check of a created connector, and the drift check
+// of a saved plan whose run is continued, accept exactly those states.
+//
+// A create intent records the request and that the plan saw no connector
+// of the name; a create never sent is journaled as such. A continued run
+// recognises its own create whose answer was lost (recogniseOwnCreates): a
+// RELEASED connector of the name, exactly as sent. A rollback looks up a
+// create whose answer was lost and says what it found.
 // PlanRollback uses them: it restores only the parts the import wrote whose
 // hash is still the one written, leaves parts it never wrote alone, and
 // deletes a connector the import provably created only if nothing of it

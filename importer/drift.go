@@ -32,15 +32,70 @@ func (e *DriftError) Unwrap() error { return ErrDrift }
 
 // CheckDrift re-reads every pre-image a plan recorded and the list, and
 // returns a *DriftError naming each connector that changed (and how), was
-// deleted, or was created under a name the plan would create.
+// deleted, or was created under a name the plan would create. (Apply's own
+// check also accepts what the unfinished run of the plan's import wrote:
+// see checkDrift.)
 func CheckDrift(ctx context.Context, t Target, p *Plan) error {
-	_, err := checkDrift(ctx, newMeter(t), p, DefaultConcurrency)
+	_, err := checkDrift(ctx, newMeter(t), p, DefaultConcurrency, "")
 	return err
 }
 
-// checkDrift is CheckDrift, returning the connectors it read.
-func checkDrift(ctx context.Context, t Target, p *Plan, limit int) (map[string]tenant.ConnectorDetail, error) {
+// runWrites is what the unfinished run of a plan's import wrote, as its
+// journal tells.
+type runWrites struct {
+	left    map[string]leftState // by target scriptName
+	created map[string]string    // target scriptName by lower-cased name
+}
+
+// planRun reads the journal of the unfinished run that applying p would
+// continue (resumable), if any.
+func planRun(stateDir string, p *Plan) (runWrites, error) {
+	if stateDir == "" {
+		return runWrites{}, nil
+	}
+	runs, err := readRuns(stateDir)
+	if err != nil {
+		return runWrites{}, err
+	}
+	r, ok := resumable(runs, p.Target.URL, planBundleID(p))
+	if !ok {
+		return runWrites{}, nil
+	}
+	return runWrites{left: r.left(p.PreImageParts), created: r.created()}, nil
+}
+
+// wrote reports whether the run left d exactly as it is (its hashes, or
+// what a write of unknown outcome may have set). Parts of a connector the
+// run created that it never saw (the tenant's defaults) pass when
+// createdByRun: the plan writes every part of a connector it creates.
+func (w runWrites) wrote(d tenant.ConnectorDetail, createdByRun bool) bool {
+	ls, ok := w.left[d.ScriptName]
+	if !ok {
+		return false
+	}
+	changed, unknown := ls.compare(nowHashes(d))
+	return len(changed) == 0 && (len(unknown) == 0 || createdByRun)
+}
+
+// planBundleID identifies the bundle of a plan's import in journals.
+func planBundleID(p *Plan) string {
+	return firstNonEmpty(p.Bundle.ContentDigest, p.Bundle.InputDigest)
+}
+
+// checkDrift is CheckDrift, returning the connectors it read: the
+// pre-images, and the connectors the run created that it accepted. Changes
+// that the unfinished run of the plan's import in stateDir (interrupted, or
+// stopped with failed items) wrote are not drift: a connector is accepted
+// when the run's journal says it left it exactly as it is now (or as a
+// write whose outcome is unknown would have), and a connector of a name to
+// create when the run created it and left it so. Any other change is.
+// "" stateDir consults no run.
+func checkDrift(ctx context.Context, t Target, p *Plan, limit int, stateDir string) (map[string]tenant.ConnectorDetail, error) {
 	if err := p.CheckTarget(t.BaseURL()); err != nil {
+		return nil, err
+	}
+	run, err := planRun(stateDir, p)
+	if err != nil {
 		return nil, err
 	}
 	names := map[string]string{}
@@ -74,7 +129,7 @@ func checkDrift(ctx context.Context, t Target, p *Plan, limit int) (map[string]t
 			mu.Lock()
 			details[s] = d
 			mu.Unlock()
-			if detailHash(d) != p.PreImages[s] {
+			if detailHash(d) != p.PreImages[s] && !run.wrote(d, false) {
 				note(fmt.Sprintf("%q (%s): %s", names[s], s, describeDrift(p.PreImageParts[s], partHashes(d))))
 			}
 			return nil
@@ -91,9 +146,26 @@ func checkDrift(ctx context.Context, t Target, p *Plan, limit int) (map[string]t
 				absent[strings.ToLower(n)] = true
 			}
 			for _, l := range ls {
-				if absent[strings.ToLower(l.Name)] {
-					note(fmt.Sprintf("%q (%s): created since, the plan would create it", l.Name, l.ScriptName))
+				if !absent[strings.ToLower(l.Name)] {
+					continue
 				}
+				if run.created[strings.ToLower(l.Name)] == l.ScriptName {
+					// Created by the interrupted run of this plan: the
+					// run continues it if nothing else changed it.
+					d, err := t.GetConnector(gctx, l.ScriptName)
+					if err != nil && !tenant.IsNotFound(err) {
+						return fmt.Errorf("check drift of %q: %w", l.ScriptName, err)
+					}
+					if err == nil && run.wrote(d, true) {
+						mu.Lock()
+						details[l.ScriptName] = d
+						mu.Unlock()
+						continue
+					}
+					note(fmt.Sprintf("%q (%s): created by the interrupted run of this plan, and changed since", l.Name, l.ScriptName))
+					continue
+				}
+				note(fmt.Sprintf("%q (%s): created since, the plan would create it", l.Name, l.ScriptName))
 			}
 			return nil
 		})

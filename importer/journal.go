@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/connvault/connvault/tenant"
 )
 
 // Journal operations, one JSON object per line in StateDir/run-<id>.journal.
@@ -22,12 +24,14 @@ const (
 	opBegin      = "begin"      // a run starts: target, bundle, undo and mapping paths
 	opUndo       = "undo"       // the undo bundle is written; writes may follow
 	opCreate     = "create"     // a POST is about to be sent for this name
-	opCreated    = "created"    // the run provably created it with this scriptName
+	opUnsent     = "unsent"     // the create intent before was never sent (interrupted first): nothing was created
+	opCreated    = "created"    // the run provably created it with this scriptName; hashes: what its answer shows (identity, metadata)
 	opAdopted    = "adopted"    // found after a lost answer, not as sent: pre-existing, not the run's
 	opRefused    = "refused"    // the create definitively created nothing (a 4xx, or never sent), and no earlier attempt of the run can have
 	opDeleted    = "deleted"    // a target-only connector was deleted
 	opWrite      = "write"      // these parts of a connector are about to be written, with these hashes
 	opDone       = "done"       // a connector was written and read back equal: its parts as read back
+	opState      = "state"      // a connector the run created, read after the run stopped before reading it back: its hashes
 	opFailed     = "failed"     // a connector failed (error recorded)
 	opEnd        = "end"        // every item succeeded: the run is finished
 	opResume     = "resume"     // a rerun continues the run
@@ -52,6 +56,13 @@ type record struct {
 	// part as read back afterwards (partHashes).
 	Parts  []string          `json:"parts,omitempty"`
 	Hashes map[string]string `json:"hashes,omitempty"`
+	// Body is a create intent's request, exactly as sent; AbsentAtPlan says
+	// the plan found no connector of the name (not listed, not found
+	// through sources, the mapping or probes). Found marks a created record
+	// of a connector found by name after its create's answer was lost.
+	Body         *tenant.NewConnector `json:"body,omitempty"`
+	AbsentAtPlan bool                 `json:"absentAtPlan,omitempty"`
+	Found        bool                 `json:"found,omitempty"`
 }
 
 // journal appends records to a run's journal file. Each record is one
@@ -158,6 +169,10 @@ type createState struct {
 	// answer: ErrUnresolvedCreate) and no later create of the name
 	// succeeded. A connector of the name may be the run's.
 	ambiguous bool
+	// body and absentAtPlan: of the last create intent (record.Body,
+	// record.AbsentAtPlan); nil for a journal of an older connvault.
+	body         *tenant.NewConnector
+	absentAtPlan bool
 	// refused: a create was definitively refused (a 4xx, or never sent) while
 	// no earlier attempt could have created the connector. Alone, it means
 	// the run created nothing under the name: a connector of that name the
@@ -181,6 +196,9 @@ func (r runLog) creates() map[string]createState {
 			}
 			pending[k] = true
 			st.name, st.source = rec.Name, rec.SourceScriptName
+			st.body, st.absentAtPlan = rec.Body, rec.AbsentAtPlan
+		case opUnsent:
+			pending[k] = false
 		case opCreated:
 			if rec.ScriptName == "" {
 				continue
@@ -293,18 +311,13 @@ func createdEarlier(stateDir, target string) (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]string{}
-	for i := len(runs) - 1; i >= 0; i-- {
-		if runs[i].rolledBack || !sameURL(runs[i].begin.Target, target) {
-			continue
-		}
-		for name, s := range runs[i].created() {
-			if !slices.Contains(out[name], s) {
-				out[name] = append(out[name], s)
-			}
+	var live []runLog
+	for _, r := range runs {
+		if !r.rolledBack {
+			live = append(live, r)
 		}
 	}
-	return out, nil
+	return earlierCreates(live, target, ""), nil
 }
 
 // newRunID returns a run id that sorts by time and does not collide.

@@ -119,6 +119,7 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 		return nil, err
 	}
 	var journalCreates map[string]createState
+	var left map[string]leftState
 	written := maps.Clone(u.info.Written)
 	if written == nil {
 		written = map[string]undoWritten{}
@@ -129,6 +130,7 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 			continue
 		}
 		p.state, journalCreates, known = r.path, r.creates(), true
+		left = r.left(nil)
 		for s, w := range r.written() {
 			cur := written[s]
 			if cur.ReadBack && !w.ReadBack {
@@ -143,8 +145,9 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 	rt := newMeter(t)
 	rt.locales.wantAll()
 	rt.bytes.want(slices.Collect(maps.Values(u.pre))...)
-	pl := &rollbackPlanner{t: rt, journal: p.state != "", journalCreates: journalCreates, written: written, known: known,
-		srcs: &sourceIndex{}, forceInUse: opts.ForceDeleteInUse}
+	pl := &rollbackPlanner{t: rt, journal: p.state != "", journalCreates: journalCreates, written: written, known: known, left: left,
+		earlier: earlierCreates(runs, u.info.Target.URL, u.info.RunID),
+		srcs:    &sourceIndex{}, forceInUse: opts.ForceDeleteInUse}
 	if len(u.info.Creates) > 0 {
 		// Deleting a created connector that sources use now is refused, as
 		// an import's deletions are.
@@ -192,7 +195,9 @@ type rollbackPlanner struct {
 	journal        bool // the run's journal was found
 	journalCreates map[string]createState
 	written        map[string]undoWritten
-	known          bool // written is complete: a connector missing from it was not written
+	left           map[string]leftState // the journal's record of what the run left, by scriptName
+	earlier        map[string][]string  // scriptNames other runs into the target created, by lower-cased name
+	known          bool                 // written is complete: a connector missing from it was not written
 	srcs           *sourceIndex
 	forceInUse     bool
 }
@@ -206,12 +211,9 @@ func (pl *rollbackPlanner) created(ctx context.Context, uc undoCreate) (Rollback
 		it.Action = ActionUnchanged
 		if pl.journal && !st.ambiguous {
 			it.Notes = append(it.Notes, "the import did not create it (its create was never sent, or the tenant refused it)")
-		} else {
-			// Only provable creates are deleted: a connector of that name
-			// may have existed before, or been made by someone else.
-			it.Notes = append(it.Notes, fmt.Sprintf("not deleted: the answer to its create was lost and the import cannot prove it created a connector named %q; if the tenant has one that nobody else made, delete it by hand", uc.Name))
+			return it, nil
 		}
-		return it, nil
+		return pl.lostAnswer(ctx, it, uc, st)
 	}
 	it.ScriptName = s
 	d, err := pl.t.GetConnector(ctx, s)
@@ -237,6 +239,14 @@ func (pl *rollbackPlanner) created(ctx context.Context, uc undoCreate) (Rollback
 		}
 		it.Notes = append(it.Notes, fmt.Sprintf("deleted although in use (--force-delete-in-use): %s will name a connector that no longer exists", usedBy(it.Sources)))
 	}
+	if ls, ok := pl.left[s]; ok {
+		changed, unknown := ls.compare(nowHashes(d))
+		it.Changed = append(it.Changed, changed...)
+		if len(unknown) > 0 {
+			it.Changed = append(it.Changed, noteUnknownSinceCreate(unknown))
+		}
+		return it, nil
+	}
 	w, ok := pl.written[s]
 	now := partHashes(d)
 	switch {
@@ -261,7 +271,8 @@ func (pl *rollbackPlanner) created(ctx context.Context, uc undoCreate) (Rollback
 func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, info undoInfo) (RollbackItem, error) {
 	it := RollbackItem{Action: ActionUpdate, Name: pre.Name, ScriptName: pre.ScriptName}
 	if slices.ContainsFunc(info.Unproven, func(n string) bool { return strings.EqualFold(n, pre.Name) }) {
-		it.Notes = append(it.Notes, noteUnproven)
+		it.Notes = append(it.Notes, fmt.Sprintf("%s: connector %q (scriptName %s, status %s; the API gives no creation time) may be left behind by the import; check in ISC whether anyone else made it, and if nobody did, delete it by hand",
+			noteUnproven, pre.Name, pre.ScriptName, statusOrDefault(tenant.Status(pre.Status))))
 	}
 	want, err := bundleContent(pre)
 	if err != nil {
@@ -363,7 +374,7 @@ func ApplyRollback(ctx context.Context, t Target, p *RollbackPlan, opts Options)
 			r.Notes = append(r.Notes, "not rolled back, changed since the import: "+strings.Join(it.Changed, "; ")+" (--force overrides)")
 		case it.Action == ActionUnchanged:
 			r.Status = StatusOK
-			if len(it.Changed) > 0 || it.partial || slices.Contains(it.Notes, noteUnproven) || strings.Contains(strings.Join(it.Notes, " "), "not deleted:") {
+			if len(it.Changed) > 0 || it.partial || hasUnproven(it.Notes) || strings.Contains(strings.Join(it.Notes, " "), "not deleted:") {
 				r.Status = StatusPartial
 				r.Notes = append(r.Notes, it.Changed...)
 			}
@@ -449,7 +460,11 @@ func (rb *rollbacker) deleteCreated(ctx context.Context, it RollbackItem, r Item
 
 // noteUnproven is the note of a restored connector that a create of the
 // import may have made.
-const noteUnproven = "restored, not deleted: a create of the import whose answer was lost may have made it, but the import cannot prove it; if nobody else made it, delete it by hand"
+const noteUnproven = "restored, not deleted: a create of the import whose answer was lost may have made it, but the import cannot prove it"
+
+func hasUnproven(notes []string) bool {
+	return slices.ContainsFunc(notes, func(n string) bool { return strings.HasPrefix(n, noteUnproven) })
+}
 
 // restore writes back the planned parts of a pre-image (recreating the
 // connector if the import deleted it) and reads them back.
@@ -509,7 +524,7 @@ func (rb *rollbacker) restore(ctx context.Context, it RollbackItem, pre bundle.C
 	} else if len(it.Changed) > 0 {
 		r.Notes = append(r.Notes, "restored with --force although changed since the import: "+strings.Join(it.Changed, "; "))
 	}
-	if it.Action == ActionCreate || slices.Contains(it.Notes, noteUnproven) {
+	if it.Action == ActionCreate || hasUnproven(it.Notes) {
 		r.Status = StatusPartial
 	}
 	return r

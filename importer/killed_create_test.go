@@ -1,0 +1,177 @@
+package importer
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// kill -9 while a create is answered, the same import again, then rollback:
+// the rerun must recognise the connector its own create made (RELEASED, not
+// listed when the run planned, exactly as sent) instead of updating it as a
+// pre-existing one ("matched by name … adds locale en: cannot be undone"),
+// and the rollback must delete it. It was restored and left behind ("a
+// create of the import whose answer was lost may have made it, but the
+// import cannot prove it").
+func TestKilledCreateIsRecognisedOnRerun(t *testing.T) {
+	src := exportSource(t, newTenant(t, sandboxOpts()))
+	for _, at := range []int{1, 3} {
+		t.Run("create "+string(rune('0'+at))+" applied, answer lost", func(t *testing.T) {
+			prod := newTenant(t, productionOpts())
+			setStatus(t, prod, "RELEASED", "Münchner Personalsystem") // no hidden name in the way
+			original := prod.sim.Dump()
+			opts := testOptions(t)
+			opts.Concurrency = 1
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			ct := &crashTarget{Client: prod.client(t), cancel: cancel, at: at, after: true}
+			p, err := MakePlan(ctx, ct, src, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := Apply(ctx, ct, src, p, opts)
+			if !ct.dead() || first.UndoPath == "" {
+				t.Fatalf("fixture: the run was not killed at its create %d: %v", at, err)
+			}
+			rerun := mustImport(t, prod.client(t), src, opts)
+			recognised := 0
+			for _, it := range rerun.Items {
+				n := strings.Join(it.Notes, " ")
+				if strings.Contains(n, noteRecognised) {
+					recognised++
+					if strings.Contains(n, "cannot be undone") {
+						t.Errorf("%q: the rerun says what it adds cannot be undone, but a rollback deletes the connector: %s", it.Name, n)
+					}
+				}
+			}
+			if recognised != 1 {
+				t.Errorf("the rerun recognised %d connectors as its own lost create, want 1", recognised)
+			}
+			rb, err := Rollback(t.Context(), prod.client(t), first.UndoPath, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range prod.sim.Dump().Connectors {
+				if _, before := byName(original, c.Name); !before {
+					t.Errorf("left in the target after the rollback: %q (%s)", c.Name, c.ScriptName)
+				}
+			}
+			for _, it := range rb.Items {
+				if n := strings.Join(it.Notes, " "); strings.Contains(n, "cannot prove it") {
+					t.Errorf("rollback of %q: %s", it.Name, n)
+				}
+			}
+			checkRolledBack(t, original, prod.sim.Dump(), rb)
+		})
+	}
+}
+
+// The same with a DEVELOPMENT connector, which the list never shows: that
+// the plan did not see it proves nothing (a hidden connector of the name
+// may have existed before), so it is never counted as the import's. The
+// rollback restores it and names it precisely: name, scriptName, status.
+func TestKilledHiddenCreateIsNamedByRollback(t *testing.T) {
+	sandbox := newTenant(t, sandboxOpts())
+	setStatus(t, sandbox, "DEVELOPMENT", sandboxOnly...)
+	src := exportSource(t, sandbox)
+	prod := newTenant(t, productionOpts())
+	setStatus(t, prod, "RELEASED", "Münchner Personalsystem")
+	opts := testOptions(t)
+	opts.Concurrency = 1
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ct := &crashTarget{Client: prod.client(t), cancel: cancel, at: 1, after: true}
+	p, err := MakePlan(ctx, ct, src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Apply(ctx, ct, src, p, opts)
+	if !ct.dead() || first.UndoPath == "" {
+		t.Fatalf("fixture: the run was not killed at its first create: %v", err)
+	}
+	converge(t, prod, src, opts)
+	rb, err := Rollback(t.Context(), prod.client(t), first.UndoPath, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := 0
+	for _, it := range rb.Items {
+		n := strings.Join(it.Notes, " ")
+		if !strings.Contains(n, "cannot prove it") {
+			continue
+		}
+		named++
+		c, ok := byName(prod.sim.Dump(), it.Name)
+		if !ok {
+			t.Fatalf("rollback deleted %q, which it cannot prove the import created", it.Name)
+		}
+		if !strings.Contains(n, c.ScriptName) || !strings.Contains(n, "DEVELOPMENT") || !strings.Contains(n, it.Name) {
+			t.Errorf("rollback does not name %q precisely (scriptName %s, status DEVELOPMENT): %s", it.Name, c.ScriptName, n)
+		}
+	}
+	if named != 1 {
+		t.Errorf("rollback names %d connectors the import may have left, want 1: %+v", named, rb.Items)
+	}
+}
+
+// kill -9 while a create is answered, then rollback at once: rollback looks
+// the name up and says what it found. The connector (RELEASED, absent when
+// the import planned, as the create sent it) is the import's, but what it
+// holds since cannot be vouched for: it is named and skipped, and --force
+// deletes it.
+func TestRollbackLooksUpLostCreate(t *testing.T) {
+	src := exportSource(t, newTenant(t, sandboxOpts()))
+	prod := newTenant(t, productionOpts())
+	setStatus(t, prod, "RELEASED", "Münchner Personalsystem")
+	original := prod.sim.Dump()
+	opts := testOptions(t)
+	opts.Concurrency = 1
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ct := &crashTarget{Client: prod.client(t), cancel: cancel, at: 1, after: true}
+	p, err := MakePlan(ctx, ct, src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Apply(ctx, ct, src, p, opts)
+	if !ct.dead() || first.UndoPath == "" {
+		t.Fatalf("fixture: the run was not killed at its first create: %v", err)
+	}
+	var made []string
+	for _, c := range prod.sim.Dump().Connectors {
+		if _, before := byName(original, c.Name); !before {
+			made = append(made, c.ScriptName)
+		}
+	}
+	if len(made) != 1 {
+		t.Fatalf("fixture: %d connectors created before the kill, want 1", len(made))
+	}
+	rp, err := PlanRollback(t.Context(), prod.client(t), first.UndoPath, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, it := range rp.Items {
+		n := strings.Join(append(slices.Clone(it.Notes), it.Changed...), " ")
+		if it.ScriptName == made[0] {
+			found++
+			if it.Action != ActionDelete || !it.Skipped(false) || !strings.Contains(n, "answer was lost") || !strings.Contains(n, "check the connector") {
+				t.Errorf("the connector of the lost answer: %s, skipped %t: %s", it.Action, it.Skipped(false), n)
+			}
+		} else if strings.Contains(n, "answer to its create was lost") {
+			t.Errorf("%q, whose create was never sent, is reported as a lost answer: %s", it.Name, n)
+		}
+	}
+	if found != 1 {
+		t.Fatalf("the rollback plan does not name %s: %+v", made[0], rp.Items)
+	}
+	force := opts
+	force.Force = true
+	if _, err := Rollback(t.Context(), prod.client(t), first.UndoPath, force); err != nil {
+		t.Fatal(err)
+	}
+	if d := diffDumps(original, prod.sim.Dump()); len(d) > 0 {
+		t.Errorf("after rollback --force the target differs from before: %v", d)
+	}
+}
