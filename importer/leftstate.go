@@ -104,7 +104,7 @@ func (s leftState) compare(now map[string]string) (changed, unknown []string) {
 			continue // not recorded: a create's answer does not show the other fields
 		}
 		got := now[k]
-		if (had || s.complete) && got == was || slices.Contains(s.maybe[k], got) {
+		if s.allows(k, got) {
 			continue
 		}
 		name := k
@@ -125,6 +125,14 @@ func (s leftState) compare(now map[string]string) (changed, unknown []string) {
 		}
 	}
 	return changed, unknown
+}
+
+// allows reports whether part p (a partHashes key) may have hash got in a
+// state the run left: the last known one, or one a write of unknown outcome
+// would have left.
+func (s leftState) allows(p, got string) bool {
+	was, had := s.known[p]
+	return (had || s.complete) && got == was || slices.Contains(s.maybe[p], got)
 }
 
 // left returns, by target scriptName, the state the run's writes left each
@@ -148,7 +156,9 @@ func (r runLog) left(base map[string]map[string]string) map[string]leftState {
 			}
 		}
 		s.apply(rec)
-		out[rec.ScriptName] = s
+		if s.known != nil || s.maybe != nil {
+			out[rec.ScriptName] = s
+		}
 	}
 	return out
 }

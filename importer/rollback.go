@@ -309,7 +309,7 @@ func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, in
 			it.Changed = append(it.Changed, p+" (no record of what the import wrote)")
 		case !slices.Contains(w.Parts, p):
 			// Not the import's doing: left alone.
-		case now[p] != w.Hashes[p]:
+		case !pl.leftAs(pre.ScriptName, p, now[p], w):
 			it.Parts = append(it.Parts, p)
 			it.Changed = append(it.Changed, p+" changed since the import")
 		default:
@@ -327,6 +327,17 @@ func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, in
 		it.Action = ActionUnchanged
 	}
 	return it, nil
+}
+
+// leftAs reports whether part p of connector s has hash got, a state the
+// import left it in: per the journal (leftState: the last state known, or
+// what a write of unknown outcome would have set, over all attempts), else
+// per the undo bundle's record w.
+func (pl *rollbackPlanner) leftAs(s, p, got string, w undoWritten) bool {
+	if ls, ok := pl.left[s]; ok {
+		return ls.allows(p, got)
+	}
+	return got == w.Hashes[p]
 }
 
 // ApplyRollback carries out a rollback plan: it deletes the created
