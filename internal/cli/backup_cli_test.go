@@ -148,10 +148,10 @@ func TestNightlyBackups(t *testing.T) {
 			}
 			// A snapshot reference that names none, or several, is a bad
 			// argument (exit 2), said before anything is read or written.
-			if r = runCLI(t, targetVars, "restore", "--repo", repo, "--rate", "0", "latest"); r.code != exitUsage || !strings.Contains(r.stderr, "names more than one snapshot") || !strings.Contains(r.stderr, "--tenant") {
+			if r = runCLI(t, targetVars, "restore", "--repo", repo, "--rate", "0", "--state-dir", t.TempDir(), "latest"); r.code != exitUsage || !strings.Contains(r.stderr, "names more than one snapshot") || !strings.Contains(r.stderr, "--tenant") {
 				t.Fatalf("restore latest from a repository of %d tenants without --tenant: exit %d\n%s", len(rows), r.code, r.stderr)
 			}
-			if r = runCLI(t, targetVars, "restore", "--repo", repo, "--rate", "0", "20990101T000000Z"); r.code != exitUsage || !strings.Contains(r.stderr, "no such snapshot") {
+			if r = runCLI(t, targetVars, "restore", "--repo", repo, "--rate", "0", "--state-dir", t.TempDir(), "20990101T000000Z"); r.code != exitUsage || !strings.Contains(r.stderr, "no such snapshot") {
 				t.Fatalf("restore of an unknown snapshot: exit %d\n%s", r.code, r.stderr)
 			}
 
