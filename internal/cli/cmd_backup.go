@@ -177,14 +177,10 @@ func backupTargets(c *cli.Command, e *env) ([]backupTarget, error) {
 		if err := repository.CheckTenant(n); err != nil {
 			return nil, usageErrorf("profile %q cannot name a tenant in a repository: %v", n, err)
 		}
-		o, err := pf.options(n, e.getenv)
+		o, err := profileOptions(c, e, pf, n)
 		if err != nil {
 			return nil, err
 		}
-		if err := applyTenantFlags(c, &o); err != nil {
-			return nil, err
-		}
-		o.Logger, o.UserAgent = e.log, "connvault/"+Version
 		targets = append(targets, backupTarget{Name: n, Tenant: o})
 	}
 	return targets, nil

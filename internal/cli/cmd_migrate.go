@@ -10,8 +10,6 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/internal/english"
-
-	"github.com/connvault/connvault/tenant"
 )
 
 func migrateCommand(e *env) *cli.Command {
@@ -38,18 +36,13 @@ func migrateCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			from, err := pf.options(c.String("from"), e.getenv)
+			from, err := profileOptions(c, e, pf, c.String("from"))
 			if err != nil {
 				return err
 			}
-			to, err := pf.options(c.String("to"), e.getenv)
+			to, err := profileOptions(c, e, pf, c.String("to"))
 			if err != nil {
 				return err
-			}
-			for _, o := range []*tenant.Options{&from, &to} {
-				if err := applyTenantFlags(c, o); err != nil {
-					return err
-				}
 			}
 			if !c.Bool("yes") && !c.Bool("dry-run") {
 				// Refuse now rather than after a whole export.
@@ -68,7 +61,6 @@ func migrateCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			from.Logger, to.Logger = e.log, e.log
 			io.DryRun = c.Bool("dry-run")
 			unlock, err := lockState(&io, "a migration into "+to.BaseURL)
 			if err != nil {

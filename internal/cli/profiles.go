@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/urfave/cli/v3"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/connvault/connvault/tenant"
 )
 
-// profilesFile is the --config file of `connvault migrate`: named tenants.
+// profilesFile is the --config file of migrate, backup and restore: named
+// tenants.
 // It never holds a secret: only the names of environment variables or files
 // that do.
 type profilesFile struct {
@@ -86,6 +88,22 @@ func (pf profilesFile) options(name string, getenv func(string) string) (tenant.
 			return tenant.Options{}, fmt.Errorf("tenant %q: rate: %w", name, err)
 		}
 	}
+	return o, nil
+}
+
+// profileOptions returns the client options of the tenant name in pf, with
+// the tenant flags of c applied (a flag given wins over the profile's value)
+// and the process's logger and user agent: a tenant of migrate's --from and
+// --to, backup's --tenant and restore's --to.
+func profileOptions(c *cli.Command, e *env, pf profilesFile, name string) (tenant.Options, error) {
+	o, err := pf.options(name, e.getenv)
+	if err != nil {
+		return tenant.Options{}, err
+	}
+	if err := applyTenantFlags(c, &o); err != nil {
+		return tenant.Options{}, err
+	}
+	o.Logger, o.UserAgent = e.log, "connvault/"+Version
 	return o, nil
 }
 
