@@ -3,6 +3,7 @@ package bundle
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,9 @@ type ReadOptions struct {
 	// decrypted stream that must never have a plaintext copy on disk; memory
 	// then grows with the bundle's content.
 	InMemory bool
+	// Name is how errors name the bundle ("" means its path), e.g.
+	// "standard input" for a private copy of what was piped in.
+	Name string
 }
 
 func (o ReadOptions) withDefaults() ReadOptions {
@@ -75,6 +79,7 @@ func Open(ctx context.Context, path string, opts ReadOptions) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open bundle: %w", err)
 	}
+	name := cmp.Or(opts.Name, path)
 	var b *Bundle
 	if info.IsDir() {
 		b, err = openDir(ctx, path, opts)
@@ -84,16 +89,16 @@ func Open(ctx context.Context, path string, opts ReadOptions) (*Bundle, error) {
 	if err != nil {
 		var ie *invalidError
 		if errors.As(err, &ie) {
-			ie.bundle = path
+			ie.bundle = name
 			return nil, err
 		}
-		return nil, fmt.Errorf("open bundle %s: %w", path, err)
+		return nil, fmt.Errorf("open bundle %s: %w", name, err)
 	}
 	if err := b.finishOpen(); err != nil {
 		_ = b.Close()
 		var ie *invalidError
 		if errors.As(err, &ie) {
-			ie.bundle = path
+			ie.bundle = name
 		}
 		return nil, err
 	}

@@ -91,7 +91,7 @@ const (
 
 // BundleRef identifies the bundle a plan was made from.
 type BundleRef struct {
-	Path          string `json:"path,omitempty"`
+	Path          string `json:"path,omitempty"`          // "-" for a bundle read from standard input
 	ContentDigest string `json:"contentDigest,omitempty"` // the manifest's
 	InputDigest   string `json:"inputDigest"`             // of the connectors after transforms
 }

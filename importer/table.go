@@ -26,7 +26,11 @@ var symbols = map[Action]string{
 //	Plan: 3 to create, 2 to update, 0 to delete, 7 unchanged, 1 conflict.
 func (p *Plan) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "Target: %s (%s)\n", p.Target.URL, p.Target.API)
-	if p.Bundle.Path != "" {
+	switch p.Bundle.Path {
+	case "":
+	case "-":
+		fmt.Fprintln(w, "Bundle: standard input")
+	default:
 		fmt.Fprintf(w, "Bundle: %s\n", p.Bundle.Path)
 	}
 	if p.ScopeText != "" {

@@ -3,6 +3,7 @@ package repository
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -91,7 +92,8 @@ func decrypt(r io.Reader, ids []age.Identity, name string) (io.Reader, error) {
 // age-encrypted archive (told by its header, whatever its name), which is
 // decrypted with ids as it is read and kept in memory: no plaintext copy
 // touches the disk. An encrypted bundle without ids is ErrEncrypted; one no
-// identity matches is ErrWrongKey.
+// identity matches is ErrWrongKey. Errors name the bundle by opts.Name, or
+// else by path.
 func OpenBundleFile(ctx context.Context, path string, ids []age.Identity, opts bundle.ReadOptions) (*bundle.Bundle, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -108,10 +110,11 @@ func OpenBundleFile(ctx context.Context, path string, ids []age.Identity, opts b
 	if string(head) != ageHeader {
 		return bundle.Open(ctx, path, opts)
 	}
-	plain, err := decrypt(br, ids, "bundle "+path)
+	name := cmp.Or(opts.Name, path)
+	plain, err := decrypt(br, ids, "bundle "+name)
 	if err != nil {
 		return nil, err
 	}
 	opts.InMemory = true
-	return bundle.OpenStream(ctx, plain, path, opts)
+	return bundle.OpenStream(ctx, plain, name, opts)
 }

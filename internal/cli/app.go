@@ -57,10 +57,10 @@ func (e *env) input(arg string) (string, error) {
 		return arg, nil
 	}
 	if e.stdinCopy != "" {
-		return "", usageErrorf("stdin (-) can be read only once")
+		return "", usageErrorf("%s (-) can be read only once", stdinName)
 	}
 	if f, ok := e.stdin.(*os.File); ok && isTerminal(f) {
-		return "", usageErrorf("- reads a bundle archive from stdin, which is a terminal; pipe one in (connvault export --out - | connvault verify -)")
+		return "", usageErrorf("- reads a bundle archive from %s, which is a terminal; pipe one in (connvault export --out - | connvault verify -)", stdinName)
 	}
 	dir, err := os.MkdirTemp("", "connvault-stdin-")
 	if err != nil {
@@ -72,15 +72,46 @@ func (e *env) input(arg string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("copy stdin: %w", err)
 	}
-	_, err = io.Copy(f, e.stdin)
+	n, err := io.Copy(f, e.stdin)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return "", fmt.Errorf("read stdin: %w", err)
+		return "", fmt.Errorf("read %s: %w", stdinName, err)
+	}
+	if n == 0 {
+		return "", fmt.Errorf("- reads a bundle archive from %s, which was empty", stdinName)
 	}
 	return path, nil
 }
+
+// stdinName is how messages and errors name a bundle read from "-".
+const stdinName = "standard input"
+
+// shown is how messages name the bundle read from path: "standard input"
+// for the private copy of stdin (its temporary path means nothing to the
+// user), else path itself.
+func (e *env) shown(path string) string {
+	if e != nil && path != "" && path == e.stdinCopy {
+		return stdinName
+	}
+	return path
+}
+
+// stdinRenamed is an error whose message names the private copy of stdin
+// as the user knows it, "standard input": the last guard of runEnv, for an
+// error from deep inside that names the path it was given.
+type stdinRenamed struct {
+	err       error
+	copy, dir string
+}
+
+func (r stdinRenamed) Error() string {
+	msg := strings.ReplaceAll(r.err.Error(), r.copy, stdinName)
+	return strings.ReplaceAll(msg, r.dir, stdinName)
+}
+
+func (r stdinRenamed) Unwrap() error { return r.err }
 
 // line returns stderr as logs and the progress bar share it.
 func (e *env) line() *statusLine {
@@ -116,6 +147,9 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	err := app.Run(ctx, args)
 	if e.stdinCopy != "" {
 		os.RemoveAll(filepath.Dir(e.stdinCopy))
+		if err != nil {
+			err = stdinRenamed{err: err, copy: e.stdinCopy, dir: filepath.Dir(e.stdinCopy)}
+		}
 	}
 	if err == nil && e.unknownCommand != "" {
 		err = usageErrorf("unknown command %q (see connvault --help)", e.unknownCommand)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,12 +55,12 @@ func verifyCommand(e *env) *cli.Command {
 				files += len(en.Files)
 			}
 			if c.Bool("json") {
-				return writeJSON(e.stdout, map[string]any{"bundle": path, "ok": true, "valid": true, "connectors": len(m.Connectors), "files": files, "complete": m.Complete, "contentDigest": m.ContentDigest, "formatVersion": m.FormatVersion})
+				return writeJSON(e.stdout, map[string]any{"bundle": c.Args().First(), "ok": true, "valid": true, "connectors": len(m.Connectors), "files": files, "complete": m.Complete, "contentDigest": m.ContentDigest, "formatVersion": m.FormatVersion})
 			}
-			fmt.Fprintf(e.stdout, "%s: ok, format %s v%d, %s, %s, content digest %s\n", c.Args().First(), m.Format, m.FormatVersion, english.Connectors(len(m.Connectors)), english.Count(files, "file", "files"), m.ContentDigest)
+			fmt.Fprintf(e.stdout, "%s: ok, format %s v%d, %s, %s, content digest %s\n", e.shown(path), m.Format, m.FormatVersion, english.Connectors(len(m.Connectors)), english.Count(files, "file", "files"), m.ContentDigest)
 			if !m.Complete {
 				fmt.Fprintf(e.stdout, "warning: the bundle is incomplete: %s\n", m.Incomplete())
-				return &exitErr{code: exitPartial, err: fmt.Errorf("%s is incomplete", path)}
+				return &exitErr{code: exitPartial, err: fmt.Errorf("%s is incomplete", e.shown(path))}
 			}
 			return nil
 		},
@@ -79,11 +80,16 @@ func openBundle(ctx context.Context, e *env, path string) (*bundle.Bundle, error
 	if err != nil {
 		return nil, err
 	}
-	b, err := repository.OpenBundleFile(ctx, path, ids, bundle.ReadOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+	name := e.shown(path)
+	b, err := repository.OpenBundleFile(ctx, path, ids, bundle.ReadOptions{Name: name})
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, bundle.ErrInvalid), errors.Is(err, repository.ErrEncrypted), errors.Is(err, repository.ErrWrongKey):
+		return nil, err // it names the bundle
+	default:
+		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
-	return b, nil
 }
 
 func inspectCommand(e *env) *cli.Command {

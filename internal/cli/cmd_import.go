@@ -120,7 +120,9 @@ func prepare(ctx context.Context, e *env, o importOptions) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	ti, err := loadTransformed(ctx, o.Bundle, o.Input, e.getenv)
+	in := o.Input
+	in.Name = e.shown(o.Bundle)
+	ti, err := loadTransformed(ctx, o.Bundle, in, e.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +130,9 @@ func prepare(ctx context.Context, e *env, o importOptions) (*prepared, error) {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}
 	src := importer.Source{Manifest: ti.Manifest, Path: ti.Path, Connectors: ti.Connectors}
+	if in.Name == stdinName {
+		src.Path = "-" // the plan names its input as the user gave it
+	}
 	if len(o.Importer.Mapping) > 0 {
 		if err := importer.ValidateMapping(ctx, cl, o.Importer.Mapping); err != nil {
 			return nil, fmt.Errorf("mapping file %s: %w", o.Map, err)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,6 +77,8 @@ type transformArgs struct {
 	// Open opens the bundle (env.openBundle, or a repository's snapshot
 	// for restore); nil opens it without identities.
 	Open func(ctx context.Context, path string) (*bundle.Bundle, error)
+	// Name is how messages name the bundle ("" means its path; env.shown).
+	Name string
 }
 
 // loadTransformed opens and verifies the whole bundle at path, loads every
@@ -102,16 +105,17 @@ func loadTransformed(ctx context.Context, path string, in transformArgs, getenv 
 	if err != nil {
 		return transformInput{}, err
 	}
+	name := cmp.Or(in.Name, path)
 	cs, err := b.LoadAll()
 	if err != nil {
-		return transformInput{}, fmt.Errorf("load %s: %w", path, err)
+		return transformInput{}, fmt.Errorf("load %s: %w", name, err)
 	}
 	if cs, err = names.Apply(cs, nil); err != nil {
-		return transformInput{}, fmt.Errorf("choose connectors of %s: %w", path, err)
+		return transformInput{}, fmt.Errorf("choose connectors of %s: %w", name, err)
 	}
 	out, err := rules.Apply(cs, lookup)
 	if err != nil {
-		return transformInput{}, fmt.Errorf("transform %s: %w", path, err)
+		return transformInput{}, fmt.Errorf("transform %s: %w", name, err)
 	}
 	// What the bundle stands for after --include/--exclude and the rules:
 	// the scope narrowed, each connector dropped left out with its rule.
@@ -156,7 +160,7 @@ func transformCommand(e *env) *cli.Command {
 				return err
 			}
 			out := c.Args().Get(1)
-			ti, err := loadTransformed(ctx, in, transformArgs{Rules: c.String("rules"), Values: c.String("values"), Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"), Open: e.openBundle}, e.getenv)
+			ti, err := loadTransformed(ctx, in, transformArgs{Rules: c.String("rules"), Values: c.String("values"), Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"), Open: e.openBundle, Name: e.shown(in)}, e.getenv)
 			if err != nil {
 				return err
 			}
