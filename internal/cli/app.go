@@ -113,6 +113,14 @@ func (r stdinRenamed) Error() string {
 
 func (r stdinRenamed) Unwrap() error { return r.err }
 
+// withStdout returns a copy of e whose stdout is w: to catch a command's
+// JSON document and print it inside another (migrate).
+func (e *env) withStdout(w io.Writer) *env {
+	c := *e
+	c.status, c.stdout = e.line(), w // one status line on stderr, shared
+	return &c
+}
+
 // line returns stderr as logs and the progress bar share it.
 func (e *env) line() *statusLine {
 	if e.status == nil {

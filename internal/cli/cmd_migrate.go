@@ -1,15 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v3"
-
-	"github.com/connvault/connvault/internal/english"
 )
 
 func migrateCommand(e *env) *cli.Command {
@@ -72,18 +72,45 @@ func migrateCommand(e *env) *cli.Command {
 			}
 			out := filepath.Join(io.Importer.StateDir, fmt.Sprintf("migrate-%s-%s.tar.gz", c.String("from"), time.Now().UTC().Format("20060102T150405Z")))
 			eo := exportOptions{Out: out, Tenant: from, JSON: io.JSON, Export: selection}
-			sum, err := runExport(ctx, e, eo)
+			// The export and the import report as their commands do; with
+			// --json their documents are caught and printed as one:
+			// {"export": …, "plan": …} (--dry-run) or {"export": …, "import": …}.
+			var exported, imported bytes.Buffer
+			ee, ie := e, e
+			if io.JSON {
+				ee, ie = e.withStdout(&exported), e.withStdout(&imported)
+			}
+			sum, err := runExport(ctx, ee, eo)
 			if err != nil {
 				return err
 			}
+			if err := reportExport(ee, eo, sum); err != nil && sum.Complete {
+				return err
+			}
 			if !sum.Complete && !io.Importer.AllowIncomplete {
-				return &exitErr{code: exitPartial, err: fmt.Errorf("export of %s was incomplete (%d errors); the bundle is at %s; nothing was imported", c.String("from"), len(sum.Errors), out)}
+				err = &exitErr{code: exitPartial, err: fmt.Errorf("export of %s was incomplete (%d errors); the bundle is at %s; nothing was imported", c.String("from"), len(sum.Errors), out)}
+			} else {
+				if !io.JSON {
+					fmt.Fprintln(e.stdout)
+				}
+				io.Bundle, io.DryRun, io.Yes = out, c.Bool("dry-run"), c.Bool("yes")
+				err = runImport(ctx, ie, io)
 			}
 			if !io.JSON {
-				fmt.Fprintf(e.stdout, "Exported %s from %s to %s.\n\n", english.Connectors(sum.Connectors), c.String("from"), out)
+				return err
 			}
-			io.Bundle, io.DryRun, io.Yes = out, c.Bool("dry-run"), c.Bool("yes")
-			return runImport(ctx, e, io)
+			doc := map[string]json.RawMessage{"export": exported.Bytes()}
+			switch {
+			case imported.Len() == 0: // nothing imported: the error says why
+			case io.DryRun:
+				doc["plan"] = imported.Bytes()
+			default:
+				doc["import"] = imported.Bytes()
+			}
+			if jerr := writeJSON(e.stdout, doc); jerr != nil && err == nil {
+				err = jerr
+			}
+			return err
 		},
 	}
 }

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/connvault/connvault/tenant/tenantsim"
+)
+
+// oneJSON decodes r's stdout and fails unless it is exactly one JSON
+// document (an object or an array) and nothing else; it returns it.
+func oneJSON(t *testing.T, what string, r cliRun) any {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		t.Errorf("%s: stdout is not a JSON document: %v\n%s", what, err, r.stdout)
+		return nil
+	}
+	switch doc.(type) {
+	case map[string]any, []any:
+	default:
+		t.Errorf("%s: stdout is a JSON %T, want an object or an array", what, doc)
+	}
+	var more any
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		t.Errorf("%s: stdout holds more than one JSON document (then %v, %v):\n%s", what, more, err, r.stdout)
+	}
+	return doc
+}
+
+// field returns the string at key of a decoded JSON object ("" if none).
+func field(doc any, key string) string {
+	m, _ := doc.(map[string]any)
+	s, _ := m[key].(string)
+	return s
+}
+
+// TestJSONIsOneDocument runs every command that has --json, on the paths a
+// script takes (dry runs, writes, a saved plan, a rollback, a migration, the
+// snapshot repository), and checks that stdout is exactly one JSON document:
+// no second document, no table, no progress, no log line.
+func TestJSONIsOneDocument(t *testing.T) {
+	_, sbVars := startSim(t, tenantsim.Options{Seed: 51, Connectors: 5, MaxLocales: 2, TenantName: "sb", ClientID: "sb-client", ClientSecret: "sb-secret"})
+	_, prodVars := startSim(t, tenantsim.Options{Seed: 52, Connectors: 3, MaxLocales: 2, TenantName: "prod", ClientID: "prod-client", ClientSecret: "prod-secret"})
+	dir := t.TempDir()
+	profiles := filepath.Join(dir, "profiles.yaml")
+	writeProfiles(t, profiles, sbVars, prodVars)
+	profileVars := profileSecrets(sbVars, prodVars)
+	sbBundle, prodBundle := filepath.Join(dir, "sb.tar.gz"), filepath.Join(dir, "prod.tar.gz")
+	state, repo, planFile := filepath.Join(dir, "state"), filepath.Join(dir, "repo"), filepath.Join(dir, "plan.json")
+	tenantArgs := []string{"--rate", "0", "--state-dir", state}
+
+	run := func(vars map[string]string, codes []int, args ...string) any {
+		t.Helper()
+		r := runCLI(t, vars, args...)
+		what := strings.Join(args, " ")
+		if !slices.Contains(codes, r.code) {
+			t.Errorf("%s: exit %d, want one of %v\n%s%s", what, r.code, codes, r.stdout, r.stderr)
+		}
+		return oneJSON(t, what, r)
+	}
+	ok := []int{exitOK}
+	run(sbVars, ok, "export", "--out", sbBundle, "--rate", "0", "--locales", "detail", "--json")
+	run(prodVars, ok, "export", "--out", prodBundle, "--rate", "0", "--locales", "detail", "--json")
+	run(nil, ok, "verify", sbBundle, "--json")
+	run(nil, ok, "inspect", sbBundle, "--json")
+	run(nil, []int{exitOK, exitChanges}, "diff", sbBundle, prodBundle, "--json", "--detailed-exitcode")
+	run(prodVars, ok, append([]string{"plan", sbBundle, "--json"}, tenantArgs...)...)
+	run(prodVars, ok, append([]string{"plan", sbBundle, "--json", "--out", planFile}, tenantArgs...)...)
+	run(prodVars, ok, append([]string{"import", sbBundle, "--json", "--dry-run"}, tenantArgs...)...)
+	res := run(prodVars, ok, append([]string{"import", planFile, "--json"}, tenantArgs...)...)
+	undo, mapping := field(res, "undoPath"), field(res, "mappingPath")
+	if undo == "" || mapping == "" {
+		t.Fatalf("import --json names no undo bundle or mapping file: %v", res)
+	}
+	run(prodVars, ok, append([]string{"import", sbBundle, "--json", "--yes"}, tenantArgs...)...) // nothing to do
+	run(prodVars, ok, append([]string{"rollback", undo, "--json", "--dry-run"}, tenantArgs...)...)
+	run(prodVars, []int{exitOK, exitPartial}, append([]string{"rollback", undo, "--json", "--yes"}, tenantArgs...)...)
+	run(nil, ok, "spconfig-remap", "--map", mapping, "--json", filepath.Join("..", "..", "spconfig", "testdata", "restore.in.json"), filepath.Join(dir, "remapped.json"))
+
+	migrate := []string{"migrate", "--config", profiles, "--from", "sb", "--to", "prod", "--locales", "detail", "--json", "--rate", "0", "--state-dir", filepath.Join(dir, "migrate")}
+	// migrate: the export's summary and the plan or the import's result,
+	// in one object.
+	for _, tt := range []struct{ flag, key string }{{"--dry-run", "plan"}, {"--yes", "import"}, {"--yes", "import"}} {
+		doc, _ := run(profileVars, ok, append(migrate, tt.flag)...).(map[string]any)
+		exp, _ := doc["export"].(map[string]any)
+		if _, has := doc[tt.key].(map[string]any); len(doc) != 2 || exp["contentDigest"] == nil || !has {
+			t.Errorf("migrate --json %s: want {\"export\": {…}, %q: {…}}, got the keys of %v", tt.flag, tt.key, slices.Collect(maps.Keys(doc)))
+		}
+	}
+
+	run(profileVars, ok, "backup", "--repo", repo, "--config", profiles, "--all", "--rate", "0", "--locales", "detail", "--json")
+	run(nil, ok, "snapshots", "--repo", repo, "--json")
+	run(nil, ok, "prune", "--repo", repo, "--keep-last", "1", "--dry-run", "--json")
+	restore := append([]string{"restore", "--repo", repo, "--tenant", "prod", "--json", "latest"}, tenantArgs...)
+	run(sbVars, ok, append(restore, "--dry-run")...)
+	run(sbVars, ok, append(restore, "--yes")...)
+	restoreTo := append(slices.Clone(restore), "--config", profiles, "--to", "prod", "--yes")
+	run(profileVars, ok, restoreTo...)
+}
