@@ -97,6 +97,26 @@ func TestVerifyRejectsTamperedBundle(t *testing.T) {
 	}
 }
 
+// An incomplete bundle (a named connector the tenant does not have) exits
+// 3 from export, verify and verify --json alike: a script reading the JSON
+// must not take it for a whole backup. Export names the failed connector
+// once, as "failed: NAME: reason".
+func TestVerifyIncompleteExits3(t *testing.T) {
+	_, vars := startSim(t, tenantsim.Options{Seed: 5, Connectors: 2, MaxLocales: 1})
+	b := filepath.Join(t.TempDir(), "b.tar.gz")
+	r := runCLI(t, vars, "export", "--rate", "0", "--locales", "detail", "--script-name", "no-such-connector", "--out", b)
+	if r.code != exitPartial || !strings.Contains(r.stderr, "failed: no-such-connector: ") {
+		t.Fatalf("export naming a missing connector: exit %d, want 3 and \"failed: no-such-connector: …\":\n%s", r.code, r.stderr)
+	}
+	if r = runCLI(t, nil, "verify", b); r.code != exitPartial || !strings.Contains(r.stdout, "incomplete: 1 connector failed at export") {
+		t.Errorf("verify: exit %d, want 3:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, nil, "verify", b, "--json")
+	if doc, _ := oneJSON(t, "verify --json", r).(map[string]any); r.code != exitPartial || doc["complete"] != false {
+		t.Errorf("verify --json: exit %d, want 3 with complete false:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // Counts read as English: "1 connector", not "1 connectors".
 func TestOneConnectorIsSingular(t *testing.T) {
 	sim, vars := startSim(t, tenantsim.Options{Seed: 118, Connectors: 1, MaxLocales: 1})
@@ -112,5 +132,12 @@ func TestOneConnectorIsSingular(t *testing.T) {
 	outputs := r.stdout + runCLI(t, nil, "verify", b).stdout + runCLI(t, nil, "inspect", b).stdout
 	if strings.Contains(outputs, "1 connectors") || !strings.Contains(outputs, "1 connector") {
 		t.Errorf("output of a one-connector bundle:\n%s", outputs)
+	}
+	repo := filepath.Join(t.TempDir(), "repo")
+	if r := runCLI(t, vars, "backup", "--repo", repo, "--tenant", "one", "--rate", "0", "--locales", "detail"); r.code != exitOK {
+		t.Fatalf("backup: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, nil, "snapshots", "--repo", repo); !strings.HasSuffix(r.stdout, "\n1 snapshot\n") {
+		t.Errorf("snapshots of a repository holding one:\n%s", r.stdout)
 	}
 }

@@ -55,11 +55,16 @@ func verifyCommand(e *env) *cli.Command {
 				files += len(en.Files)
 			}
 			if c.Bool("json") {
-				return writeJSON(e.stdout, map[string]any{"bundle": c.Args().First(), "ok": true, "valid": true, "connectors": len(m.Connectors), "files": files, "complete": m.Complete, "contentDigest": m.ContentDigest, "formatVersion": m.FormatVersion})
+				if err := writeJSON(e.stdout, map[string]any{"bundle": c.Args().First(), "ok": true, "valid": true, "connectors": len(m.Connectors), "files": files, "complete": m.Complete, "contentDigest": m.ContentDigest, "formatVersion": m.FormatVersion}); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(e.stdout, "%s: ok, format %s v%d, %s, %s, content digest %s\n", e.shown(path), m.Format, m.FormatVersion, english.Connectors(len(m.Connectors)), english.Count(files, "file", "files"), m.ContentDigest)
 			}
-			fmt.Fprintf(e.stdout, "%s: ok, format %s v%d, %s, %s, content digest %s\n", e.shown(path), m.Format, m.FormatVersion, english.Connectors(len(m.Connectors)), english.Count(files, "file", "files"), m.ContentDigest)
-			if !m.Complete {
-				fmt.Fprintf(e.stdout, "warning: the bundle is incomplete: %s\n", m.Incomplete())
+			if !m.Complete { // exit 3 with --json too: a script must not take it for a whole backup
+				if !c.Bool("json") {
+					fmt.Fprintf(e.stdout, "warning: the bundle is incomplete: %s\n", m.Incomplete())
+				}
 				return &exitErr{code: exitPartial, err: fmt.Errorf("%s is incomplete", e.shown(path))}
 			}
 			return nil

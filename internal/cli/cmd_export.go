@@ -278,7 +278,7 @@ func reportExport(e *env, o exportOptions, s exportSummary) error {
 				continue
 			}
 			failed++
-			fmt.Fprintf(e.stderr, "failed: %s %s: %s\n", firstNonEmpty(ie.Name, ie.ScriptName), ie.Part, ie.Error)
+			fmt.Fprintf(e.stderr, "failed: %s: %s\n", strings.TrimSpace(firstNonEmpty(ie.Name, ie.ScriptName)+" "+ie.Part), ie.Error)
 		}
 		what := english.Connectors(failed) + " could not be exported"
 		if failed < len(s.Errors) {

@@ -329,9 +329,14 @@ func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, 
 				partial++
 			}
 		}
-		what := english.Connectors(n-partial) + " failed"
-		if partial > 0 {
-			what = fmt.Sprintf("%s failed and %d %s only partly done", english.Connectors(n-partial), partial, map[bool]string{true: "was", false: "were"}[partial == 1])
+		failed, what := n-partial, ""
+		switch {
+		case partial == 0:
+			what = english.Connectors(failed) + " failed"
+		case failed == 0:
+			what = english.Count(partial, "connector was", "connectors were") + " only partly done"
+		default:
+			what = fmt.Sprintf("%s failed and %d %s only partly done", english.Connectors(failed), partial, map[bool]string{true: "was", false: "were"}[partial == 1])
 		}
 		advice := "see the errors and notes above; a plain rerun will not change them"
 		if res.Retryable() {

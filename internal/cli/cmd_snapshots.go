@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/connvault/connvault/internal/english"
 	"github.com/connvault/connvault/repository"
 )
 
@@ -75,7 +76,7 @@ func snapshotsCommand(e *env) *cli.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%t\t%d\t%t\t%s\t%s\n", r.ID, r.Tenant, r.Time, r.Connectors, r.Complete, r.Size, r.Encrypted, strings.Join(r.Tags, ","), shortDigest(r.ContentDigest))
 			}
 			tw.Flush()
-			fmt.Fprintf(e.stdout, "%d snapshots\n", len(rows))
+			fmt.Fprintln(e.stdout, english.Count(len(rows), "snapshot", "snapshots"))
 			return nil
 		},
 	}
