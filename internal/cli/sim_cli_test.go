@@ -36,6 +36,9 @@ func TestSimCommandPrintsConnectionFirst(t *testing.T) {
 			t.Errorf("line %d = %q, want %q", i+1, lines[i], w)
 		}
 	}
+	if start := errb.String(); !strings.Contains(start, "simulated tenant serving at "+base+" (variants=)") {
+		t.Errorf("the start line on stderr does not name the URL and the variants: %q", start)
+	}
 	if !strings.HasPrefix(base, "http://127.0.0.1:") {
 		t.Errorf("base URL %q is not on loopback", base)
 	}

@@ -20,6 +20,9 @@ func TestSimVariantFlag(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
+	if !strings.Contains(r.stderr, "(variants=missing-locale=en,page-cap=9,duplicate-name=409)") {
+		t.Errorf("the start line does not show the variants in effect: %q", r.stderr)
+	}
 	b, err := os.ReadFile(state)
 	if err != nil {
 		t.Fatal(err)
