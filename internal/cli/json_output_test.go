@@ -96,6 +96,13 @@ func TestJSONIsOneDocument(t *testing.T) {
 		}
 	}
 
+	// An incomplete export imports nothing (exit 3): the export's summary
+	// alone, naming what failed.
+	doc, _ := run(profileVars, []int{exitPartial}, append(migrate, "--yes", "--script-name", "no-such-connector")...).(map[string]any)
+	if exp, _ := doc["export"].(map[string]any); len(doc) != 1 || exp["complete"] != false {
+		t.Errorf("migrate --json of an incomplete export: want {\"export\": {\"complete\": false, …}}, got %v", doc)
+	}
+
 	run(profileVars, ok, "backup", "--repo", repo, "--config", profiles, "--all", "--rate", "0", "--locales", "detail", "--json")
 	run(nil, ok, "snapshots", "--repo", repo, "--json")
 	run(nil, ok, "prune", "--repo", repo, "--keep-last", "1", "--dry-run", "--json")
