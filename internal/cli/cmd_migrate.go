@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -70,7 +71,12 @@ func migrateCommand(e *env) *cli.Command {
 			if err := os.MkdirAll(io.Importer.StateDir, 0o700); err != nil {
 				return fmt.Errorf("create state dir: %w", err)
 			}
-			out := filepath.Join(io.Importer.StateDir, fmt.Sprintf("migrate-%s-%s.tar.gz", c.String("from"), time.Now().UTC().Format("20060102T150405Z")))
+			// A random part, as import's run ids have: two runs in one second
+			// keep two bundles (and the second does not carry the first's
+			// hidden connectors forward).
+			random := make([]byte, 3)
+			_, _ = rand.Read(random)
+			out := filepath.Join(io.Importer.StateDir, fmt.Sprintf("migrate-%s-%s-%x.tar.gz", c.String("from"), time.Now().UTC().Format("20060102T150405Z"), random))
 			eo := exportOptions{Out: out, Tenant: from, JSON: io.JSON, Export: selection}
 			// The export and the import report as their commands do; with
 			// --json their documents are caught and printed as one:

@@ -77,8 +77,15 @@ func TestMigrateRefusesBeforeExportingWithoutConfirmation(t *testing.T) {
 		t.Errorf("the source tenant got %d requests before the refusal", n)
 	}
 	// With --dry-run it runs, reading the target's secret from ~/b.secret.
-	r = runCLI(t, map[string]string{"A_SECRET": "a-secret"}, "migrate", "--config", config, "--from", "a", "--to", "b", "--state-dir", t.TempDir(), "--rate", "0", "--dry-run")
-	if r.code != exitOK || !strings.Contains(r.stdout, "Dry run") {
-		t.Errorf("migrate --dry-run: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	// Each run keeps its own bundle for audit, even two runs in one second.
+	state := t.TempDir()
+	for range 2 {
+		r = runCLI(t, map[string]string{"A_SECRET": "a-secret"}, "migrate", "--config", config, "--from", "a", "--to", "b", "--state-dir", state, "--rate", "0", "--dry-run")
+		if r.code != exitOK || !strings.Contains(r.stdout, "Dry run") {
+			t.Errorf("migrate --dry-run: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	}
+	if kept, _ := filepath.Glob(filepath.Join(state, "migrate-a-*.tar.gz")); len(kept) != 2 {
+		t.Errorf("two migrate runs kept %d bundles, want 2: %v", len(kept), kept)
 	}
 }
