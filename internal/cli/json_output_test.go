@@ -70,6 +70,8 @@ func TestJSONIsOneDocument(t *testing.T) {
 	run(sbVars, ok, "export", "--out", sbBundle, "--rate", "0", "--locales", "detail", "--json")
 	run(prodVars, ok, "export", "--out", prodBundle, "--rate", "0", "--locales", "detail", "--json")
 	run(nil, ok, "verify", sbBundle, "--json")
+	run(nil, []int{exitError}, "verify", filepath.Join(dir, "missing.tar.gz"), "--json") // invalid: {valid: false, error}
+	run(nil, ok, "transform", sbBundle, filepath.Join(dir, "transformed.tar.gz"), "--json")
 	run(nil, ok, "inspect", sbBundle, "--json")
 	run(nil, []int{exitOK, exitChanges}, "diff", sbBundle, prodBundle, "--json", "--detailed-exitcode")
 	run(prodVars, ok, append([]string{"plan", sbBundle, "--json"}, tenantArgs...)...)
