@@ -174,6 +174,7 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 	defer unlock()
 	details, fresh := p.details, p.details != nil
 	p.details = nil
+	defer func() { details.close() }()
 	result := func(r Result, err error) (Result, error) {
 		r.Reads, r.Writes, r.Requests = m.reads.Load(), m.writes.Load(), m.requests()
 		r.Normalised = m.norm.summary()
@@ -261,8 +262,8 @@ type applier struct {
 	w          *writer
 	opts       Options
 	plan       *Plan
-	details    map[string]tenant.ConnectorDetail // pre-images by target scriptName
-	src        map[string]bundle.Connector       // by source scriptName
+	details    *detailStore                // pre-images by target scriptName
+	src        map[string]bundle.Connector // by source scriptName
 	sameTenant bool
 
 	// Per plan item, each written only by the item's own goroutine.
@@ -557,15 +558,14 @@ func (a *applier) recordPreImages(ctx context.Context, changed bool) error {
 			changed = a.undo.addDelete(t) || changed
 		}
 		if _, ok := a.undo.pre[t]; !ok && it.Action != ActionUnchanged {
-			d, ok := a.details[t]
-			if !ok {
-				return fmt.Errorf("no pre-image of %q (%s) was read", it.Name, t)
-			}
-			pc, err := toBundle(d)
+			d, ok, err := a.details.get(t)
 			if err != nil {
 				return err
 			}
-			a.undo.pre[t] = pc
+			if !ok {
+				return fmt.Errorf("no pre-image of %q (%s) was read", it.Name, t)
+			}
+			a.undo.pre[t] = spooledPreImage(a.details, d)
 			changed = true
 		}
 		if it.Action != ActionUpdate {
@@ -580,7 +580,7 @@ func (a *applier) recordPreImages(ctx context.Context, changed bool) error {
 			return err
 		}
 		for _, l := range want.locales() {
-			if _, had := pre.Translations[l]; !had {
+			if _, had := slices.BinarySearch(pre.locales, l); !had {
 				changed = a.undo.addLocale(undoLocale{ScriptName: t, Name: it.Name, Locale: l}) || changed
 			}
 		}
@@ -682,7 +682,12 @@ func (a *applier) write(ctx context.Context, i int, remap map[string]string) {
 			have.setMetadata(c.ConnectorMetadata)
 		}
 	} else {
-		have = detailContent(a.details[target])
+		d, _, err := a.details.get(target)
+		if err != nil {
+			a.fail(i, err)
+			return
+		}
+		have = detailContent(d)
 	}
 	parts := changes(want, have, false)
 	if len(parts) > 0 {
@@ -743,7 +748,7 @@ func (a *applier) syncUndo(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				a.undo.pre[a.targets[i]], changed = pc, true
+				a.undo.pre[a.targets[i]], changed = heldPreImage(pc), true
 			}
 		}
 	}

@@ -276,9 +276,8 @@ func (a *applier) resumeCreated(ctx context.Context, i int) bool {
 	if s == "" {
 		return false
 	}
-	d, ok := a.details[s]
-	if !ok {
-		var err error
+	d, ok, err := a.details.get(s)
+	if !ok || err != nil {
 		if d, err = a.t.GetConnector(ctx, s); err != nil || !strings.EqualFold(d.Name, it.Name) {
 			return false
 		}
@@ -315,8 +314,8 @@ func (a *applier) recogniseOwnCreates() error {
 		if !st.ambiguous || st.body == nil || !st.absentAtPlan {
 			continue
 		}
-		d, ok := a.details[it.TargetScriptName]
-		if !ok || d.Status != tenant.StatusReleased || len(d.TranslationProperties) > 0 || !sameAsSent(connectorOf(d), *st.body) {
+		d, ok, err := a.details.get(it.TargetScriptName)
+		if !ok || err != nil || d.Status != tenant.StatusReleased || len(d.TranslationProperties) > 0 || !sameAsSent(connectorOf(d), *st.body) {
 			continue
 		}
 		s := it.TargetScriptName

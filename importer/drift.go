@@ -36,7 +36,8 @@ func (e *DriftError) Unwrap() error { return ErrDrift }
 // check also accepts what the unfinished run of the plan's import wrote:
 // see checkDrift.)
 func CheckDrift(ctx context.Context, t Target, p *Plan) error {
-	_, err := checkDrift(ctx, newMeter(t), p, DefaultConcurrency, "")
+	details, err := checkDrift(ctx, newMeter(t), p, DefaultConcurrency, "")
+	details.close()
 	return err
 }
 
@@ -89,8 +90,19 @@ func planBundleID(p *Plan) string {
 // when the run's journal says it left it exactly as it is now (or as a
 // write whose outcome is unknown would have), and a connector of a name to
 // create when the run created it and left it so. Any other change is.
-// "" stateDir consults no run.
-func checkDrift(ctx context.Context, t Target, p *Plan, limit int, stateDir string) (map[string]tenant.ConnectorDetail, error) {
+// "" stateDir consults no run. The details are spooled (detailStore); the
+// caller closes the store.
+func checkDrift(ctx context.Context, t Target, p *Plan, limit int, stateDir string) (*detailStore, error) {
+	details := newDetailStore()
+	out, err := checkDriftInto(ctx, t, p, limit, stateDir, details)
+	if err != nil {
+		details.close()
+		return nil, err
+	}
+	return out, nil
+}
+
+func checkDriftInto(ctx context.Context, t Target, p *Plan, limit int, stateDir string, details *detailStore) (*detailStore, error) {
 	if err := p.CheckTarget(t.BaseURL()); err != nil {
 		return nil, err
 	}
@@ -107,7 +119,6 @@ func checkDrift(ctx context.Context, t Target, p *Plan, limit int, stateDir stri
 	var (
 		mu      sync.Mutex
 		changes []string
-		details = map[string]tenant.ConnectorDetail{}
 	)
 	note := func(s string) {
 		mu.Lock()
@@ -126,9 +137,9 @@ func checkDrift(ctx context.Context, t Target, p *Plan, limit int, stateDir stri
 			if err != nil {
 				return fmt.Errorf("check drift of %q: %w", s, err)
 			}
-			mu.Lock()
-			details[s] = d
-			mu.Unlock()
+			if err := details.put(d); err != nil {
+				return err
+			}
 			if detailHash(d) != p.PreImages[s] && !run.wrote(d, false) {
 				note(fmt.Sprintf("%q (%s): %s", names[s], s, describeDrift(p.PreImageParts[s], partHashes(d))))
 			}
@@ -157,9 +168,9 @@ func checkDrift(ctx context.Context, t Target, p *Plan, limit int, stateDir stri
 						return fmt.Errorf("check drift of %q: %w", l.ScriptName, err)
 					}
 					if err == nil && run.wrote(d, true) {
-						mu.Lock()
-						details[l.ScriptName] = d
-						mu.Unlock()
+						if err := details.put(d); err != nil {
+							return err
+						}
 						continue
 					}
 					note(fmt.Sprintf("%q (%s): created by the interrupted run of this plan, and changed since", l.Name, l.ScriptName))

@@ -162,8 +162,8 @@ type Plan struct {
 	Requests  int64     `json:"requests"`
 	CreatedAt time.Time `json:"createdAt"`
 
-	details map[string]tenant.ConnectorDetail // as read; nil once applied or when loaded
-	srcs    *sourceIndex                      // the target's sources as read; nil when loaded
+	details *detailStore // as read, spooled; nil once applied or when loaded
+	srcs    *sourceIndex // the target's sources as read; nil when loaded
 }
 
 // HasChanges reports whether applying the plan would write anything.
@@ -208,7 +208,17 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 	}
 	m := newMeter(t)
 	m.want(src.Connectors...)
-	pl := &planner{t: m, src: src, opts: opts, details: map[string]tenant.ConnectorDetail{}}
+	pl := &planner{t: m, src: src, opts: opts, details: newDetailStore()}
+	p, err := pl.plan(ctx)
+	if err != nil {
+		pl.details.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (pl *planner) plan(ctx context.Context) (*Plan, error) {
+	m, src, opts, t := pl.t, pl.src, pl.opts, pl.t.Target
 	matches, listed, err := pl.match(ctx)
 	if err != nil {
 		return nil, err
@@ -224,11 +234,17 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 		PreImages:     map[string]string{},
 		PreImageParts: map[string]map[string]string{},
 		CreatedAt:     opts.Now().UTC(),
-		details:       map[string]tenant.ConnectorDetail{},
+		details:       pl.details,
 	}
 	remap := remapTable(opts.Mapping, src.Connectors, matches)
 	for i, c := range src.Connectors {
-		it, err := planItem(c, matches[i], remap)
+		var d tenant.ConnectorDetail
+		if matches[i].target != "" {
+			if d, _, err = pl.details.get(matches[i].target); err != nil {
+				return nil, err
+			}
+		}
+		it, err := planItem(c, matches[i], d, remap)
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +253,7 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 		if it.Action == ActionCreate {
 			p.Absent = append(p.Absent, c.Name)
 		} else if it.Action != ActionConflict {
-			p.addPreImage(matches[i].detail)
+			p.addPreImage(d)
 		}
 		p.Items = append(p.Items, it)
 	}
@@ -251,7 +267,11 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 	for _, it := range only {
 		p.TargetOnly = append(p.TargetOnly, it.TargetScriptName)
 		if it.Action == ActionDelete {
-			p.addPreImage(pl.details[it.TargetScriptName])
+			d, _, err := pl.details.get(it.TargetScriptName)
+			if err != nil {
+				return nil, err
+			}
+			p.addPreImage(d)
 		}
 		p.Items = append(p.Items, it)
 	}
@@ -265,7 +285,6 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 func (p *Plan) addPreImage(d tenant.ConnectorDetail) {
 	p.PreImages[d.ScriptName] = detailHash(d)
 	p.PreImageParts[d.ScriptName] = partHashes(d)
-	p.details[d.ScriptName] = d
 }
 
 // checkSource refuses input that cannot be imported, before any request.
@@ -298,11 +317,11 @@ func checkSource(src Source, opts Options) error {
 	return nil
 }
 
-// match is a bundle connector's counterpart in the target.
+// match is a bundle connector's counterpart in the target, whose detail
+// the planner's store holds.
 type match struct {
 	target string // target scriptName; "" → create
 	by     string
-	detail tenant.ConnectorDetail
 }
 
 type planner struct {
@@ -313,17 +332,15 @@ type planner struct {
 	srcs   *sourceIndex      // the target's sources, read once by match
 	listed map[string]string // listed scriptName → name
 
-	mu      sync.Mutex
-	details map[string]tenant.ConnectorDetail // by target scriptName
+	details *detailStore // the target details read, by target scriptName
 }
 
 // get returns a target connector, reading it once; found is false on a 404.
+// The detail is spooled (detailStore), and read back from the spool when
+// asked for again.
 func (pl *planner) get(ctx context.Context, scriptName string) (d tenant.ConnectorDetail, found bool, err error) {
-	pl.mu.Lock()
-	d, ok := pl.details[scriptName]
-	pl.mu.Unlock()
-	if ok {
-		return d, true, nil
+	if d, ok, err := pl.details.get(scriptName); ok || err != nil {
+		return d, ok, err
 	}
 	d, err = pl.t.GetConnector(ctx, scriptName)
 	if tenant.IsNotFound(err) {
@@ -332,10 +349,7 @@ func (pl *planner) get(ctx context.Context, scriptName string) (d tenant.Connect
 	if err != nil {
 		return d, false, fmt.Errorf("read connector %q: %w", scriptName, err)
 	}
-	pl.mu.Lock()
-	pl.details[scriptName] = d
-	pl.mu.Unlock()
-	return d, true, nil
+	return d, true, pl.details.put(d)
 }
 
 // match finds each bundle connector's counterpart in the target and reads it.
@@ -404,8 +418,8 @@ func (pl *planner) match(ctx context.Context) ([]match, []tenant.Connector, erro
 
 func (pl *planner) matchOne(ctx context.Context, c bundle.Connector, listed []tenant.Connector, hidden string, journal []string, sameTenant bool) (match, error) {
 	if t, ok := pl.opts.Mapping[c.ScriptName]; ok {
-		d, _, err := pl.get(ctx, t) // existence checked by checkMapping
-		return match{target: t, by: MatchedByMapping, detail: d}, err
+		_, _, err := pl.get(ctx, t) // existence checked by checkMapping
+		return match{target: t, by: MatchedByMapping}, err
 	}
 	if len(listed) > 0 {
 		pick := listed[0]
@@ -417,14 +431,14 @@ func (pl *planner) matchOne(ctx context.Context, c bundle.Connector, listed []te
 			}
 			pick = listed[i]
 		}
-		d, found, err := pl.get(ctx, pick.ScriptName)
+		_, found, err := pl.get(ctx, pick.ScriptName)
 		if err != nil {
 			return match{}, err
 		}
 		if !found {
 			return match{}, fmt.Errorf("read connector %q (%q): listed but not found; the target is changing, plan again", pick.ScriptName, c.Name)
 		}
-		return match{target: pick.ScriptName, by: MatchedByName, detail: d}, nil
+		return match{target: pick.ScriptName, by: MatchedByName}, nil
 	}
 	type candidate struct{ scriptName, by string }
 	var cands []candidate
@@ -448,7 +462,7 @@ func (pl *planner) matchOne(ctx context.Context, c bundle.Connector, listed []te
 			return match{}, err
 		}
 		if found && strings.EqualFold(d.Name, c.Name) {
-			return match{target: cand.scriptName, by: cand.by, detail: d}, nil
+			return match{target: cand.scriptName, by: cand.by}, nil
 		}
 	}
 	return match{}, nil
@@ -490,7 +504,8 @@ func (pl *planner) checkMapping(ctx context.Context) error {
 // ValidateMapping checks that every target scriptName of m exists in t; the
 // error names each one that does not.
 func ValidateMapping(ctx context.Context, t Target, m map[string]string) error {
-	pl := &planner{t: newMeter(t), opts: Options{Mapping: m}.withDefaults(), details: map[string]tenant.ConnectorDetail{}}
+	pl := &planner{t: newMeter(t), opts: Options{Mapping: m}.withDefaults(), details: newDetailStore()}
+	defer pl.details.close()
 	return pl.checkMapping(ctx)
 }
 
@@ -629,7 +644,7 @@ func remapped(c bundle.Connector, table map[string]string) bundle.Connector {
 }
 
 // planItem plans one bundle connector against its match.
-func planItem(c bundle.Connector, m match, remap map[string]string) (Item, error) {
+func planItem(c bundle.Connector, m match, d tenant.ConnectorDetail, remap map[string]string) (Item, error) {
 	it := Item{Name: c.Name, Key: bundle.KeyFor(c.ScriptName), SourceScriptName: c.ScriptName,
 		TargetScriptName: m.target, MatchedBy: m.by}
 	want, err := bundleContent(remapped(c, remap))
@@ -637,8 +652,8 @@ func planItem(c bundle.Connector, m match, remap map[string]string) (Item, error
 		return Item{}, err
 	}
 	it.Status = c.Status
-	if m.target != "" && m.detail.Status != "" {
-		it.Status = string(m.detail.Status)
+	if m.target != "" && d.Status != "" {
+		it.Status = string(d.Status)
 	}
 	if m.target == "" {
 		it.Action = ActionCreate
@@ -652,7 +667,6 @@ func planItem(c bundle.Connector, m match, remap map[string]string) (Item, error
 		}
 		return it, nil
 	}
-	d := m.detail
 	if reason := conflictReason(c, d); reason != "" {
 		it.Action, it.Reason = ActionConflict, reason
 		return it, nil

@@ -113,7 +113,7 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 	if !sameURL(u.info.Target.URL, t.BaseURL()) {
 		return nil, fmt.Errorf("undo bundle %s belongs to %s, not %s", undoPath, u.info.Target.URL, t.BaseURL())
 	}
-	p := &RollbackPlan{UndoPath: undoPath, RunID: u.info.RunID, Target: u.info.Target, Force: opts.Force, pre: u.pre, undo: u}
+	p := &RollbackPlan{UndoPath: undoPath, RunID: u.info.RunID, Target: u.info.Target, Force: opts.Force, pre: u.held(), undo: u}
 	runs, err := readRuns(opts.StateDir)
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 	// detailLocales), whatever the tenant's details hold.
 	rt := newMeter(t)
 	rt.locales.wantAll()
-	rt.bytes.want(slices.Collect(maps.Values(u.pre))...)
+	rt.bytes.want(slices.Collect(maps.Values(p.pre))...)
 	pl := &rollbackPlanner{t: rt, journal: p.state != "", journalCreates: journalCreates, written: written, known: known, left: left,
 		earlier: earlierCreates(runs, u.info.Target.URL, u.info.RunID),
 		srcs:    &sourceIndex{}, forceInUse: opts.ForceDeleteInUse}
@@ -156,7 +156,7 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 		}
 		p.SourcesNote = pl.srcs.note
 	}
-	pres := slices.Sorted(maps.Keys(u.pre))
+	pres := slices.Sorted(maps.Keys(p.pre))
 	p.Items = make([]RollbackItem, len(u.info.Creates)+len(pres))
 	idx := make([]int, len(p.Items))
 	for i := range idx {
@@ -172,7 +172,7 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 		if i < len(u.info.Creates) {
 			it, err = pl.created(ctx, u.info.Creates[i])
 		} else {
-			it, err = pl.restore(ctx, u.pre[pres[i-len(u.info.Creates)]], u.info)
+			it, err = pl.restore(ctx, p.pre[pres[i-len(u.info.Creates)]], u.info)
 		}
 		if err != nil {
 			mu.Lock()

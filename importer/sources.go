@@ -162,10 +162,8 @@ func (pl *planner) annotateSources(p *Plan) {
 // holder is the name of the target connector that has scriptName now, if the
 // plan read it ("" otherwise).
 func (pl *planner) holder(scriptName string) string {
-	pl.mu.Lock()
-	defer pl.mu.Unlock()
-	if d, ok := pl.details[scriptName]; ok {
-		return d.Name
+	if name, ok := pl.details.name(scriptName); ok {
+		return name
 	}
 	return pl.listed[scriptName]
 }

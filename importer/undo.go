@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/tenant"
 )
 
 // An undo bundle is an ordinary bundle (format version 1) of the target's
@@ -102,41 +103,99 @@ type undoLocale struct {
 	Locale     string `json:"locale"`
 }
 
-// undoSet is an undo bundle in memory.
+// undoSet is an undo bundle being written, or read.
 type undoSet struct {
 	info      undoInfo
-	pre       map[string]bundle.Connector // pre-images by target scriptName
+	pre       map[string]preImage // pre-images by target scriptName
 	createdAt time.Time
+}
+
+// preImage is one connector of an undo bundle: held in memory (read from an
+// undo bundle, or found after a lost create answer), or the detail a plan
+// read, spooled in a detailStore and read back whenever the undo bundle is
+// written, so that an import of thousands of updates does not hold their
+// pre-images.
+type preImage struct {
+	locales    []string          // of its translations, sorted
+	c          *bundle.Connector // in memory; nil when spooled
+	store      *detailStore
+	scriptName string // in store
+}
+
+func heldPreImage(c bundle.Connector) preImage {
+	return preImage{locales: slices.Sorted(maps.Keys(c.Translations)), c: &c}
+}
+
+func spooledPreImage(store *detailStore, d tenant.ConnectorDetail) preImage {
+	return preImage{locales: slices.Sorted(maps.Keys(d.TranslationProperties)), store: store, scriptName: d.ScriptName}
+}
+
+// load returns the pre-image as an undo bundle holds it.
+func (p preImage) load() (bundle.Connector, error) {
+	if p.c != nil {
+		return *p.c, nil
+	}
+	d, ok, err := p.store.get(p.scriptName)
+	if err != nil {
+		return bundle.Connector{}, err
+	}
+	if !ok {
+		return bundle.Connector{}, fmt.Errorf("pre-image of %s: no longer spooled", p.scriptName)
+	}
+	return toBundle(d)
 }
 
 func newUndoSet(runID string, target TargetRef, createdAt time.Time) *undoSet {
 	return &undoSet{
 		info:      undoInfo{Kind: undoKind, FormatVersion: undoFormatVersion, RunID: runID, Target: target},
-		pre:       map[string]bundle.Connector{},
+		pre:       map[string]preImage{},
 		createdAt: createdAt,
 	}
 }
 
-// write writes the undo bundle atomically.
+// write writes the undo bundle atomically, one pre-image at a time.
 func (u *undoSet) write(ctx context.Context, path, toolVersion string) error {
 	opts, err := json.Marshal(u.info)
 	if err != nil {
 		return fmt.Errorf("encode undo information: %w", err)
 	}
-	cs := make([]bundle.Connector, 0, len(u.pre))
-	for _, s := range slices.Sorted(maps.Keys(u.pre)) {
-		cs = append(cs, u.pre[s])
-	}
-	_, err = bundle.WriteAll(ctx, path, bundle.WriterOptions{
+	w, err := bundle.Create(path, bundle.WriterOptions{
 		CreatedAt:   u.createdAt,
 		ToolVersion: toolVersion,
 		Source:      bundle.Source{URL: u.info.Target.URL, API: u.info.Target.API},
 		Options:     opts,
-	}, cs, nil)
+	})
 	if err != nil {
 		return fmt.Errorf("write undo bundle %s: %w", path, err)
 	}
+	for _, s := range slices.Sorted(maps.Keys(u.pre)) {
+		c, err := u.pre[s].load()
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err == nil {
+			_, err = w.Add(c)
+		}
+		if err != nil {
+			_ = w.Abort()
+			return fmt.Errorf("write undo bundle %s: %w", path, err)
+		}
+	}
+	if _, err := w.Commit(ctx); err != nil {
+		return fmt.Errorf("write undo bundle %s: %w", path, err)
+	}
 	return nil
+}
+
+// held returns the pre-images of an undo bundle that was read.
+func (u *undoSet) held() map[string]bundle.Connector {
+	out := make(map[string]bundle.Connector, len(u.pre))
+	for s, p := range u.pre {
+		if p.c != nil {
+			out[s] = *p.c
+		}
+	}
+	return out
 }
 
 // readUndo opens and verifies an undo bundle.
@@ -163,9 +222,9 @@ func readUndo(ctx context.Context, path string) (*undoSet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read undo bundle %s: %w", path, err)
 	}
-	u := &undoSet{info: info, pre: make(map[string]bundle.Connector, len(cs)), createdAt: b.Manifest.CreatedAt}
+	u := &undoSet{info: info, pre: make(map[string]preImage, len(cs)), createdAt: b.Manifest.CreatedAt}
 	for _, c := range cs {
-		u.pre[c.ScriptName] = c
+		u.pre[c.ScriptName] = heldPreImage(c)
 	}
 	return u, nil
 }
