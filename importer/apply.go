@@ -197,12 +197,12 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 			}
 		}
 	}
-	a := &applier{t: m, w: &writer{t: m}, opts: opts, plan: p, details: details, src: map[string]bundle.Connector{},
+	a := &applier{t: m, w: &writer{t: m}, opts: opts, plan: p, details: details, input: src, src: map[string]bundle.Connector{}, srcIndex: map[string]int{},
 		results: make([]ItemResult, len(p.Items)), targets: make([]string, len(p.Items)),
 		created: make([]*tenant.Connector, len(p.Items)), refused: make([]bool, len(p.Items)),
 		adopted: make([]*tenant.ConnectorDetail, len(p.Items)), written: make([]*undoWritten, len(p.Items))}
-	for _, c := range src.Connectors {
-		a.src[c.ScriptName] = c
+	for i, c := range src.Connectors {
+		a.src[c.ScriptName], a.srcIndex[c.ScriptName] = c, i
 	}
 	a.sameTenant = src.Manifest.Source.URL != "" && sameURL(src.Manifest.Source.URL, t.BaseURL())
 	res, err := a.run(ctx)
@@ -221,7 +221,9 @@ func checkApplicable(t Target, src Source, p *Plan, opts Options) error {
 	if err := p.CheckTarget(t.BaseURL()); err != nil {
 		return err
 	}
-	if got := inputDigest(src.Connectors); got != p.Bundle.InputDigest {
+	if got, err := inputDigest(src); err != nil {
+		return err
+	} else if got != p.Bundle.InputDigest {
 		return fmt.Errorf("the bundle (after transforms) is not the one the plan was made from (%s); make a new plan", p.Bundle.Path)
 	}
 	if err := checkSource(src, opts); err != nil {
@@ -262,8 +264,10 @@ type applier struct {
 	w          *writer
 	opts       Options
 	plan       *Plan
-	details    *detailStore                // pre-images by target scriptName
-	src        map[string]bundle.Connector // by source scriptName
+	details    *detailStore // pre-images by target scriptName
+	input      Source
+	src        map[string]bundle.Connector // by source scriptName: heads only when input.Load is set
+	srcIndex   map[string]int              // by source scriptName: index in input.Connectors
 	sameTenant bool
 
 	// Per plan item, each written only by the item's own goroutine.
@@ -575,7 +579,11 @@ func (a *applier) recordPreImages(ctx context.Context, changed bool) error {
 		if !ok {
 			continue
 		}
-		want, err := bundleContent(a.src[it.SourceScriptName])
+		c, err := a.connector(it.SourceScriptName)
+		if err != nil {
+			return err
+		}
+		want, err := bundleContent(c)
 		if err != nil {
 			return err
 		}
@@ -597,7 +605,12 @@ func (a *applier) create(ctx context.Context, i int) {
 		return
 	}
 	it := a.plan.Items[i]
-	c := a.src[it.SourceScriptName]
+	c, err := a.connector(it.SourceScriptName)
+	if err != nil {
+		a.fail(i, permanent(err))
+		report(a.opts.Progress, a.results[i])
+		return
+	}
 	name := strings.ToLower(it.Name)
 	cands := a.earlier[name]
 	if a.sameTenant {
@@ -640,6 +653,16 @@ func (a *applier) create(ctx context.Context, i int) {
 	a.results[i].Notes = append(a.results[i].Notes, noteAdopted)
 }
 
+// connector returns the bundle connector of a source scriptName with its
+// content.
+func (a *applier) connector(scriptName string) (bundle.Connector, error) {
+	i, ok := a.srcIndex[scriptName]
+	if !ok {
+		return bundle.Connector{}, fmt.Errorf("bundle connector %s: not in the bundle", scriptName)
+	}
+	return a.input.load(i)
+}
+
 // noteAdopted explains a create item written as a pre-existing connector.
 const noteAdopted = "found after a create whose answer was lost, but not as the create sent it (status, type or className differ): treated as pre-existing, its pre-image saved; a rollback restores it and never deletes it"
 
@@ -668,7 +691,12 @@ func (a *applier) remapTable() map[string]string {
 func (a *applier) write(ctx context.Context, i int, remap map[string]string) {
 	it := a.plan.Items[i]
 	target := a.targets[i]
-	want, err := bundleContent(remapped(a.src[it.SourceScriptName], remap))
+	c, err := a.connector(it.SourceScriptName)
+	if err != nil {
+		a.fail(i, permanent(err))
+		return
+	}
+	want, err := bundleContent(remapped(c, remap))
 	if err != nil {
 		a.fail(i, permanent(err))
 		return

@@ -339,28 +339,6 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// inputDigest identifies the connectors an import was planned with, after
-// transforms: a saved plan is refused for different input.
-func inputDigest(cs []bundle.Connector) string {
-	sorted := slices.Clone(cs)
-	slices.SortFunc(sorted, func(a, b bundle.Connector) int { return strings.Compare(a.ScriptName, b.ScriptName) })
-	h := sha256.New()
-	for _, c := range sorted {
-		for _, f := range [][]byte{[]byte(c.ScriptName), []byte(c.Name), []byte(c.Type), []byte(c.ClassName),
-			[]byte(c.Status), c.Detail, c.SourceConfig, c.SourceTemplate, c.CorrelationConfig} {
-			writeField(h, f)
-		}
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(c.Translations)))
-		h.Write(n[:])
-		for _, loc := range slices.Sorted(maps.Keys(c.Translations)) {
-			writeField(h, []byte(loc))
-			writeField(h, c.Translations[loc])
-		}
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
-
 func writeField(h hash.Hash, b []byte) {
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(len(b)))

@@ -179,18 +179,34 @@ func writeScoped(t testing.TB, from string, scope *bundle.Scope, cs []bundle.Con
 	return openSource(t, path)
 }
 
+// openSource opens a bundle as plan, import and migrate do: a streaming
+// Source, whose content the importer reads from the open bundle (Load)
+// when it needs it. Its Connectors hold the content too, for the tests to
+// compare with; streamingSource gives one of heads only.
 func openSource(t testing.TB, path string) Source {
 	t.Helper()
 	b, err := bundle.Open(context.Background(), path, bundle.ReadOptions{})
 	if err != nil {
 		t.Fatalf("open bundle: %v", err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { _ = b.Close() })
 	cs, err := b.LoadAll()
 	if err != nil {
 		t.Fatalf("load bundle: %v", err)
 	}
-	return Source{Manifest: b.Manifest, Path: path, Connectors: cs}
+	return Source{Manifest: b.Manifest, Path: path, Connectors: cs,
+		Load: func(i int) (bundle.Connector, error) { return b.Load(b.Manifest.Connectors[i].Key) }}
+}
+
+// streamingSource is src with heads only in Connectors (Head), as the CLI
+// gives the importer.
+func streamingSource(src Source) Source {
+	heads := make([]bundle.Connector, len(src.Connectors))
+	for i, c := range src.Connectors {
+		heads[i] = Head(c)
+	}
+	src.Connectors = heads
+	return src
 }
 
 func exportSource(t testing.TB, f tenantFixture) Source {

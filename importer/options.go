@@ -25,9 +25,17 @@ const DefaultStateDir = ".connvault"
 // connectors, already transformed by the caller (rules, placeholders).
 // ScriptName references are remapped by the importer itself.
 type Source struct {
-	Manifest   bundle.Manifest
-	Path       string
+	Manifest bundle.Manifest
+	Path     string
+	// Connectors are the connectors, in bundle order. With Load set, the
+	// importer reads content only with Load, and they need only be heads
+	// (Head): ScriptName, Name, Type, ClassName, Status, Sources and the
+	// locales of the translations (Translations' keys), so that an import of
+	// a large bundle holds no content.
 	Connectors []bundle.Connector
+	// Load, when set, returns connector i (of Connectors) with its content,
+	// transformed as the heads were: read again from the bundle each time.
+	Load func(i int) (bundle.Connector, error)
 }
 
 // Options configure MakePlan, Apply and Rollback.

@@ -223,11 +223,14 @@ func (pl *planner) plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	digest, err := inputDigest(src)
+	if err != nil {
+		return nil, err
+	}
 	p := &Plan{
 		Format:        PlanFormat,
 		FormatVersion: PlanFormatVersion,
-		Bundle: BundleRef{Path: src.Path, ContentDigest: src.Manifest.ContentDigest,
-			InputDigest: inputDigest(src.Connectors)},
+		Bundle:        BundleRef{Path: src.Path, ContentDigest: src.Manifest.ContentDigest, InputDigest: digest},
 		Target:        TargetRef{URL: t.BaseURL(), API: t.API()},
 		Mapping:       maps.Clone(opts.Mapping),
 		AllowDelete:   opts.AllowDelete,
@@ -237,7 +240,11 @@ func (pl *planner) plan(ctx context.Context) (*Plan, error) {
 		details:       pl.details,
 	}
 	remap := remapTable(opts.Mapping, src.Connectors, matches)
-	for i, c := range src.Connectors {
+	for i := range src.Connectors {
+		c, err := src.load(i)
+		if err != nil {
+			return nil, err
+		}
 		var d tenant.ConnectorDetail
 		if matches[i].target != "" {
 			if d, _, err = pl.details.get(matches[i].target); err != nil {
@@ -258,7 +265,9 @@ func (pl *planner) plan(ctx context.Context) (*Plan, error) {
 		p.Items = append(p.Items, it)
 	}
 	slices.SortStableFunc(p.Items, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
-	p.Warnings = leftoverReferences(src.Connectors, matches, remap)
+	if p.Warnings, err = leftoverReferences(src, matches, remap); err != nil {
+		return nil, err
+	}
 	only, inScope, err := pl.targetOnly(ctx, listed, matches)
 	if err != nil {
 		return nil, err
@@ -610,7 +619,8 @@ func remapTable(mapping map[string]string, cs []bundle.Connector, matches []matc
 // (one matched under another scriptName, or one to create, whose scriptName
 // the tenant will choose): a reference under a key that does not name a
 // scriptName, which remapping leaves alone (transform.RemapScriptNames).
-func leftoverReferences(cs []bundle.Connector, matches []match, remap map[string]string) []string {
+func leftoverReferences(src Source, matches []match, remap map[string]string) ([]string, error) {
+	cs := src.Connectors
 	scan := maps.Clone(remap)
 	var names []string
 	for i, c := range cs {
@@ -623,16 +633,20 @@ func leftoverReferences(cs []bundle.Connector, matches []match, remap map[string
 		}
 	}
 	var out []string
-	for _, c := range cs {
+	for i := range cs {
 		if len(names) == 0 {
 			break
+		}
+		c, err := src.load(i)
+		if err != nil {
+			return nil, err
 		}
 		for _, o := range transform.FindScriptNames(transform.RemapScriptNames(c, scan), names) {
 			out = append(out, fmt.Sprintf("%q: %s names the source scriptName %q, which is not remapped (it is not tied to a key naming a scriptName); if it is a reference, rewrite it with a replace rule",
 				c.Name, o.File+fmt.Sprintf(" line %d", o.Line), o.ScriptName))
 		}
 	}
-	return out
+	return out, nil
 }
 
 // remapped returns c with scriptName references rewritten by table.

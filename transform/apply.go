@@ -22,40 +22,68 @@ import (
 // and an unresolved placeholder also its bundle file and line. The
 // unresolved placeholders come together as one *UnresolvedError.
 func (r *Rules) Apply(cs []bundle.Connector, lookup Lookup) ([]bundle.Connector, error) {
-	if r == nil {
-		r = &Rules{}
-	}
-	var (
-		out        []bundle.Connector
-		errs       []error
-		unresolved []Unresolved
-		sourceOf   = map[string]string{} // target name → source name
-	)
+	p := r.Pass(lookup)
+	var out []bundle.Connector
 	for _, c := range cs {
-		if !r.keeps(c.Name) {
-			continue
+		if nc, kept := p.Add(c); kept {
+			out = append(out, nc)
 		}
-		nc, miss, err := r.applyOne(c, lookup)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("connector %q: %w", c.Name, err))
-			continue
-		}
-		unresolved = append(unresolved, miss...)
-		// ISC compares connector names ignoring case.
-		folded := strings.ToLower(nc.Name)
-		if src, taken := sourceOf[folded]; taken && src != c.Name {
-			errs = append(errs, fmt.Errorf("rename: connectors %q and %q would both be named %q (names are unique in a tenant, ignoring case)", src, c.Name, nc.Name))
-		}
-		sourceOf[folded] = c.Name
-		out = append(out, nc)
 	}
-	if len(unresolved) > 0 {
-		errs = append(errs, &UnresolvedError{Placeholders: unresolved})
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Pass applies rules to connectors one at a time, as Apply does to a
+// slice, so that a bundle can be transformed without holding all of it:
+// Add returns each connector as Apply would; Err, once every connector was
+// added, returns the error Apply would (every problem, rename collisions
+// across connectors included). A connector Add returns is only usable if
+// Err is nil at the end.
+type Pass struct {
+	r          *Rules
+	lookup     Lookup
+	errs       []error
+	unresolved []Unresolved
+	sourceOf   map[string]string // target name, lower-cased → source name
+}
+
+// Pass starts a pass of r (nil: no rules) with the values of lookup.
+func (r *Rules) Pass(lookup Lookup) *Pass {
+	if r == nil {
+		r = &Rules{}
+	}
+	return &Pass{r: r, lookup: lookup, sourceOf: map[string]string{}}
+}
+
+// Add returns c rewritten, and whether the rules keep it.
+func (p *Pass) Add(c bundle.Connector) (bundle.Connector, bool) {
+	if !p.r.keeps(c.Name) {
+		return bundle.Connector{}, false
+	}
+	nc, miss, err := p.r.applyOne(c, p.lookup)
+	if err != nil {
+		p.errs = append(p.errs, fmt.Errorf("connector %q: %w", c.Name, err))
+		return bundle.Connector{}, false
+	}
+	p.unresolved = append(p.unresolved, miss...)
+	// ISC compares connector names ignoring case.
+	folded := strings.ToLower(nc.Name)
+	if src, taken := p.sourceOf[folded]; taken && src != c.Name {
+		p.errs = append(p.errs, fmt.Errorf("rename: connectors %q and %q would both be named %q (names are unique in a tenant, ignoring case)", src, c.Name, nc.Name))
+	}
+	p.sourceOf[folded] = c.Name
+	return nc, true
+}
+
+// Err returns every problem of the connectors added so far, nil if none.
+func (p *Pass) Err() error {
+	errs := p.errs
+	if len(p.unresolved) > 0 {
+		errs = append(slices.Clip(errs), &UnresolvedError{Placeholders: p.unresolved})
+	}
+	return errors.Join(errs...)
 }
 
 // keeps reports whether include and exclude keep the connector named name.

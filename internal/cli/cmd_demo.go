@@ -138,6 +138,7 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	if err != nil {
 		return err
 	}
+	defer p.close()
 	p.plan.WriteTable(out)
 
 	fmt.Fprintf(out, "\n4. Import (undo bundle first, then writes, each read back)\n\n")
@@ -157,6 +158,7 @@ func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	if err != nil {
 		return err
 	}
+	defer p2.close()
 	p2.plan.WriteTable(out)
 	if p2.plan.HasChanges() {
 		return fmt.Errorf("demo: the second plan still has changes; the import did not converge")

@@ -107,10 +107,12 @@ func importOptionsWith(c *cli.Command, e *env, topts tenant.Options) (importOpti
 }
 
 // prepared is a verified, transformed bundle with its plan against the target.
+// The bundle stays open (src reads connectors from it): close releases it.
 type prepared struct {
 	client *tenant.Client
 	src    importer.Source
 	plan   *importer.Plan
+	close  func()
 }
 
 // prepare verifies and transforms the bundle, checks the mapping and plans
@@ -122,27 +124,25 @@ func prepare(ctx context.Context, e *env, o importOptions) (*prepared, error) {
 	}
 	in := o.Input
 	in.Name = e.shown(o.Bundle)
-	ti, err := loadTransformed(ctx, o.Bundle, in, e.getenv)
+	src, closeSrc, err := streamTransformed(ctx, o.Bundle, in, e.getenv, e.stderr)
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range ti.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", w)
-	}
-	src := importer.Source{Manifest: ti.Manifest, Path: ti.Path, Connectors: ti.Connectors}
 	if in.Name == stdinName {
 		src.Path = "-" // the plan names its input as the user gave it
 	}
 	if len(o.Importer.Mapping) > 0 {
 		if err := importer.ValidateMapping(ctx, cl, o.Importer.Mapping); err != nil {
+			closeSrc()
 			return nil, fmt.Errorf("mapping file %s: %w", o.Map, err)
 		}
 	}
 	p, err := importer.MakePlan(ctx, cl, src, o.Importer)
 	if err != nil {
+		closeSrc()
 		return nil, fmt.Errorf("plan: %w", err)
 	}
-	return &prepared{client: cl, src: src, plan: p}, nil
+	return &prepared{client: cl, src: src, plan: p, close: closeSrc}, nil
 }
 
 func importCommand(e *env) *cli.Command {
@@ -226,6 +226,7 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 	if err != nil {
 		return err
 	}
+	defer p.close()
 	return applyPrepared(ctx, e, o, p)
 }
 
@@ -250,11 +251,11 @@ func runImportPlan(ctx context.Context, e *env, o importOptions, saved *importer
 		// Before anything is shown: a plan for another tenant is not this one's.
 		return fmt.Errorf("plan %s: %w; point SAIL_BASE_URL at that tenant, or make a new plan", o.PlanFile, err)
 	}
-	ti, err := loadTransformed(ctx, saved.Bundle.Path, o.Input, e.getenv)
+	src, closeSrc, err := streamTransformed(ctx, saved.Bundle.Path, o.Input, e.getenv, io.Discard)
 	if err != nil {
 		return err
 	}
-	src := importer.Source{Manifest: ti.Manifest, Path: ti.Path, Connectors: ti.Connectors}
+	defer closeSrc()
 	o.Yes = true // the saved plan is what was approved
 	if err := applyPrepared(ctx, e, o, &prepared{client: cl, src: src, plan: saved}); err != nil {
 		return fmt.Errorf("plan %s: %w", o.PlanFile, err)

@@ -36,6 +36,7 @@ func planCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			defer p.close()
 			if out := c.String("out"); out != "" {
 				// A saved plan names its inputs by absolute path, so that it
 				// applies from any directory.
