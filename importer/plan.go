@@ -367,6 +367,11 @@ func (pl *planner) match(ctx context.Context) ([]match, []tenant.Connector, erro
 	if err != nil {
 		return nil, nil, fmt.Errorf("list connectors of the target: %w", err)
 	}
+	for i, l := range listed {
+		// What planning uses of a list item; its metadata, features and
+		// unknown members would be held for the whole run.
+		listed[i] = tenant.Connector{Name: l.Name, Type: l.Type, ScriptName: l.ScriptName, ClassName: l.ClassName, Status: l.Status}
+	}
 	if err := pl.checkMapping(ctx); err != nil {
 		return nil, nil, err
 	}

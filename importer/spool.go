@@ -14,7 +14,8 @@ import (
 // is read, and read back (and decoded again) when a plan item, the undo
 // bundle or a write needs it. What it keeps in memory per connector is its
 // offset, length and name, so planning and applying ten thousand connectors
-// does not hold ten thousand details (docs/ARCHITECTURE.md, "Memory").
+// does not hold ten thousand details (docs/ARCHITECTURE.md, "The import
+// algorithm", Memory).
 //
 // The spool's name is removed as soon as the file is open where the system
 // allows it (the open file lives on until close); else close removes it.
