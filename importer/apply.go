@@ -163,8 +163,7 @@ func (r Result) Retryable() bool {
 func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Result, error) {
 	opts = opts.withDefaults()
 	m := newMeter(t)
-	m.want(src.Connectors...)
-	if err := checkApplicable(t, src, p, opts); err != nil {
+	if err := checkApplicable(t, src, p, opts, m.want); err != nil {
 		return Result{}, err
 	}
 	unlock, err := lockUnlessHeld(opts, "an import into "+p.Target.URL)
@@ -214,14 +213,16 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 }
 
 // checkApplicable refuses what must not be applied, before any request.
-func checkApplicable(t Target, src Source, p *Plan, opts Options) error {
+// want is given each bundle connector, with its content, as the input
+// digest is computed (meter.want).
+func checkApplicable(t Target, src Source, p *Plan, opts Options, want func(...bundle.Connector)) error {
 	if p.Format != PlanFormat || p.FormatVersion != PlanFormatVersion {
 		return fmt.Errorf("not a plan this connvault applies (format %q version %d)", p.Format, p.FormatVersion)
 	}
 	if err := p.CheckTarget(t.BaseURL()); err != nil {
 		return err
 	}
-	if got, err := inputDigest(src); err != nil {
+	if got, err := inputDigest(src, want); err != nil {
 		return err
 	} else if got != p.Bundle.InputDigest {
 		return fmt.Errorf("the bundle (after transforms) is not the one the plan was made from (%s); make a new plan", p.Bundle.Path)

@@ -207,9 +207,14 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 		return nil, err
 	}
 	m := newMeter(t)
-	m.want(src.Connectors...)
+	// One pass over the content: the digest, and what details must be
+	// completed with (meter.want), before any detail is read.
+	digest, err := inputDigest(src, m.want)
+	if err != nil {
+		return nil, err
+	}
 	pl := &planner{t: m, src: src, opts: opts, details: newDetailStore()}
-	p, err := pl.plan(ctx)
+	p, err := pl.plan(ctx, digest)
 	if err != nil {
 		pl.details.close()
 		return nil, err
@@ -217,13 +222,9 @@ func MakePlan(ctx context.Context, t Target, src Source, opts Options) (*Plan, e
 	return p, nil
 }
 
-func (pl *planner) plan(ctx context.Context) (*Plan, error) {
+func (pl *planner) plan(ctx context.Context, digest string) (*Plan, error) {
 	m, src, opts, t := pl.t, pl.src, pl.opts, pl.t.Target
 	matches, listed, err := pl.match(ctx)
-	if err != nil {
-		return nil, err
-	}
-	digest, err := inputDigest(src)
 	if err != nil {
 		return nil, err
 	}

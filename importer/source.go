@@ -45,8 +45,8 @@ func (s Source) load(i int) (bundle.Connector, error) {
 
 // inputDigest identifies the connectors an import was planned with, after
 // transforms: a saved plan is refused for different input. It reads one
-// connector at a time, in scriptName order.
-func inputDigest(src Source) (string, error) {
+// connector at a time, in scriptName order, and gives each to visit.
+func inputDigest(src Source, visit func(...bundle.Connector)) (string, error) {
 	order := make([]int, len(src.Connectors))
 	for i := range order {
 		order[i] = i
@@ -58,6 +58,7 @@ func inputDigest(src Source) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		visit(c)
 		for _, f := range [][]byte{[]byte(c.ScriptName), []byte(c.Name), []byte(c.Type), []byte(c.ClassName),
 			[]byte(c.Status), c.Detail, c.SourceConfig, c.SourceTemplate, c.CorrelationConfig} {
 			writeField(h, f)
