@@ -90,7 +90,7 @@ func (s *detailStore) get(scriptName string) (d tenant.ConnectorDetail, ok bool,
 	if _, err := f.ReadAt(b, e.off); err != nil {
 		return d, true, fmt.Errorf("read back the detail of %q: %w", scriptName, err)
 	}
-	if err := json.Unmarshal(b, &d); err != nil {
+	if d, err = decodeDetail(b); err != nil {
 		return d, true, fmt.Errorf("decode the spooled detail of %q: %w", scriptName, err)
 	}
 	return d, true, nil
@@ -112,41 +112,68 @@ func (s *detailStore) close() {
 	s.f, s.path, s.end, s.at = nil, "", 0, map[string]storedDetail{}
 }
 
-// encodeDetail returns JSON that decodes (tenant.ConnectorDetail's
-// UnmarshalJSON) to d again, Raw and Extra included: the members of Raw, as
-// read, plus the file fields from their decoded form. A detail built in code
-// (no Raw) is its plain JSON.
+// spooledDetail is a detail as the spool holds it: its members but the
+// files as JSON (Raw, as read; or the whole detail when built in code), and
+// the files as bytes, so that parts JSON cannot carry (detailBytes) keep
+// their exact bytes.
+type spooledDetail struct {
+	Detail               json.RawMessage   `json:"detail"`
+	SourceConfigXML      []byte            `json:"sourceConfigXml,omitempty"`
+	ApplicationXML       []byte            `json:"applicationXml,omitempty"`
+	CorrelationConfigXML []byte            `json:"correlationConfigXml,omitempty"`
+	SourceConfig         []byte            `json:"sourceConfig,omitempty"`
+	HasSourceConfig      bool              `json:"hasSourceConfig,omitempty"`
+	Translations         map[string][]byte `json:"translations,omitempty"`
+	HasTranslations      bool              `json:"hasTranslations,omitempty"`
+}
+
+// encodeDetail returns what decodeDetail turns into d again, Raw and Extra
+// included.
 func encodeDetail(d tenant.ConnectorDetail) ([]byte, error) {
+	sd := spooledDetail{Detail: d.Raw, SourceConfigXML: []byte(d.SourceConfigXML), ApplicationXML: []byte(d.ApplicationXML),
+		CorrelationConfigXML: []byte(d.CorrelationConfigXML), HasSourceConfig: d.SourceConfig != nil,
+		HasTranslations: d.TranslationProperties != nil}
+	if d.SourceConfig != nil {
+		sd.SourceConfig = []byte(*d.SourceConfig)
+	}
+	for l, t := range d.TranslationProperties {
+		if sd.Translations == nil {
+			sd.Translations = map[string][]byte{}
+		}
+		sd.Translations[l] = []byte(t)
+	}
 	if d.Raw == nil {
-		return json.Marshal(d)
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(d.Raw, &obj); err != nil {
-		return nil, err
-	}
-	if obj == nil {
-		obj = map[string]json.RawMessage{}
-	}
-	add := func(key string, v any) error {
-		b, err := json.Marshal(v)
-		obj[key] = b
-		return err
-	}
-	var err error
-	for key, v := range map[string]string{"sourceConfigXml": d.SourceConfigXML, "applicationXml": d.ApplicationXML,
-		"correlationConfigXml": d.CorrelationConfigXML} {
-		if v != "" && err == nil {
-			err = add(key, v)
+		var err error
+		if sd.Detail, err = json.Marshal(d); err != nil {
+			return nil, err
 		}
 	}
-	if d.SourceConfig != nil && err == nil {
-		err = add("sourceConfig", *d.SourceConfig)
+	return json.Marshal(sd)
+}
+
+// decodeDetail is encodeDetail's inverse.
+func decodeDetail(b []byte) (tenant.ConnectorDetail, error) {
+	var (
+		sd spooledDetail
+		d  tenant.ConnectorDetail
+	)
+	if err := json.Unmarshal(b, &sd); err != nil {
+		return d, err
 	}
-	if d.TranslationProperties != nil && err == nil {
-		err = add("translationProperties", d.TranslationProperties)
+	if err := json.Unmarshal(sd.Detail, &d); err != nil {
+		return d, err
 	}
-	if err != nil {
-		return nil, err
+	d.SourceConfigXML, d.ApplicationXML, d.CorrelationConfigXML = string(sd.SourceConfigXML), string(sd.ApplicationXML), string(sd.CorrelationConfigXML)
+	d.SourceConfig, d.TranslationProperties = nil, nil
+	if sd.HasSourceConfig {
+		sc := string(sd.SourceConfig)
+		d.SourceConfig = &sc
 	}
-	return json.Marshal(obj)
+	if sd.HasTranslations {
+		d.TranslationProperties = make(map[string]string, len(sd.Translations))
+		for l, t := range sd.Translations {
+			d.TranslationProperties[l] = string(t)
+		}
+	}
+	return d, nil
 }

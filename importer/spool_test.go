@@ -37,6 +37,15 @@ func TestDetailStoreReadsBackWhatWasRead(t *testing.T) {
 	}
 	ds = append(ds, tenant.ConnectorDetail{Name: "Built in code", ScriptName: "code-1", SourceConfigXML: "<Form/>",
 		TranslationProperties: map[string]string{"fr": "x=y"}, ConnectorMetadata: map[string]any{"a": "b"}})
+	// Parts JSON cannot carry, as detailBytes sets them from sub-resources:
+	// not UTF-8 (ISO-8859-1 bytes).
+	var latin1 tenant.ConnectorDetail
+	if err := json.Unmarshal([]byte(`{"name":"Latin-1","scriptName":"latin1-1","type":"custom Latin-1","status":"RELEASED"}`), &latin1); err != nil {
+		t.Fatal(err)
+	}
+	latin1.SourceConfigXML = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Form name=\"Z\xfcrich\"/>"
+	latin1.TranslationProperties = map[string]string{"de": "k=Gr\xfc\xdfe"}
+	ds = append(ds, latin1)
 	s := newDetailStore()
 	defer s.close()
 	for _, d := range ds {
@@ -48,6 +57,9 @@ func TestDetailStoreReadsBackWhatWasRead(t *testing.T) {
 		got, ok, err := s.get(want.ScriptName)
 		if err != nil || !ok {
 			t.Fatalf("%s: get: %v %v", want.ScriptName, ok, err)
+		}
+		if !reflect.DeepEqual(detailContent(got), detailContent(want)) {
+			t.Errorf("%s: parts changed by the spool", want.ScriptName)
 		}
 		if detailHash(got) != detailHash(want) {
 			t.Errorf("%s: detail hash changed by the spool", want.ScriptName)
