@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,7 @@ func streamTransformed(ctx context.Context, path string, in transformArgs, geten
 		return importer.Source{}, nil, err
 	}
 	closeBundle := func() { _ = b.Close() }
+	name := cmp.Or(in.Name, path) // how messages name the bundle
 	warnings, err := checkRules(b.Manifest, names, rules)
 	if err != nil {
 		closeBundle()
@@ -69,7 +71,7 @@ func streamTransformed(ctx context.Context, path string, in transformArgs, geten
 		c, err := b.Load(e.Key)
 		if err != nil {
 			closeBundle()
-			return importer.Source{}, nil, fmt.Errorf("load %s: %w", path, err)
+			return importer.Source{}, nil, fmt.Errorf("load %s: %w", name, err)
 		}
 		if c, kept := transformed(c, chosen, ruled); kept {
 			heads, keys = append(heads, importer.Head(c)), append(keys, e.Key)
@@ -77,11 +79,11 @@ func streamTransformed(ctx context.Context, path string, in transformArgs, geten
 	}
 	if err := chosen.Err(); err != nil {
 		closeBundle()
-		return importer.Source{}, nil, fmt.Errorf("choose connectors of %s: %w", path, err)
+		return importer.Source{}, nil, fmt.Errorf("choose connectors of %s: %w", name, err)
 	}
 	if err := ruled.Err(); err != nil {
 		closeBundle()
-		return importer.Source{}, nil, fmt.Errorf("transform %s: %w", path, err)
+		return importer.Source{}, nil, fmt.Errorf("transform %s: %w", name, err)
 	}
 	// What the bundle stands for after --include/--exclude and the rules:
 	// the scope narrowed, each connector dropped left out with its rule.
@@ -94,10 +96,10 @@ func streamTransformed(ctx context.Context, path string, in transformArgs, geten
 		chosen, ruled := names.Pass(nil), rules.Pass(lookup)
 		c, kept := transformed(c, chosen, ruled)
 		if err := errors.Join(chosen.Err(), ruled.Err()); err != nil {
-			return bundle.Connector{}, fmt.Errorf("transform %s: %w", path, err)
+			return bundle.Connector{}, fmt.Errorf("transform %s: %w", name, err)
 		}
 		if !kept {
-			return bundle.Connector{}, fmt.Errorf("transform %s: connector %s is no longer chosen", path, keys[i])
+			return bundle.Connector{}, fmt.Errorf("transform %s: connector %s is no longer chosen", name, keys[i])
 		}
 		return c, nil
 	}
