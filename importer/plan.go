@@ -639,6 +639,7 @@ func leftoverReferences(src Source, matches []match, remap map[string]string) ([
 		}
 	}
 	var out []string
+	finder := transform.NewScriptNameFinder(names)
 	for i := range cs {
 		if len(names) == 0 {
 			break
@@ -647,7 +648,7 @@ func leftoverReferences(src Source, matches []match, remap map[string]string) ([
 		if err != nil {
 			return nil, err
 		}
-		for _, o := range transform.FindScriptNames(transform.RemapScriptNames(c, scan), names) {
+		for _, o := range finder.Find(transform.RemapScriptNames(c, scan)) {
 			out = append(out, fmt.Sprintf("%q: %s names the source scriptName %q, which is not remapped (it is not tied to a key naming a scriptName); if it is a reference, rewrite it with a replace rule",
 				c.Name, o.File+fmt.Sprintf(" line %d", o.Line), o.ScriptName))
 		}
