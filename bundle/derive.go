@@ -1,9 +1,6 @@
 package bundle
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // WriteDerived writes cs as a complete bundle at path that stands for what
 // the bundle of manifest from stands for: one written from another bundle
@@ -17,19 +14,9 @@ import (
 // fields this carries.
 func WriteDerived(ctx context.Context, path string, opts WriterOptions, from Manifest, cs []Connector) (Manifest, error) {
 	opts.Source, opts.Scope = from.Source, from.Scope
-	w, err := Create(path, opts)
+	w, err := createWith(ctx, path, opts, cs)
 	if err != nil {
 		return Manifest{}, err
-	}
-	for _, c := range cs {
-		if err := ctx.Err(); err != nil {
-			_ = w.Abort()
-			return Manifest{}, err
-		}
-		if _, err := w.Add(c); err != nil {
-			_ = w.Abort()
-			return Manifest{}, fmt.Errorf("write bundle %s: %w", path, err)
-		}
 	}
 	for _, e := range from.Errors {
 		w.Fail(e)

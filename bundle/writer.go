@@ -620,26 +620,36 @@ func (w *Writer) Ambiguous(a Ambiguity) {
 }
 
 // WriteAll writes a complete bundle at path from connectors held in memory,
-// recording errs as failed items. Used by transform, rollback and tests.
+// recording errs as failed items. Used by tests.
 func WriteAll(ctx context.Context, path string, opts WriterOptions, cs []Connector, errs []ItemError) (Manifest, error) {
-	w, err := Create(path, opts)
+	w, err := createWith(ctx, path, opts, cs)
 	if err != nil {
 		return Manifest{}, err
-	}
-	for _, c := range cs {
-		if err := ctx.Err(); err != nil {
-			_ = w.Abort()
-			return Manifest{}, err
-		}
-		if _, err := w.Add(c); err != nil {
-			_ = w.Abort()
-			return Manifest{}, fmt.Errorf("write bundle %s: %w", path, err)
-		}
 	}
 	for _, e := range errs {
 		w.Fail(e)
 	}
 	return w.Commit(ctx)
+}
+
+// createWith creates a bundle at path and adds cs to it; on an error
+// (ctx's included) nothing is left behind.
+func createWith(ctx context.Context, path string, opts WriterOptions, cs []Connector) (*Writer, error) {
+	w, err := Create(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if err := ctx.Err(); err != nil {
+			_ = w.Abort()
+			return nil, err
+		}
+		if _, err := w.Add(c); err != nil {
+			_ = w.Abort()
+			return nil, fmt.Errorf("write bundle %s: %w", path, err)
+		}
+	}
+	return w, nil
 }
 
 // contentDigest is "sha256:" and the hex SHA-256 of the lines
