@@ -23,17 +23,7 @@ func TestKilledCreateIsRecognisedOnRerun(t *testing.T) {
 			original := prod.sim.Dump()
 			opts := testOptions(t)
 			opts.Concurrency = 1
-			ctx, cancel := context.WithCancel(t.Context())
-			defer cancel()
-			ct := &crashTarget{Client: prod.client(t), cancel: cancel, at: at, after: true}
-			p, err := MakePlan(ctx, ct, src, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			first, err := Apply(ctx, ct, src, p, opts)
-			if !ct.dead() || first.UndoPath == "" {
-				t.Fatalf("fixture: the run was not killed at its create %d: %v", at, err)
-			}
+			first := killedAtWrite(t, prod, src, opts, at)
 			rerun := mustImport(t, prod.client(t), src, opts)
 			recognised := 0
 			for _, it := range rerun.Items {
@@ -79,17 +69,7 @@ func TestKilledHiddenCreateIsNamedByRollback(t *testing.T) {
 	setStatus(t, prod, "RELEASED", "Münchner Personalsystem")
 	opts := testOptions(t)
 	opts.Concurrency = 1
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	ct := &crashTarget{Client: prod.client(t), cancel: cancel, at: 1, after: true}
-	p, err := MakePlan(ctx, ct, src, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := Apply(ctx, ct, src, p, opts)
-	if !ct.dead() || first.UndoPath == "" {
-		t.Fatalf("fixture: the run was not killed at its first create: %v", err)
-	}
+	first := killedAtWrite(t, prod, src, opts, 1)
 	converge(t, prod, src, opts)
 	rb, err := Rollback(t.Context(), prod.client(t), first.UndoPath, opts)
 	if err != nil {
@@ -127,17 +107,7 @@ func TestRollbackLooksUpLostCreate(t *testing.T) {
 	original := prod.sim.Dump()
 	opts := testOptions(t)
 	opts.Concurrency = 1
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	ct := &crashTarget{Client: prod.client(t), cancel: cancel, at: 1, after: true}
-	p, err := MakePlan(ctx, ct, src, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := Apply(ctx, ct, src, p, opts)
-	if !ct.dead() || first.UndoPath == "" {
-		t.Fatalf("fixture: the run was not killed at its first create: %v", err)
-	}
+	first := killedAtWrite(t, prod, src, opts, 1)
 	var made []string
 	for _, c := range prod.sim.Dump().Connectors {
 		if _, before := byName(original, c.Name); !before {
@@ -174,4 +144,24 @@ func TestRollbackLooksUpLostCreate(t *testing.T) {
 	if d := diffDumps(original, prod.sim.Dump()); len(d) > 0 {
 		t.Errorf("after rollback --force the target differs from before: %v", d)
 	}
+}
+
+// killedAtWrite plans and applies src into prod through a target that dies
+// once its at-th write is applied, the answer lost, as a kill -9 would
+// leave it (with opts.Concurrency 1 the first writes are the creates), and
+// returns the killed run's result.
+func killedAtWrite(t *testing.T, prod tenantFixture, src Source, opts Options, at int) Result {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ct := &crashTarget{Client: prod.client(t), cancel: cancel, at: at, after: true}
+	p, err := MakePlan(ctx, ct, src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Apply(ctx, ct, src, p, opts)
+	if !ct.dead() || first.UndoPath == "" {
+		t.Fatalf("fixture: the run was not killed at its write %d: %v", at, err)
+	}
+	return first
 }
