@@ -37,7 +37,7 @@ func (w *Writer) Commit(ctx context.Context) (Manifest, error) {
 		err = cerr
 	}
 	if !keepStaging && w.staging != "" {
-		if rerr := os.RemoveAll(w.staging); rerr != nil && err == nil {
+		if rerr := removeStaging(w.staging); rerr != nil && err == nil {
 			err = fmt.Errorf("remove staging: %w", rerr)
 		}
 	}
@@ -428,7 +428,7 @@ func (w *Writer) Abort() error {
 	if w.staging == "" {
 		return nil
 	}
-	if err := os.RemoveAll(w.staging); err != nil {
+	if err := removeStaging(w.staging); err != nil {
 		return fmt.Errorf("abort bundle: remove staging: %w", err)
 	}
 	return nil

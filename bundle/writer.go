@@ -207,12 +207,7 @@ func CreateStream(out io.Writer, tempDir string, opts WriterOptions) (*Writer, e
 		return w, nil
 	}
 	removeAbandonedStaging(tempDir)
-	if w.staging, err = os.MkdirTemp(tempDir, streamStagingPattern); err == nil {
-		if w.lock, err = lockStaging(w.staging); err != nil {
-			_ = os.RemoveAll(w.staging)
-		}
-	}
-	if err == nil {
+	if w.staging, w.lock, err = newStaging(tempDir); err == nil {
 		err = w.openSpool(true)
 	}
 	if err != nil {
@@ -239,7 +234,7 @@ func (w *Writer) openSpool(content bool) error {
 	}
 	if err != nil {
 		_ = w.closeSpool()
-		_ = os.RemoveAll(w.staging)
+		_ = removeStaging(w.staging)
 		return err
 	}
 	return nil
