@@ -81,16 +81,27 @@ type transformArgs struct {
 	Name string
 }
 
-// loadTransformed opens and verifies the whole bundle at path, loads every
-// connector and applies the rules. Nothing is written anywhere.
-func loadTransformed(ctx context.Context, path string, in transformArgs, getenv func(string) string) (transformInput, error) {
+// transformSetup is a bundle opened for transforming: verified, with the
+// --include/--exclude filter (names) and the rules loaded and checked
+// against it (checkRules, whose warnings it keeps). The caller closes b.
+type transformSetup struct {
+	b            *bundle.Bundle
+	names, rules *transform.Rules
+	lookup       transform.Lookup
+	warnings     []string
+	name         string // how messages name the bundle
+}
+
+// openTransform loads the rules and globs of in, opens the bundle at path
+// and checks them against it; nothing is left open on an error.
+func openTransform(ctx context.Context, path string, in transformArgs, getenv func(string) string) (transformSetup, error) {
 	rules, lookup, err := loadRules(in.Rules, in.Values, getenv)
 	if err != nil {
-		return transformInput{}, err
+		return transformSetup{}, err
 	}
 	names, err := transform.NameFilter(in.Include, in.Exclude)
 	if err != nil {
-		return transformInput{}, usageErrorf("%v", err)
+		return transformSetup{}, usageErrorf("%v", err)
 	}
 	open := in.Open
 	if open == nil {
@@ -98,29 +109,42 @@ func loadTransformed(ctx context.Context, path string, in transformArgs, getenv 
 	}
 	b, err := open(ctx, path)
 	if err != nil {
-		return transformInput{}, err
+		return transformSetup{}, err
 	}
-	defer b.Close()
 	warnings, err := checkRules(b.Manifest, names, rules)
 	if err != nil {
+		_ = b.Close()
+		return transformSetup{}, err
+	}
+	return transformSetup{b: b, names: names, rules: rules, lookup: lookup, warnings: warnings, name: cmp.Or(in.Name, path)}, nil
+}
+
+// narrowed is what the bundle stands for after --include/--exclude and the
+// rules: the scope narrowed, each connector dropped left out with its rule.
+func (ts transformSetup) narrowed() bundle.Manifest {
+	return ts.rules.Narrow(ts.names.Narrow(ts.b.Manifest))
+}
+
+// loadTransformed opens and verifies the whole bundle at path, loads every
+// connector and applies the rules. Nothing is written anywhere.
+func loadTransformed(ctx context.Context, path string, in transformArgs, getenv func(string) string) (transformInput, error) {
+	ts, err := openTransform(ctx, path, in, getenv)
+	if err != nil {
 		return transformInput{}, err
 	}
-	name := cmp.Or(in.Name, path)
-	cs, err := b.LoadAll()
+	defer ts.b.Close()
+	cs, err := ts.b.LoadAll()
 	if err != nil {
-		return transformInput{}, fmt.Errorf("load %s: %w", name, err)
+		return transformInput{}, fmt.Errorf("load %s: %w", ts.name, err)
 	}
-	if cs, err = names.Apply(cs, nil); err != nil {
-		return transformInput{}, fmt.Errorf("choose connectors of %s: %w", name, err)
+	if cs, err = ts.names.Apply(cs, nil); err != nil {
+		return transformInput{}, fmt.Errorf("choose connectors of %s: %w", ts.name, err)
 	}
-	out, err := rules.Apply(cs, lookup)
+	out, err := ts.rules.Apply(cs, ts.lookup)
 	if err != nil {
-		return transformInput{}, fmt.Errorf("transform %s: %w", name, err)
+		return transformInput{}, fmt.Errorf("transform %s: %w", ts.name, err)
 	}
-	// What the bundle stands for after --include/--exclude and the rules:
-	// the scope narrowed, each connector dropped left out with its rule.
-	m := rules.Narrow(names.Narrow(b.Manifest))
-	return transformInput{Path: path, From: b.Manifest, Manifest: m, Connectors: out, Warnings: warnings}, nil
+	return transformInput{Path: path, From: ts.b.Manifest, Manifest: ts.narrowed(), Connectors: out, Warnings: ts.warnings}, nil
 }
 
 // checkRules checks the --include/--exclude globs (names) and the rules

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,30 +22,13 @@ import (
 // Like loadTransformed it checks the globs and rules against the whole
 // bundle first (checkRules) and prints what checkRules warns of to stderr.
 func streamTransformed(ctx context.Context, path string, in transformArgs, getenv func(string) string, stderr io.Writer) (importer.Source, func(), error) {
-	rules, lookup, err := loadRules(in.Rules, in.Values, getenv)
+	ts, err := openTransform(ctx, path, in, getenv)
 	if err != nil {
 		return importer.Source{}, nil, err
 	}
-	names, err := transform.NameFilter(in.Include, in.Exclude)
-	if err != nil {
-		return importer.Source{}, nil, usageErrorf("%v", err)
-	}
-	open := in.Open
-	if open == nil {
-		open = (*env)(nil).openBundle // no identities
-	}
-	b, err := open(ctx, path)
-	if err != nil {
-		return importer.Source{}, nil, err
-	}
+	b, names, rules, lookup, name := ts.b, ts.names, ts.rules, ts.lookup, ts.name
 	closeBundle := func() { _ = b.Close() }
-	name := cmp.Or(in.Name, path) // how messages name the bundle
-	warnings, err := checkRules(b.Manifest, names, rules)
-	if err != nil {
-		closeBundle()
-		return importer.Source{}, nil, err
-	}
-	for _, w := range warnings {
+	for _, w := range ts.warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	// transformed passes c through both passes: what Load returns must be
@@ -85,9 +67,7 @@ func streamTransformed(ctx context.Context, path string, in transformArgs, geten
 		closeBundle()
 		return importer.Source{}, nil, fmt.Errorf("transform %s: %w", name, err)
 	}
-	// What the bundle stands for after --include/--exclude and the rules:
-	// the scope narrowed, each connector dropped left out with its rule.
-	m := rules.Narrow(names.Narrow(b.Manifest))
+	m := ts.narrowed()
 	load := func(i int) (bundle.Connector, error) {
 		c, err := b.Load(keys[i])
 		if err != nil {
