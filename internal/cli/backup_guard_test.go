@@ -76,7 +76,7 @@ func TestUnknownTenantNamed(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2 naming the tenant and the repository's tenants (prod, sandbox):\nstdout: %s\nstderr: %s", args, r.code, r.stdout, r.stderr)
 		}
 	}
-	if r := runCLI(t, vars, "snapshots", "--repo", repo, "--tenant", "sandbox"); r.code != exitOK || !strings.Contains(r.stdout, "1 snapshots") {
+	if r := runCLI(t, vars, "snapshots", "--repo", repo, "--tenant", "sandbox"); r.code != exitOK || !strings.HasSuffix(r.stdout, "\n1 snapshot\n") {
 		t.Errorf("snapshots of a known tenant: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := runCLI(t, vars, "prune", "--repo", repo, "--tenant", "prod", "--keep-last", "1", "--dry-run"); r.code != exitOK || !strings.Contains(r.stdout, "tenant prod: keep 1") {
