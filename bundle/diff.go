@@ -13,6 +13,7 @@ import (
 	udiff "github.com/aymanbagabas/go-udiff"
 
 	"github.com/connvault/connvault/internal/collation"
+	"github.com/connvault/connvault/internal/glob"
 )
 
 // Diff is the difference between two bundles, matched by connector name, as
@@ -142,6 +143,7 @@ func match(a, b Manifest) (Diff, [][2]Entry) {
 		return out
 	}
 	am, bm := byName(a), byName(b)
+	pairRenormalized(am, bm)
 	var d Diff
 	failed := func(m Manifest, label string) map[string]bool {
 		out := map[string]bool{}
@@ -182,6 +184,33 @@ func match(a, b Manifest) (Diff, [][2]Entry) {
 	}
 	collation.Sort(d.Unknown)
 	return d, pairs
+}
+
+// pairRenormalized files under a's name each connector of b whose name is
+// a's in another normalization form or letter case (glob.SameName:
+// "Cafe\u0301" is "Café"), where exactly one unpaired name of each bundle
+// has that form: it is one connector, compared (a renamed connector.json
+// shows as detail.name), not one removed and one added. Names that more
+// than one connector of a bundle share by that rule stay apart, so none
+// is hidden behind another.
+func pairRenormalized(am, bm map[string]Entry) {
+	unpaired := func(m, other map[string]Entry) map[string][]string {
+		out := map[string][]string{}
+		for name := range m {
+			if _, ok := other[name]; !ok {
+				k := glob.NameKey(name)
+				out[k] = append(out[k], name)
+			}
+		}
+		return out
+	}
+	ua, ub := unpaired(am, bm), unpaired(bm, am)
+	for k, as := range ua {
+		if bs := ub[k]; len(as) == 1 && len(bs) == 1 {
+			bm[as[0]] = bm[bs[0]]
+			delete(bm, bs[0])
+		}
+	}
 }
 
 // compareConnector compares one connector present in both bundles. It reads

@@ -1,6 +1,8 @@
 package bundle
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,5 +44,46 @@ func TestUnifiedDiffAppliesWithPatch(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "x")); string(got) != b {
 		t.Errorf("patched file:\n%s\nwant\n%s", got, b)
+	}
+}
+
+// A connector whose name is "Café" in one bundle and "Cafe\u0301" (NFD, as
+// a Mac may type it) in the other is one connector, compared, not one
+// removed and one added; two connectors of one bundle sharing a name by
+// that rule are never folded into one.
+func TestDiffPairsNamesInAnotherNormalizationForm(t *testing.T) {
+	conn := func(script, name string) Connector {
+		return Connector{ScriptName: script, Name: name, Type: "Web Services", Status: "RELEASED",
+			Detail:       json.RawMessage(fmt.Sprintf(`{"name":%q,"scriptName":%q,"type":"Web Services","status":"RELEASED"}`, name, script)),
+			SourceConfig: []byte("<a/>\n")}
+	}
+	open := func(dir, file string, cs ...Connector) *Bundle {
+		p, _ := writeConnectors(t, dir, file, cs, nil)
+		b, err := Open(t.Context(), p, ReadOptions{TempDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return b
+	}
+	dir := t.TempDir()
+	a := open(dir, "a.tar.gz", conn("cafe-1", "Café"), conn("hr-1", "HR"))
+	b := open(dir, "b.tar.gz", conn("cafe-2", "Cafe\u0301"), conn("hr-1", "HR"))
+	d, err := Compare(a, b, CompareOptions{IgnoreTenantFields: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Added)+len(d.Removed) != 0 || len(d.Changed) != 1 || d.Changed[0].Name != "Café" {
+		t.Errorf("diff: added %q, removed %q, changed %+v; want Café changed (its name's bytes) only", d.Added, d.Removed, d.Changed)
+	}
+
+	// Both forms in B: neither is paired, nothing is hidden.
+	b2 := open(dir, "b2.tar.gz", conn("cafe-2", "Cafe\u0301"), conn("cafe-3", "CAFÉ"))
+	d, err = Compare(a, b2, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Added) != 2 || len(d.Removed) != 2 {
+		t.Errorf("diff: added %q, removed %q; want both of B's added and both of A's removed", d.Added, d.Removed)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -288,8 +289,8 @@ type applier struct {
 	undoPath    string
 	mappingPath string
 	resumed     bool
-	prevCreates map[string]createState // the continued run's creates, by lower-cased name
-	earlier     map[string][]string    // scriptNames earlier runs created, by name
+	prevCreates map[string]createState // the continued run's creates, by glob.NameKey of the name
+	earlier     map[string][]string    // scriptNames earlier runs created, by glob.NameKey of the name
 }
 
 func (a *applier) run(ctx context.Context) (Result, error) {
@@ -506,11 +507,11 @@ func (a *applier) reconcileCreates() bool {
 	planned := map[string]bool{}
 	for _, it := range a.plan.Items {
 		if it.Action == ActionCreate {
-			planned[strings.ToLower(it.Name)] = true
+			planned[glob.NameKey(it.Name)] = true
 		}
 	}
 	for _, uc := range slices.Clone(a.undo.info.Creates) {
-		k := strings.ToLower(uc.Name)
+		k := glob.NameKey(uc.Name)
 		if uc.ScriptName == "" && !planned[k] && !a.prevCreates[k].ambiguous {
 			changed = a.undo.dropCreate(uc.Name) || changed
 		}
@@ -531,7 +532,7 @@ func (a *applier) createdByRun(name, scriptName string) bool {
 	if i := a.undo.createIndex(name); i >= 0 && a.undo.info.Creates[i].ScriptName == scriptName {
 		return true
 	}
-	return a.prevCreates[strings.ToLower(name)].scriptName == scriptName
+	return a.prevCreates[glob.NameKey(name)].scriptName == scriptName
 }
 
 // recordPreImages adds to the undo bundle what this run will touch and the
@@ -555,7 +556,7 @@ func (a *applier) recordPreImages(ctx context.Context, changed bool) error {
 		// Not provably the run's: it is pre-existing. If a create of the
 		// name had its answer lost, the run may have made it; the undo
 		// bundle says so, and a rollback restores it but never deletes it.
-		if a.prevCreates[strings.ToLower(it.Name)].ambiguous {
+		if a.prevCreates[glob.NameKey(it.Name)].ambiguous {
 			changed = a.undo.addUnproven(it.Name) || changed
 		}
 		changed = a.undo.dropCreate(it.Name) || changed
@@ -612,7 +613,7 @@ func (a *applier) create(ctx context.Context, i int) {
 		report(a.opts.Progress, a.results[i])
 		return
 	}
-	name := strings.ToLower(it.Name)
+	name := glob.NameKey(it.Name)
 	cands := a.earlier[name]
 	if a.sameTenant {
 		cands = append(cands, c.ScriptName)

@@ -7,8 +7,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -132,10 +136,12 @@ func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (c
 // sameAsSent reports whether a connector found by name after an ambiguous
 // create is what that create asked for: the same name, and the same status,
 // type (default "custom <name>"), className and directConnect where the
-// request set them. A connector differing in any of these is not the
-// create's work.
+// request set them. Name and type are compared in NFC, letter case and all:
+// a tenant that stores them normalized holds what was sent, while one that
+// differs in case is someone else's. A connector differing in any of these
+// is not the create's work.
 func sameAsSent(c tenant.Connector, nc tenant.NewConnector) bool {
-	if c.Name != nc.Name {
+	if norm.NFC.String(c.Name) != norm.NFC.String(nc.Name) {
 		return false
 	}
 	if nc.Status != "" && c.Status != nc.Status {
@@ -145,7 +151,7 @@ func sameAsSent(c tenant.Connector, nc tenant.NewConnector) bool {
 	if wantType == "" {
 		wantType = "custom " + nc.Name
 	}
-	if c.Type != "" && c.Type != wantType {
+	if c.Type != "" && norm.NFC.String(c.Type) != norm.NFC.String(wantType) {
 		return false
 	}
 	if c.ClassName != nil && nc.ClassName != "" && *c.ClassName != nc.ClassName {
@@ -188,7 +194,8 @@ func statusOrDefault(s tenant.Status) string {
 	return string(s)
 }
 
-// lookupName finds a connector by name: in the list (filtered by name), then
+// lookupName finds a connector by name (glob.SameName: any letter case or
+// normalization form): in the list (filtered by the name's start), then
 // among the candidate scriptNames.
 func lookupName(ctx context.Context, t Target, name string, candidates []string) (tenant.Connector, bool, error) {
 	ls, err := t.ListAllConnectors(ctx, nameFilter(name), nil)
@@ -199,7 +206,7 @@ func lookupName(ctx context.Context, t Target, name string, candidates []string)
 		return tenant.Connector{}, false, fmt.Errorf("list connectors named %q: %w", name, err)
 	}
 	for _, l := range ls {
-		if strings.EqualFold(l.Name, name) {
+		if glob.SameName(l.Name, name) {
 			return l, true, nil
 		}
 	}
@@ -211,18 +218,28 @@ func lookupName(ctx context.Context, t Target, name string, candidates []string)
 		if err != nil {
 			return tenant.Connector{}, false, fmt.Errorf("read connector %q: %w", s, err)
 		}
-		if strings.EqualFold(d.Name, name) {
+		if glob.SameName(d.Name, name) {
 			return connectorOf(d), true, nil
 		}
 	}
 	return tenant.Connector{}, false, nil
 }
 
-// nameFilter is the list filter `name sw "<name>"`, quoted as the standard
-// collection parameters require.
+// nameFilter is the list filter `name sw "<start>"` (tenant.Sw), where start is the part of name that no
+// Unicode normalization changes: its ASCII characters up to the last one
+// before the first other character (which may combine with it: "Cafe\u0301"
+// is "Café"). The tenant compares bytes, so a filter of the whole name would
+// miss the connector stored in another normalization form. "" (no filter)
+// when nothing of name is safe.
 func nameFilter(name string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return `name sw "` + r.Replace(name) + `"`
+	start := name
+	if i := strings.IndexFunc(name, func(r rune) bool { return r >= utf8.RuneSelf }); i >= 0 {
+		start = name[:max(i-1, 0)]
+	}
+	if start == "" {
+		return ""
+	}
+	return tenant.Sw("name", start).String()
 }
 
 func connectorOf(d tenant.ConnectorDetail) tenant.Connector {
@@ -272,13 +289,13 @@ func createDetached(ctx context.Context, t Target, nc tenant.NewConnector) (tena
 // is created as planned (false).
 func (a *applier) resumeCreated(ctx context.Context, i int) bool {
 	it := a.plan.Items[i]
-	s := a.prevCreates[strings.ToLower(it.Name)].scriptName
+	s := a.prevCreates[glob.NameKey(it.Name)].scriptName
 	if s == "" {
 		return false
 	}
 	d, ok, err := a.details.get(s)
 	if !ok || err != nil {
-		if d, err = a.t.GetConnector(ctx, s); err != nil || !strings.EqualFold(d.Name, it.Name) {
+		if d, err = a.t.GetConnector(ctx, s); err != nil || !glob.SameName(d.Name, it.Name) {
 			return false
 		}
 	}
@@ -309,7 +326,7 @@ func (a *applier) recogniseOwnCreates() error {
 		if it.Action != ActionUpdate && it.Action != ActionUnchanged {
 			continue
 		}
-		k := strings.ToLower(it.Name)
+		k := glob.NameKey(it.Name)
 		st := a.prevCreates[k]
 		if !st.ambiguous || st.body == nil || !st.absentAtPlan {
 			continue

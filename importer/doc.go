@@ -16,7 +16,7 @@
 // which the tenant derives on create, differently in every tenant. A bundle
 // connector is therefore matched, in this order, by: the mapping file (--map:
 // source scriptName → target scriptName; every target must exist); a listed
-// connector of the same name (case-insensitively); an unlisted connector of
+// connector of the same name (glob.SameName: any case, NFC); an unlisted connector of
 // the same name that target sources use (the sources, read once per plan
 // with Target.ListAllSources, name their connectors' scriptNames; each such
 // scriptName the list does not show is read, only when some bundle name is

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -45,7 +46,7 @@ func CheckDrift(ctx context.Context, t Target, p *Plan) error {
 // journal tells.
 type runWrites struct {
 	left    map[string]leftState // by target scriptName
-	created map[string]string    // target scriptName by lower-cased name
+	created map[string]string    // target scriptName by glob.NameKey of the name
 }
 
 // planRun reads the journal of the unfinished run that applying p would
@@ -154,13 +155,13 @@ func checkDriftInto(ctx context.Context, t Target, p *Plan, limit int, stateDir 
 			}
 			absent := map[string]bool{}
 			for _, n := range p.Absent {
-				absent[strings.ToLower(n)] = true
+				absent[glob.NameKey(n)] = true
 			}
 			for _, l := range ls {
-				if !absent[strings.ToLower(l.Name)] {
+				if !absent[glob.NameKey(l.Name)] {
 					continue
 				}
-				if run.created[strings.ToLower(l.Name)] == l.ScriptName {
+				if run.created[glob.NameKey(l.Name)] == l.ScriptName {
 					// Created by the interrupted run of this plan: the
 					// run continues it if nothing else changed it.
 					d, err := t.GetConnector(gctx, l.ScriptName)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -22,7 +23,7 @@ import (
 // rollback and drift then compare the bytes themselves.
 type detailBytes struct {
 	mu     sync.Mutex
-	byName map[string][]tenant.Part // bundle connector name → parts JSON cannot carry
+	byName map[string][]tenant.Part // glob.NameKey of a bundle connector name → parts JSON cannot carry
 }
 
 // want notes, for each connector of cs, the parts whose bundle bytes JSON
@@ -32,15 +33,16 @@ func (db *detailBytes) want(cs ...bundle.Connector) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	for _, c := range cs {
+		k := glob.NameKey(c.Name)
 		for name, b := range bundleParts(c) {
 			p, ok := parsePart(name)
-			if !ok || tenant.JSONExact(p.Kind, b) || slices.Contains(db.byName[c.Name], p) {
+			if !ok || tenant.JSONExact(p.Kind, b) || slices.Contains(db.byName[k], p) {
 				continue
 			}
 			if db.byName == nil {
 				db.byName = map[string][]tenant.Part{}
 			}
-			db.byName[c.Name] = append(db.byName[c.Name], p)
+			db.byName[k] = append(db.byName[k], p)
 		}
 	}
 }
@@ -64,7 +66,7 @@ func bundleParts(c bundle.Connector) map[string][]byte {
 func (db *detailBytes) complete(ctx context.Context, t Target, scriptName string, d *tenant.ConnectorDetail) error {
 	parts := d.InexactParts()
 	db.mu.Lock()
-	for _, p := range db.byName[d.Name] {
+	for _, p := range db.byName[glob.NameKey(d.Name)] {
 		if d.HasPart(p) && !slices.Contains(parts, p) {
 			parts = append(parts, p)
 		}

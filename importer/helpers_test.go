@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 	"github.com/connvault/connvault/tenant/tenantsim"
 	"github.com/connvault/connvault/transform"
@@ -313,7 +314,7 @@ func converge(t testing.TB, f tenantFixture, src Source, opts Options, transient
 
 func byName(d tenantsim.Dump, name string) (tenantsim.DumpConnector, bool) {
 	for _, c := range d.Connectors {
-		if strings.EqualFold(c.Name, name) {
+		if glob.SameName(c.Name, name) {
 			return c, true
 		}
 	}
@@ -372,7 +373,7 @@ func checkNoDuplicates(t testing.TB, d tenantsim.Dump) {
 	t.Helper()
 	seen := map[string]string{}
 	for _, c := range d.Connectors {
-		k := strings.ToLower(c.Name)
+		k := glob.NameKey(c.Name)
 		if other, dup := seen[k]; dup {
 			t.Errorf("duplicate connector %q: %s and %s", c.Name, other, c.ScriptName)
 		}

@@ -12,10 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -133,12 +133,12 @@ type runLog struct {
 	rolledBack bool
 }
 
-// created returns the scriptNames this run created, by lower-cased name.
+// created returns the scriptNames this run created, by glob.NameKey of the name.
 func (r runLog) created() map[string]string {
 	out := map[string]string{}
 	for _, rec := range r.records {
 		if rec.Op == opCreated && rec.ScriptName != "" {
-			out[strings.ToLower(rec.Name)] = rec.ScriptName
+			out[glob.NameKey(rec.Name)] = rec.ScriptName
 		}
 	}
 	return out
@@ -180,14 +180,14 @@ type createState struct {
 	refused bool
 }
 
-// creates returns what the run's creates came to, by lower-cased name.
+// creates returns what the run's creates came to, by glob.NameKey of the name.
 // Records of one name are in order: an intent (create), then at most one
 // outcome (created or refused); an intent without an outcome is ambiguous.
 func (r runLog) creates() map[string]createState {
 	out := map[string]createState{}
 	pending := map[string]bool{}
 	for _, rec := range r.records {
-		k := strings.ToLower(rec.Name)
+		k := glob.NameKey(rec.Name)
 		st := out[k]
 		switch rec.Op {
 		case opCreate:
@@ -303,7 +303,7 @@ func resumable(runs []runLog, target, bundleID string) (runLog, bool) {
 	return runLog{}, false
 }
 
-// createdEarlier returns, by lower-cased name, the scriptNames that earlier
+// createdEarlier returns, by glob.NameKey of the name, the scriptNames that earlier
 // runs into target created, newest first: candidates to probe when the list
 // cannot show a connector.
 func createdEarlier(stateDir, target string) (map[string][]string, error) {

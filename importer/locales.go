@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -30,7 +31,7 @@ type detailLocales struct {
 	proven atomic.Bool // a detail showed a locale other than en
 
 	mu     sync.Mutex
-	byName map[string][]string // bundle connector name → its locales
+	byName map[string][]string // glob.NameKey of a bundle connector name → its locales
 	all    bool                // every locale of the spec, for every connector
 }
 
@@ -43,12 +44,13 @@ func (dl *detailLocales) wantLocales(cs ...bundle.Connector) {
 		dl.byName = map[string][]string{}
 	}
 	for _, c := range cs {
+		k := glob.NameKey(c.Name)
 		for l := range c.Translations {
-			if !slices.Contains(dl.byName[c.Name], l) {
-				dl.byName[c.Name] = append(dl.byName[c.Name], l)
+			if !slices.Contains(dl.byName[k], l) {
+				dl.byName[k] = append(dl.byName[k], l)
 			}
 		}
-		slices.Sort(dl.byName[c.Name])
+		slices.Sort(dl.byName[k])
 	}
 }
 
@@ -67,7 +69,7 @@ func (dl *detailLocales) wanted(name string) []string {
 	if dl.all {
 		return tenant.Locales()
 	}
-	return slices.Clone(dl.byName[name])
+	return slices.Clone(dl.byName[glob.NameKey(name)])
 }
 
 // complete adds to d the wanted locales it lacks, read from t, unless the

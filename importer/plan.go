@@ -14,6 +14,7 @@ import (
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/internal/collation"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 	"github.com/connvault/connvault/transform"
 )
@@ -317,7 +318,7 @@ func checkSource(src Source, opts Options) error {
 			return fmt.Errorf("%w: scriptName %q appears twice in the bundle", ErrConflictingNames, c.ScriptName)
 		}
 		scripts[c.ScriptName] = true
-		key := strings.ToLower(c.Name)
+		key := glob.NameKey(c.Name)
 		if other, ok := names[key]; ok {
 			return fmt.Errorf("%w: bundle connectors %q (%s) and %q (%s) have the same name; connector names are unique in a tenant",
 				ErrConflictingNames, other.Name, other.ScriptName, c.Name, c.ScriptName)
@@ -387,7 +388,7 @@ func (pl *planner) match(ctx context.Context) ([]match, []tenant.Connector, erro
 	pl.listed = map[string]string{}
 	for _, c := range listed {
 		pl.listed[c.ScriptName] = c.Name
-		k := strings.ToLower(c.Name)
+		k := glob.NameKey(c.Name)
 		byName[k] = append(byName[k], c)
 	}
 	earlier, err := createdEarlier(pl.opts.StateDir, pl.t.BaseURL())
@@ -404,7 +405,7 @@ func (pl *planner) match(ctx context.Context) ([]match, []tenant.Connector, erro
 			break
 		}
 		g.Go(func() error {
-			k := strings.ToLower(c.Name)
+			k := glob.NameKey(c.Name)
 			m, err := pl.matchOne(gctx, c, byName[k], hidden[k], earlier[k], sameTenant)
 			matches[i] = m
 			return err
@@ -476,7 +477,7 @@ func (pl *planner) matchOne(ctx context.Context, c bundle.Connector, listed []te
 		if err != nil {
 			return match{}, err
 		}
-		if found && strings.EqualFold(d.Name, c.Name) {
+		if found && glob.SameName(d.Name, c.Name) {
 			return match{target: cand.scriptName, by: cand.by}, nil
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -196,7 +197,7 @@ type rollbackPlanner struct {
 	journalCreates map[string]createState
 	written        map[string]undoWritten
 	left           map[string]leftState // the journal's record of what the run left, by scriptName
-	earlier        map[string][]string  // scriptNames other runs into the target created, by lower-cased name
+	earlier        map[string][]string  // scriptNames other runs into the target created, by glob.NameKey of the name
 	known          bool                 // written is complete: a connector missing from it was not written
 	srcs           *sourceIndex
 	forceInUse     bool
@@ -205,7 +206,7 @@ type rollbackPlanner struct {
 // created plans the deletion of a connector the import created.
 func (pl *rollbackPlanner) created(ctx context.Context, uc undoCreate) (RollbackItem, error) {
 	it := RollbackItem{Action: ActionDelete, Name: uc.Name, create: &uc}
-	st := pl.journalCreates[strings.ToLower(uc.Name)]
+	st := pl.journalCreates[glob.NameKey(uc.Name)]
 	s := firstNonEmpty(uc.ScriptName, st.scriptName)
 	if s == "" {
 		it.Action = ActionUnchanged
@@ -225,7 +226,7 @@ func (pl *rollbackPlanner) created(ctx context.Context, uc undoCreate) (Rollback
 	if err != nil {
 		return it, fmt.Errorf("read %q: %w", s, err)
 	}
-	if !strings.EqualFold(d.Name, uc.Name) {
+	if !glob.SameName(d.Name, uc.Name) {
 		it.Changed = append(it.Changed, fmt.Sprintf("renamed to %q", d.Name))
 		return it, nil
 	}
@@ -270,7 +271,7 @@ func (pl *rollbackPlanner) created(ctx context.Context, uc undoCreate) (Rollback
 // updated or deleted.
 func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, info undoInfo) (RollbackItem, error) {
 	it := RollbackItem{Action: ActionUpdate, Name: pre.Name, ScriptName: pre.ScriptName}
-	if slices.ContainsFunc(info.Unproven, func(n string) bool { return strings.EqualFold(n, pre.Name) }) {
+	if slices.ContainsFunc(info.Unproven, func(n string) bool { return glob.SameName(n, pre.Name) }) {
 		it.Notes = append(it.Notes, fmt.Sprintf("%s: connector %q (scriptName %s, status %s; the API gives no creation time) may be left behind by the import; check in ISC whether anyone else made it, and if nobody did, delete it by hand",
 			noteUnproven, pre.Name, pre.ScriptName, statusOrDefault(tenant.Status(pre.Status))))
 	}
@@ -445,7 +446,7 @@ func (rb *rollbacker) findListed(ctx context.Context, name string) (tenant.Conne
 		return tenant.Connector{}, false, fmt.Errorf("list connectors: %w", err)
 	}
 	for _, l := range ls {
-		if strings.EqualFold(l.Name, name) {
+		if glob.SameName(l.Name, name) {
 			return l, true, nil
 		}
 	}

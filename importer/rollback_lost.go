@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -17,7 +18,7 @@ func noteUnknownSinceCreate(parts []string) string {
 		strings.Join(parts, ", "))
 }
 
-// earlierCreates returns, by lower-cased name, the scriptNames the runs
+// earlierCreates returns, by glob.NameKey of the name, the scriptNames the runs
 // into target other than runID created: where a connector the list cannot
 // show may be found by name.
 func earlierCreates(runs []runLog, target, runID string) map[string][]string {
@@ -43,7 +44,7 @@ func earlierCreates(runs []runLog, target, runID string) map[string][]string {
 // sent it, and RELEASED (listed: its absence from the plan's list proves it
 // did not exist then; an unlisted one proves nothing).
 func (pl *rollbackPlanner) lostAnswer(ctx context.Context, it RollbackItem, uc undoCreate, st createState) (RollbackItem, error) {
-	cands := slices.Clone(pl.earlier[strings.ToLower(uc.Name)])
+	cands := slices.Clone(pl.earlier[glob.NameKey(uc.Name)])
 	if uc.SourceScriptName != "" && !slices.Contains(cands, uc.SourceScriptName) {
 		cands = append(cands, uc.SourceScriptName)
 	}

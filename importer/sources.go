@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -77,7 +78,7 @@ func indexSources(ss []tenant.Source) *sourceIndex {
 }
 
 // hiddenInUse reads each connector that sources name but the list does not
-// show, and returns their scriptNames by lower-cased name. It reads nothing
+// show, and returns their scriptNames by glob.NameKey of the name. It reads nothing
 // when every bundle connector's name is listed.
 func (pl *planner) hiddenInUse(ctx context.Context, listed []tenant.Connector) (map[string]string, error) {
 	out := map[string]string{}
@@ -88,9 +89,9 @@ func (pl *planner) hiddenInUse(ctx context.Context, listed []tenant.Connector) (
 	names := map[string]bool{}
 	for _, c := range listed {
 		shown[c.ScriptName] = true
-		names[strings.ToLower(c.Name)] = true
+		names[glob.NameKey(c.Name)] = true
 	}
-	if !slices.ContainsFunc(pl.src.Connectors, func(c bundle.Connector) bool { return !names[strings.ToLower(c.Name)] }) {
+	if !slices.ContainsFunc(pl.src.Connectors, func(c bundle.Connector) bool { return !names[glob.NameKey(c.Name)] }) {
 		return out, nil
 	}
 	var mu sync.Mutex
@@ -106,7 +107,7 @@ func (pl *planner) hiddenInUse(ctx context.Context, listed []tenant.Connector) (
 				return err
 			}
 			mu.Lock()
-			out[strings.ToLower(d.Name)] = sn
+			out[glob.NameKey(d.Name)] = sn
 			mu.Unlock()
 			return nil
 		})
@@ -274,7 +275,7 @@ func (a *applier) checklistUploads(ctx context.Context, res *Result, x *sourceIn
 	byID, byName := map[string]SourceRef{}, map[string]SourceRef{}
 	for _, refs := range x.byUse {
 		for _, r := range refs {
-			byID[r.ID], byName[strings.ToLower(r.Name)] = r, r
+			byID[r.ID], byName[glob.NameKey(r.Name)] = r, r
 		}
 	}
 	for i := range res.Items {
@@ -286,7 +287,7 @@ func (a *applier) checklistUploads(ctx context.Context, res *Result, x *sourceIn
 		for _, s := range c.Sources {
 			ref, found := byID[s.ID]
 			if !found || !a.sameTenant {
-				ref, found = byName[strings.ToLower(s.Name)]
+				ref, found = byName[glob.NameKey(s.Name)]
 			}
 			for _, f := range s.UploadedFiles {
 				u := Upload{Source: s.Name, File: f}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/connvault/connvault/bundle"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -230,7 +230,7 @@ func readUndo(ctx context.Context, path string) (*undoSet, error) {
 }
 
 func (u *undoSet) createIndex(name string) int {
-	return slices.IndexFunc(u.info.Creates, func(c undoCreate) bool { return strings.EqualFold(c.Name, name) })
+	return slices.IndexFunc(u.info.Creates, func(c undoCreate) bool { return glob.SameName(c.Name, name) })
 }
 
 // addCreate records a connector the import creates; false if already there.
@@ -287,7 +287,7 @@ func (u *undoSet) addDelete(scriptName string) bool {
 }
 
 func (u *undoSet) addUnproven(name string) bool {
-	if slices.ContainsFunc(u.info.Unproven, func(n string) bool { return strings.EqualFold(n, name) }) {
+	if slices.ContainsFunc(u.info.Unproven, func(n string) bool { return glob.SameName(n, name) }) {
 		return false
 	}
 	u.info.Unproven = append(u.info.Unproven, name)

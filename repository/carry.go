@@ -11,12 +11,14 @@ import (
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/export"
+	"github.com/connvault/connvault/internal/glob"
 )
 
 // goneAfter is the gone list of a run (Snapshot.Gone): the hidden connectors
 // carried forward that the tenant answered 404 for in this run, and those
 // of the previous snapshot's list, less the ones this run exported again
-// (same scriptName) or replaced: a connector of the same name exported
+// (same scriptName) or replaced: a connector of the same name (glob.SameName:
+// any letter case or normalization form, as the tenant may store it) exported
 // under another scriptName, as a restore recreates a connector whose
 // scriptName is taken. replaced maps those old scriptNames to the new.
 func goneAfter(prev []HiddenConnector, carried []export.Hidden, res export.Result) (gone []HiddenConnector, replaced map[string]string) {
@@ -30,18 +32,18 @@ func goneAfter(prev []HiddenConnector, carried []export.Hidden, res export.Resul
 			all = append(all, HiddenConnector{ScriptName: lo.ScriptName, Name: lo.Name})
 		}
 	}
-	byName := map[string]string{} // name → a scriptName exported under it
+	byName := map[string]string{} // glob.NameKey of a name → a scriptName exported under it
 	for sn, name := range res.Names {
-		if name != "" && (byName[name] == "" || sn < byName[name]) {
-			byName[name] = sn
+		if k := glob.NameKey(name); name != "" && (byName[k] == "" || sn < byName[k]) {
+			byName[k] = sn
 		}
 	}
 	replaced = map[string]string{}
 	for _, g := range all {
 		switch {
 		case isExported(res, g.ScriptName): // back again
-		case g.Name != "" && byName[g.Name] != "":
-			replaced[g.ScriptName] = byName[g.Name]
+		case g.Name != "" && byName[glob.NameKey(g.Name)] != "":
+			replaced[g.ScriptName] = byName[glob.NameKey(g.Name)]
 		default:
 			gone = append(gone, g)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/connvault/connvault/bundle"
+	globpkg "github.com/connvault/connvault/internal/glob"
 )
 
 // Apply returns the connectors of cs the rules keep, in their order, each
@@ -46,7 +47,7 @@ type Pass struct {
 	lookup     Lookup
 	errs       []error
 	unresolved []Unresolved
-	sourceOf   map[string]string // target name, lower-cased → source name
+	sourceOf   map[string]string // globpkg.NameKey of the target name → source name
 }
 
 // Pass starts a pass of r (nil: no rules) with the values of lookup.
@@ -68,12 +69,13 @@ func (p *Pass) Add(c bundle.Connector) (bundle.Connector, bool) {
 		return bundle.Connector{}, false
 	}
 	p.unresolved = append(p.unresolved, miss...)
-	// ISC compares connector names ignoring case.
-	folded := strings.ToLower(nc.Name)
-	if src, taken := p.sourceOf[folded]; taken && src != c.Name {
-		p.errs = append(p.errs, fmt.Errorf("rename: connectors %q and %q would both be named %q (names are unique in a tenant, ignoring case)", src, c.Name, nc.Name))
+	// ISC compares connector names ignoring case, and connvault in NFC too
+	// (glob.SameName): two names equal by that rule are one name.
+	key := globpkg.NameKey(nc.Name)
+	if src, taken := p.sourceOf[key]; taken && src != c.Name {
+		p.errs = append(p.errs, fmt.Errorf("rename: connectors %q and %q would both be named %q (names are unique in a tenant, ignoring case and Unicode normalization)", src, c.Name, nc.Name))
 	}
-	p.sourceOf[folded] = c.Name
+	p.sourceOf[key] = c.Name
 	return nc, true
 }
 

@@ -71,10 +71,18 @@ func TestApplyErrors(t *testing.T) {
 	}{
 		{"rename onto a kept name", "version: 2\nrename: {A: B}\n",
 			[]bundle.Connector{conn("a", "A"), conn("b", "B")},
-			`rename: connectors "A" and "B" would both be named "B" (names are unique in a tenant, ignoring case)`},
-		{"rename onto a name that differs only in case", "version: 2\nrename: {A: shared, B: Shared}\n",
+			`rename: connectors "A" and "B" would both be named "B" (names are unique in a tenant, ignoring case and Unicode normalization)`},
+		{"rename onto a kept name that differs only in case", "version: 2\nrename: {A: b}\n",
 			[]bundle.Connector{conn("a", "A"), conn("b", "B")},
-			`rename: connectors "A" and "B" would both be named "Shared" (names are unique in a tenant, ignoring case)`},
+			`rename: connectors "A" and "B" would both be named "B" (names are unique in a tenant, ignoring case and Unicode normalization)`},
+		// "Café" (NFC) and "Cafe\u0301" (NFD) are one name to anyone
+		// reading it, to every glob, and to the importer's matching.
+		{"rename onto a kept name in another normalization form", "version: 2\nrename: {A: \"Caf\\u00e9\"}\n",
+			[]bundle.Connector{conn("a", "A"), conn("b", "Cafe\u0301")},
+			"rename: connectors \"A\" and \"Cafe\u0301\" would both be named \"Cafe\u0301\" (names are unique in a tenant, ignoring case and Unicode normalization)"},
+		{"a kept name renamed onto in another normalization form", "version: 2\nrename: {B: \"Cafe\\u0301\"}\n",
+			[]bundle.Connector{conn("a", "Café"), conn("b", "B")},
+			"rename: connectors \"Café\" and \"B\" would both be named \"Cafe\u0301\" (names are unique in a tenant, ignoring case and Unicode normalization)"},
 		{"connectorMetadata not an object", "version: 2\nmetadata: [{match: '*', set: {a: b}}]\n",
 			[]bundle.Connector{badMeta},
 			`connector "Bad": connector.json: connectorMetadata: want a JSON object: json: cannot unmarshal string into Go value of type map[string]json.RawMessage`},

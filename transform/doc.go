@@ -60,8 +60,8 @@
 // connector.json); its scriptName, type and bundle key stay, the target
 // tenant derives a new scriptName when the importer creates the connector.
 // A name renamed twice, two names renamed to one, and a rename that makes two
-// kept connectors share a name (ignoring case,
-// as the tenant does) are errors, and so is a rename of a connector that is
+// kept connectors share a name (ignoring case, as the tenant does, and
+// Unicode normalization, as globs do) are errors, and so is a rename of a connector that is
 // not in the bundle (see above).
 //
 // Replace rewrites the text files (kinds source-config, source-template,

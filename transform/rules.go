@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/connvault/connvault/bundle"
+	globpkg "github.com/connvault/connvault/internal/glob"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -366,7 +367,7 @@ func (p *parser) rename(n *yaml.Node) (map[string]string, map[string]int) {
 		return nil, nil
 	}
 	out, lines := map[string]string{}, map[string]int{}
-	sourceOf := map[string]string{} // target → source
+	sourceOf := map[string]string{} // globpkg.NameKey of the target → source
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
 		from, ok1 := p.str(k, "rename")
@@ -385,11 +386,11 @@ func (p *parser) rename(n *yaml.Node) (map[string]string, map[string]int) {
 			p.errorf(v, "rename %q: the target name is empty", from)
 			continue
 		}
-		if other, clash := sourceOf[to]; clash {
+		if other, clash := sourceOf[globpkg.NameKey(to)]; clash {
 			p.errorf(v, "rename: %q and %q are both renamed to %q", other, from, to)
 			continue
 		}
-		out[from], sourceOf[to], lines[from] = to, from, k.Line
+		out[from], sourceOf[globpkg.NameKey(to)], lines[from] = to, from, k.Line
 	}
 	return out, lines
 }

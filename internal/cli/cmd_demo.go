@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -15,6 +14,7 @@ import (
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/export"
 	"github.com/connvault/connvault/importer"
+	"github.com/connvault/connvault/internal/glob"
 	"github.com/connvault/connvault/tenant"
 	"github.com/connvault/connvault/tenant/tenantsim"
 )
@@ -186,12 +186,12 @@ func unlistedNameMatches(sandbox, prod tenantsim.Dump) map[string]string {
 	hidden := map[string]string{}
 	for _, c := range prod.Connectors {
 		if !c.BuiltIn && c.Status != "RELEASED" {
-			hidden[strings.ToLower(c.Name)] = c.ScriptName
+			hidden[glob.NameKey(c.Name)] = c.ScriptName
 		}
 	}
 	m := map[string]string{}
 	for _, c := range sandbox.Connectors {
-		if sn, ok := hidden[strings.ToLower(c.Name)]; ok && !c.BuiltIn {
+		if sn, ok := hidden[glob.NameKey(c.Name)]; ok && !c.BuiltIn {
 			m[c.ScriptName] = sn
 		}
 	}

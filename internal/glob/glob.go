@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -111,6 +112,30 @@ func (p Pattern) Match(name string) bool {
 // pattern without wildcards matches).
 func SameName(a, b string) bool {
 	return strings.EqualFold(norm.NFC.String(a), norm.NFC.String(b))
+}
+
+// NameKey returns the key under which a map holds the connector named name
+// by SameName's rule: NameKey(a) == NameKey(b) exactly when SameName(a, b).
+// It is name in NFC with every letter replaced by the smallest member of its
+// simple case-folding orbit (unicode.SimpleFold: "K", "k" and the Kelvin
+// sign give "K"), so it is for comparing only, never for showing.
+func NameKey(name string) string {
+	s := norm.NFC.String(name)
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		b.WriteRune(foldMin(r))
+	}
+	return b.String()
+}
+
+// foldMin returns the smallest rune that strings.EqualFold holds equal to r.
+func foldMin(r rune) rune {
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	return least
 }
 
 // String returns the pattern as written.

@@ -136,9 +136,18 @@ func TestSameName(t *testing.T) {
 		{"ZÜRICH", "zu\u0308rich", true},
 		{"Zurich HR Feed", "Zürich HR Feed", false},
 		{"HR *", "HR Feed", false}, // no wildcards: a name is not a pattern
+		{"Café", "Cafe\u0301", true},
+		{"CAFÉ", "cafe\u0301", true},
+		{"\u212a Feed", "k feed", true}, // the Kelvin sign folds to k
+		{"ſ Feed", "S FEED", true},      // so does the long s to s
+		{"Straße", "STRASSE", false},    // simple folding: ß is not ss
 	} {
 		if got := SameName(tt.a, tt.b); got != tt.want {
 			t.Errorf("SameName(%q, %q) = %t, want %t", tt.a, tt.b, got, tt.want)
+		}
+		// NameKey keys maps by the same rule.
+		if got := NameKey(tt.a) == NameKey(tt.b); got != tt.want {
+			t.Errorf("NameKey(%q) == NameKey(%q) is %t, want %t (keys %q, %q)", tt.a, tt.b, got, tt.want, NameKey(tt.a), NameKey(tt.b))
 		}
 	}
 }
