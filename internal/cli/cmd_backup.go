@@ -295,7 +295,9 @@ func backupOne(ctx context.Context, repo *repository.Repo, name string, cl *tena
 }
 
 // reportBackups prints the summary and decides the exit code: 3 when a
-// tenant failed or its snapshot is incomplete, 130 when interrupted.
+// tenant failed or its snapshot is incomplete, 2 when a tenant failed on
+// bad input (an --include matching none of its connectors, a clear backup
+// after encrypted ones), 130 when interrupted.
 func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 	if asJSON {
 		if err := writeJSON(e.stdout, rows); err != nil {
@@ -323,12 +325,13 @@ func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 		}
 	}
 	var failed, partial, gone []string
-	plaintext := false
+	badInput := false // a refusal of what the command line asked: exit 2, as export and import give it
 	for _, r := range rows {
 		switch r.Result {
 		case "failed":
 			failed = append(failed, r.Tenant)
-			plaintext = plaintext || errors.Is(r.err, repository.ErrPlaintextAfterEncrypted)
+			_, noMatch := errors.AsType[*export.NoMatchError](r.err)
+			badInput = badInput || noMatch || errors.Is(r.err, repository.ErrPlaintextAfterEncrypted)
 		case "partial":
 			partial = append(partial, r.Tenant)
 		}
@@ -349,7 +352,7 @@ func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 	if len(gone) > 0 {
 		msg = strings.TrimPrefix(msg+"; ", "; ") + fmt.Sprintf("hidden connectors carried forward are gone from %s (see above)", strings.Join(gone, ", "))
 	}
-	if plaintext {
+	if badInput {
 		return &exitErr{code: exitUsage, err: errors.New(msg)}
 	}
 	return &exitErr{code: exitPartial, err: errors.New(msg)}

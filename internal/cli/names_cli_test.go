@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -111,6 +112,36 @@ func TestIncludeMatchingNothingIsAnError(t *testing.T) {
 	}
 	if got := deletedNames(before, prodSim.Dump()); len(got) > 0 {
 		t.Errorf("migrate deleted %q", got)
+	}
+	// backup exports with the include: the tenant's row fails naming the
+	// glob, nothing is stored, and the run exits 2 as export does (it
+	// exited 1), with --json too (one document, the rows).
+	repo := filepath.Join(dir, "repo")
+	for _, extra := range [][]string{nil, {"--json"}} {
+		r := runCLI(t, prodVars, append([]string{"backup", "--repo", repo, "--tenant", "prod", "--rate", "0", "--include", "Zurich*"}, extra...)...)
+		said := r.stdout
+		if len(extra) > 0 {
+			var rows []struct{ Result, Error string }
+			if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0].Result != "failed" {
+				t.Errorf("backup --json: %v, want one row, failed:\n%s", err, r.stdout)
+			} else {
+				said = rows[0].Error
+			}
+		}
+		if r.code != exitUsage || !strings.Contains(said, `"Zurich*"`) {
+			t.Errorf("backup %q --include matching nothing: exit %d, want 2 naming the glob:\n%s%s", extra, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := runCLI(t, nil, "snapshots", "--repo", repo); r.code != exitOK || strings.Contains(r.stdout, "prod") {
+		t.Errorf("backup stored a snapshot although its include matched nothing: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// restore imports with the include: refused before anything is written.
+	if r := runCLI(t, prodVars, "backup", "--repo", repo, "--tenant", "prod", "--rate", "0"); r.code != exitOK {
+		t.Fatalf("backup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, prodVars, "restore", "--repo", repo, "--tenant", "prod", "--rate", "0", "--state-dir", state, "--include", "Zurich*", "--yes", "latest")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `"Zurich*"`) {
+		t.Errorf("restore --include matching nothing: exit %d, want 2 naming the glob:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -3,8 +3,10 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -59,12 +61,8 @@ func loadProfiles(path string) (profilesFile, error) {
 // secret from the environment variable or file it names.
 func (pf profilesFile) options(name string, getenv func(string) string) (tenant.Options, error) {
 	p, ok := pf.Tenants[name]
-	if !ok {
-		names := make([]string, 0, len(pf.Tenants))
-		for n := range pf.Tenants {
-			names = append(names, n)
-		}
-		return tenant.Options{}, fmt.Errorf("no tenant %q in the profiles file (it has: %s)", name, strings.Join(names, ", "))
+	if !ok { // a bad argument (--tenant, --from, --to), as an unknown tenant of a repository is
+		return tenant.Options{}, usageErrorf("no tenant %q in the profiles file (it has: %s)", name, strings.Join(slices.Sorted(maps.Keys(pf.Tenants)), ", "))
 	}
 	if p.BaseURL == "" {
 		return tenant.Options{}, fmt.Errorf("tenant %q: baseURL is required", name)

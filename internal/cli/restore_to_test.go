@@ -63,7 +63,7 @@ func TestRestoreToProfile(t *testing.T) {
 		t.Fatalf("plan after the restore: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
-	if r = runCLI(t, vars, "restore", "--repo", repo, "--tenant", "prod", "--config", profiles, "--to", "nosuch", "--rate", "0", "--dry-run", "latest"); r.code != exitError || !strings.Contains(r.stderr, `no tenant "nosuch"`) {
+	if r = runCLI(t, vars, "restore", "--repo", repo, "--tenant", "prod", "--config", profiles, "--to", "nosuch", "--rate", "0", "--dry-run", "latest"); r.code != exitUsage || !strings.Contains(r.stderr, `no tenant "nosuch"`) {
 		t.Errorf("restore --to an unknown profile: exit %d\n%s", r.code, r.stderr)
 	}
 	if r = runCLI(t, vars, "restore", "--repo", repo, "--tenant", "prod", "--config", profiles, "--rate", "0", "--dry-run", "latest"); r.code != exitUsage || !strings.Contains(r.stderr, "--to") {

@@ -48,3 +48,27 @@ func TestMissingConfigurationNamesTheVariable(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1 naming SAIL_CLIENT_ID", r.code, r.stderr)
 	}
 }
+
+// A tenant name that the profiles file does not hold is a bad argument
+// (exit 2), as a --tenant the repository holds nothing of is, naming the
+// tenants the file has, in order: for backup --tenant, migrate --from and
+// --to, and restore --to. It exited 1, as if the tenant had failed.
+func TestTenantNotInProfilesIsABadArgument(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "connvault.yaml")
+	unreachable := map[string]string{"SAIL_BASE_URL": "http://127.0.0.1:1", "SAIL_CLIENT_ID": "id", "SAIL_CLIENT_SECRET": "secret"}
+	writeProfiles(t, config, unreachable, unreachable)
+	repo := filepath.Join(dir, "repo")
+	for _, args := range [][]string{
+		{"backup", "--repo", repo, "--config", config, "--tenant", "nope"},
+		{"backup", "--repo", repo, "--config", config, "--tenant", "sb", "--tenant", "nope"},
+		{"migrate", "--config", config, "--from", "nope", "--to", "prod", "--state-dir", dir},
+		{"migrate", "--config", config, "--from", "sb", "--to", "nope", "--state-dir", dir},
+		{"restore", "--repo", repo, "--config", config, "--to", "nope", "--state-dir", dir, "latest"},
+	} {
+		r := runCLI(t, profileSecrets(unreachable, unreachable), args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, `no tenant "nope" in the profiles file (it has: prod, sb)`) {
+			t.Errorf("%s: exit %d, want 2 naming the tenants of the file:\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		}
+	}
+}
