@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"filippo.io/age"
@@ -46,6 +48,7 @@ type env struct {
 	stdinCopy      string      // the temporary copy of stdin read as "-", removed by runEnv
 	unknownCommand string      // set when urfave/cli found no such command
 	identityFile   string      // --identity or $CONNVAULT_AGE_IDENTITY_FILE: age identities for encrypted bundles
+	json           bool        // the command runs with --json: stdout holds one JSON document, whatever happens
 }
 
 // input returns the path to read for a bundle argument: arg itself, or for
@@ -151,6 +154,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func runEnv(ctx context.Context, args []string, e *env) int {
+	stdout := &countedWriter{w: e.stdout}
+	e.stdout = stdout
 	app := newApp(e)
 	err := app.Run(ctx, args)
 	if e.stdinCopy != "" {
@@ -163,16 +168,48 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 		err = usageErrorf("unknown command %q (see connvault --help)", e.unknownCommand)
 	}
 	code := exitCode(ctx, err)
+	var msg string
 	switch {
 	case err == nil || code == exitChanges || errors.Is(err, errQuiet):
 	case code == exitInterrupted && errors.Is(err, errCancelledAtPrompt):
-		fmt.Fprintf(e.stderr, "connvault: %v\n", errCancelledAtPrompt)
+		msg = errCancelledAtPrompt.Error()
 	case code == exitInterrupted:
-		fmt.Fprintf(e.stderr, "connvault: interrupted (%s); nothing is left half-written: run the same command again to continue\n", interruptedWhile(err))
+		msg = fmt.Sprintf("interrupted (%s); nothing is left half-written: run the same command again to continue", interruptedWhile(err))
 	default:
-		fmt.Fprintf(e.stderr, "connvault: %v%s\n", err, hint(err))
+		msg = fmt.Sprintf("%v%s", err, hint(err))
+	}
+	if msg != "" {
+		fmt.Fprintf(e.stderr, "connvault: %s\n", msg)
+	}
+	if e.json && err != nil && stdout.n == 0 {
+		// The command stopped before it had a result to print: its
+		// document says why, so that a script reading stdout always
+		// reads one JSON document.
+		_ = writeJSON(stdout, failedJSON{OK: false, Error: cmp.Or(msg, err.Error()), ExitCode: code})
 	}
 	return code
+}
+
+// failedJSON is what a --json command prints when it stops before it has a
+// result: {"ok": false, "error": "…", "exitCode": N}, as verify --json
+// says "ok": false for a bundle that does not verify.
+type failedJSON struct {
+	OK       bool   `json:"ok"`
+	Error    string `json:"error"`
+	ExitCode int    `json:"exitCode"`
+}
+
+// countedWriter is stdout, counting the bytes written to it (whether a
+// --json command printed its document).
+type countedWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // interruptedWhile is err without Go's "context canceled" or "context
@@ -303,6 +340,12 @@ func newApp(e *env) *cli.Command {
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = onUsage
 		cmd.DisableSliceFlagSeparator = true
+		if act := cmd.Action; act != nil && slices.ContainsFunc(cmd.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), "json") }) {
+			cmd.Action = func(ctx context.Context, c *cli.Command) error {
+				e.json = c.Bool("json")
+				return act(ctx, c)
+			}
+		}
 	}
 	return app
 }

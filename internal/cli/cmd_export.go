@@ -97,6 +97,9 @@ func exportCommand(e *env) *cli.Command {
 			if err := checkOut(c.String("out")); err != nil {
 				return err
 			}
+			if c.String("out") == "-" {
+				e.json = false // stdout carries the archive, never a document
+			}
 			if c.String("out") == "-" && isTerminal(e.stdout) {
 				return usageErrorf("--out - writes a gzip archive to stdout, which is a terminal; redirect it (connvault export --out - > backup.tar.gz) or pipe it (| connvault verify -)")
 			}

@@ -61,14 +61,18 @@ func pruneCommand(e *env) *cli.Command {
 				Removed:         func(s repository.Snapshot) { removed[s.ID] = true },
 				RemovedLeftover: func(l repository.Leftover) { removed[l.Key] = true; leftovers++ }})
 			if err != nil && len(removed) == 0 {
-				plans = nil // nothing happened: the error says why
-				err = unknownTenant(err)
+				// Nothing happened: the error says why (with --json, in
+				// the document runEnv prints for a command that stopped).
+				return unknownTenant(err)
 			}
-			if c.Bool("json") && plans != nil {
+			// A repository (or --tenant) without snapshots is a result too:
+			// nothing to keep or remove, said in the table and the JSON.
+			plans = orEmpty(plans)
+			if c.Bool("json") {
 				if jerr := writeJSON(e.stdout, map[string]any{"policy": p.String(), "dryRun": c.Bool("dry-run"), "tenants": plans, "removed": len(removed) - leftovers, "removedLeftovers": leftovers}); jerr != nil && err == nil {
 					err = jerr
 				}
-			} else if plans != nil {
+			} else {
 				writePrune(e, p, plans, c.Bool("dry-run"), removed)
 			}
 			return err
@@ -85,6 +89,9 @@ func writePrune(e *env, p repository.Policy, plans []repository.TenantPrune, dry
 		verb = "would remove"
 	}
 	fmt.Fprintf(e.stdout, "policy: keep %s\n", p)
+	if len(plans) == 0 {
+		fmt.Fprintln(e.stdout, "no snapshots and no leftovers: nothing to keep or remove")
+	}
 	for _, tp := range plans {
 		fmt.Fprintf(e.stdout, "\ntenant %s: keep %d, %s %d\n", tp.Tenant, len(tp.Keep), verb, len(tp.Remove))
 		for _, k := range tp.Keep {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -113,4 +114,72 @@ func TestJSONIsOneDocument(t *testing.T) {
 	run(sbVars, ok, append(restore, "--yes")...)
 	restoreTo := append(slices.Clone(restore), "--config", profiles, "--to", "prod", "--yes")
 	run(profileVars, ok, restoreTo...)
+
+	// A repository without snapshots, and a tenant of it without any (its
+	// only backup was killed before writing its record, within the hour),
+	// are results: nothing to keep or remove. prune printed nothing at all.
+	empty := filepath.Join(dir, "empty-repo")
+	run(prodVars, []int{exitUsage}, "backup", "--repo", empty, "--tenant", "prod", "--rate", "0", "--include", "No such*", "--json")
+	if doc, _ := run(nil, ok, "snapshots", "--repo", empty, "--json").([]any); len(doc) != 0 {
+		t.Errorf("snapshots --json of an empty repository: %v, want []", doc)
+	}
+	pruneEmpty := [][]string{
+		{"prune", "--repo", empty, "--keep-last", "1", "--json"},
+		{"prune", "--repo", empty, "--keep-last", "1", "--json", "--dry-run"},
+	}
+	killed := filepath.Join(dir, "killed-repo")
+	if err := os.CopyFS(killed, os.DirFS(empty)); err != nil {
+		t.Fatal(err)
+	}
+	bundles, _ := filepath.Glob(filepath.Join(repo, "tenants", "prod", "snapshots", "*.tar.gz"))
+	if len(bundles) == 0 {
+		t.Fatal("fixture: no snapshot bundle of prod")
+	}
+	leftover := filepath.Join(killed, "tenants", "prod", "snapshots", filepath.Base(bundles[0]))
+	if err := os.MkdirAll(filepath.Dir(leftover), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(bundles[0]); err != nil || os.WriteFile(leftover, data, 0o600) != nil {
+		t.Fatalf("fixture: copy %s: %v", bundles[0], err)
+	}
+	pruneEmpty = append(pruneEmpty, []string{"prune", "--repo", killed, "--keep-daily", "7", "--tenant", "prod", "--json"})
+	for _, args := range pruneEmpty {
+		doc, _ := run(nil, ok, args...).(map[string]any)
+		if ts, isList := doc["tenants"].([]any); !isList || len(ts) != 0 || doc["removed"] != 0.0 {
+			t.Errorf("%s: %v, want no tenants and nothing removed", strings.Join(args, " "), doc)
+		}
+	}
+
+	// A command that stops before it has a result prints one document
+	// too, saying why: {"ok": false, "error": …, "exitCode": N}.
+	missing := filepath.Join(dir, "missing.tar.gz")
+	for _, tt := range []struct {
+		vars map[string]string
+		code int
+		args []string
+		says string
+	}{
+		{nil, exitUsage, []string{"prune", "--repo", repo, "--keep-last", "1", "--tenant", "nope", "--json"}, `"nope"`},
+		{nil, exitError, []string{"prune", "--repo", filepath.Join(dir, "no-repo"), "--keep-last", "1", "--json"}, "no-repo"},
+		{nil, exitError, []string{"prune", "--repo", repo, "--keep-tag", "no-such-tag", "--json"}, "keeps no snapshot"},
+		{nil, exitUsage, []string{"prune", "--repo", repo, "--json"}, "keep policy"},
+		{nil, exitUsage, []string{"snapshots", "--repo", repo, "--tenant", "nope", "--json"}, `"nope"`},
+		{sbVars, exitUsage, []string{"restore", "--repo", repo, "--tenant", "nope", "--json", "--dry-run", "latest"}, `"nope"`},
+		{prodVars, exitUsage, []string{"export", "--out", filepath.Join(dir, "none.tar.gz"), "--rate", "0", "--include", "No such*", "--json"}, "No such*"},
+		{nil, exitError, []string{"export", "--out", filepath.Join(dir, "none.tar.gz"), "--json"}, "SAIL_"},
+		{nil, exitError, []string{"inspect", missing, "--json"}, "missing.tar.gz"},
+		{nil, exitError, []string{"diff", missing, sbBundle, "--json"}, "missing.tar.gz"},
+		{nil, exitError, []string{"transform", missing, filepath.Join(dir, "t.tar.gz"), "--json"}, "missing.tar.gz"},
+		{prodVars, exitError, append([]string{"plan", missing, "--json"}, tenantArgs...), "missing.tar.gz"},
+		{prodVars, exitError, append([]string{"import", missing, "--json", "--yes"}, tenantArgs...), "missing.tar.gz"},
+		{prodVars, exitError, append([]string{"rollback", missing, "--json", "--yes"}, tenantArgs...), "missing.tar.gz"},
+		{profileVars, exitUsage, []string{"migrate", "--config", profiles, "--from", "sb", "--to", "nope", "--json", "--rate", "0", "--state-dir", filepath.Join(dir, "migrate")}, `"nope"`},
+		{nil, exitError, []string{"spconfig-remap", "--map", mapping, "--json", missing, filepath.Join(dir, "r.json")}, "missing.tar.gz"},
+	} {
+		what := strings.Join(tt.args, " ")
+		doc, _ := run(tt.vars, []int{tt.code}, tt.args...).(map[string]any)
+		if doc["ok"] != false || !strings.Contains(field(doc, "error"), tt.says) || doc["exitCode"] != float64(tt.code) {
+			t.Errorf("%s: %v, want ok false, the error naming %s, exitCode %d", what, doc, tt.says, tt.code)
+		}
+	}
 }

@@ -13,8 +13,12 @@ import (
 	"github.com/connvault/connvault/tenant"
 )
 
-// isTerminal reports whether w is a terminal.
+// isTerminal reports whether w (or the stdout a countedWriter counts) is a
+// terminal.
 func isTerminal(w io.Writer) bool {
+	if c, ok := w.(*countedWriter); ok {
+		w = c.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
