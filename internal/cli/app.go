@@ -154,7 +154,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func runEnv(ctx context.Context, args []string, e *env) int {
-	stdout := &countedWriter{w: e.stdout}
+	stdout := &stdoutWriter{Writer: e.stdout}
 	e.stdout = stdout
 	app := newApp(e)
 	err := app.Run(ctx, args)
@@ -181,7 +181,7 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	if msg != "" {
 		fmt.Fprintf(e.stderr, "connvault: %s\n", msg)
 	}
-	if e.json && err != nil && stdout.n == 0 {
+	if e.json && err != nil && !stdout.written {
 		// The command stopped before it had a result to print: its
 		// document says why, so that a script reading stdout always
 		// reads one JSON document.
@@ -199,17 +199,16 @@ type failedJSON struct {
 	ExitCode int    `json:"exitCode"`
 }
 
-// countedWriter is stdout, counting the bytes written to it (whether a
-// --json command printed its document).
-type countedWriter struct {
-	w io.Writer
-	n int64
+// stdoutWriter is stdout, remembering whether anything was written to it
+// (whether a --json command printed its document).
+type stdoutWriter struct {
+	io.Writer
+	written bool
 }
 
-func (c *countedWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+func (s *stdoutWriter) Write(p []byte) (int, error) {
+	s.written = s.written || len(p) > 0
+	return s.Writer.Write(p)
 }
 
 // interruptedWhile is err without Go's "context canceled" or "context

@@ -13,11 +13,11 @@ import (
 	"github.com/connvault/connvault/tenant"
 )
 
-// isTerminal reports whether w (or the stdout a countedWriter counts) is a
+// isTerminal reports whether w (or the stdout a stdoutWriter wraps) is a
 // terminal.
 func isTerminal(w io.Writer) bool {
-	if c, ok := w.(*countedWriter); ok {
-		w = c.w
+	if s, ok := w.(*stdoutWriter); ok {
+		w = s.Writer
 	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
