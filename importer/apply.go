@@ -459,7 +459,7 @@ func (a *applier) begin(ctx context.Context) error {
 			a.j.close()
 			return err
 		}
-		if err := a.recogniseOwnCreates(); err != nil {
+		if err := a.recogniseOwnCreates(ctx); err != nil {
 			a.j.close()
 			return err
 		}

@@ -134,30 +134,59 @@ func safeCreate(ctx context.Context, t Target, j *journal, req createRequest) (c
 }
 
 // sameAsSent reports whether a connector found by name after an ambiguous
-// create is what that create asked for: the same name, and the same status,
-// type (default "custom <name>"), className and directConnect where the
-// request set them. Name and type are compared in NFC, letter case and all:
-// a tenant that stores them normalized holds what was sent, while one that
-// differs in case is someone else's. A connector differing in any of these
-// is not the create's work.
-func sameAsSent(c tenant.Connector, nc tenant.NewConnector) bool {
+// create is what that create asked for (sentDiffers says nothing differs).
+func sameAsSent(c tenant.Connector, nc tenant.NewConnector) bool { return sentDiffers(c, nc) == "" }
+
+// sentDiffers names what of a connector found by name after an ambiguous
+// create differs from what that create asked for, "" if nothing: the same
+// name, and the same status, type (default "custom <name>"), className and
+// directConnect where the request set them. Name and type are compared in
+// NFC, letter case and all: a tenant that stores them normalized holds what
+// was sent, while one that differs in case is someone else's. A connector
+// differing in any of these is not the create's work.
+func sentDiffers(c tenant.Connector, nc tenant.NewConnector) string {
 	if norm.NFC.String(c.Name) != norm.NFC.String(nc.Name) {
-		return false
+		return fmt.Sprintf("its name is %q, the create sent %q", c.Name, nc.Name)
 	}
 	if nc.Status != "" && c.Status != nc.Status {
-		return false
+		return fmt.Sprintf("its status is %s, the create sent %s", c.Status, nc.Status)
 	}
 	wantType := nc.Type
 	if wantType == "" {
 		wantType = "custom " + nc.Name
 	}
 	if c.Type != "" && norm.NFC.String(c.Type) != norm.NFC.String(wantType) {
-		return false
+		return fmt.Sprintf("its type is %q, the create sent %q", c.Type, wantType)
 	}
 	if c.ClassName != nil && nc.ClassName != "" && *c.ClassName != nc.ClassName {
-		return false
+		return fmt.Sprintf("its className is %q, the create sent %q", *c.ClassName, nc.ClassName)
 	}
-	return nc.DirectConnect == nil || c.DirectConnect == *nc.DirectConnect
+	if nc.DirectConnect != nil && c.DirectConnect != *nc.DirectConnect {
+		return fmt.Sprintf("its directConnect is %t, the create sent %t", c.DirectConnect, *nc.DirectConnect)
+	}
+	return ""
+}
+
+// notOwnCreate says why d, a connector of the name of a create of the run
+// whose answer was lost (st: the journal holds its intent, no outcome),
+// cannot be proven that create's work, "" when it can: the intent says the
+// plan saw no connector of the name, d is RELEASED (so the plan's list would
+// have shown it had it existed then), holds no translations (nothing was
+// written to it since) and is exactly what the create sent (sentDiffers).
+// A connector of another status proves nothing: the list never shows it, so
+// a hidden connector of the name may have existed before.
+func notOwnCreate(d tenant.ConnectorDetail, st createState) string {
+	switch {
+	case st.body == nil:
+		return "the journal (of an older connvault) does not record what the create sent"
+	case !st.absentAtPlan:
+		return "the plan had found a connector of that name"
+	case d.Status != tenant.StatusReleased:
+		return fmt.Sprintf("its status is %s, which the connector list hides, so it may have existed before the plan", statusOrDefault(d.Status))
+	case len(d.TranslationProperties) > 0:
+		return "it holds translations, which the create did not send"
+	}
+	return sentDiffers(connectorOf(d), *st.body)
 }
 
 // refusedError is a create that definitively created nothing: the tenant
@@ -301,7 +330,9 @@ func (a *applier) resumeCreated(ctx context.Context, i int) bool {
 	}
 	c := connectorOf(d)
 	a.targets[i], a.results[i].TargetScriptName, a.created[i] = s, s, &c
-	a.results[i].Notes = append(a.results[i].Notes, "created by the interrupted run this one continues")
+	if !slices.Contains(a.results[i].Notes, noteRecognised) {
+		a.results[i].Notes = append(a.results[i].Notes, "created by the interrupted run this one continues")
+	}
 	return true
 }
 
@@ -310,32 +341,43 @@ func (a *applier) resumeCreated(ctx context.Context, i int) bool {
 const noteRecognised = "recognised as this import's own create, whose answer was lost: it was not listed when the import planned and is exactly as the create sent it; a rollback deletes it"
 
 // recogniseOwnCreates runs when a run is continued, before anything is
-// written: a connector the plan matched whose create by the run had its
-// answer lost (the process was killed, or the answer never came) is the
-// run's own create when the journal's intent says the plan saw no
-// connector of the name, the connector is RELEASED (so the plan's list
-// would have shown it had it existed then), and it is exactly what the
-// create sent (name, status, type, className, directConnect; no
-// translations: nothing written since). It is journaled as created (found)
-// with its state as read, so the undo bundle lists it as a create and a
-// rollback deletes it. A connector of another status proves nothing (the
-// list never shows it: a hidden connector of the same name may have existed
-// before) and stays pre-existing.
-func (a *applier) recogniseOwnCreates() error {
+// written: a connector of the name of a create by the run whose answer was
+// lost (the process was killed, or the answer never came) is the run's own
+// create when notOwnCreate finds nothing against it. Such a connector is
+// journaled as created (found) with its state as read, so the undo bundle
+// lists it as a create and a rollback deletes it; the run writes it like
+// one it created. A fresh plan matched it by name (an update); a saved plan,
+// made before the create, still says create, and the connector is looked
+// up by name (the drift check accepted it on the same grounds). Any other
+// stays pre-existing, and is never created again (safeCreate looks the name
+// up first).
+func (a *applier) recogniseOwnCreates(ctx context.Context) error {
 	for i, it := range a.plan.Items {
-		if it.Action != ActionUpdate && it.Action != ActionUnchanged {
-			continue
-		}
 		k := glob.NameKey(it.Name)
 		st := a.prevCreates[k]
 		if !st.ambiguous || st.body == nil || !st.absentAtPlan {
 			continue
 		}
-		d, ok, err := a.details.get(it.TargetScriptName)
-		if !ok || err != nil || d.Status != tenant.StatusReleased || len(d.TranslationProperties) > 0 || !sameAsSent(connectorOf(d), *st.body) {
+		var (
+			d   tenant.ConnectorDetail
+			ok  bool
+			err error
+		)
+		switch it.Action {
+		case ActionUpdate, ActionUnchanged:
+			d, ok, err = a.details.get(it.TargetScriptName)
+		case ActionCreate:
+			d, ok, err = a.lookupDetail(ctx, it.Name, a.earlier[k])
+		default:
 			continue
 		}
-		s := it.TargetScriptName
+		if err != nil {
+			return err
+		}
+		if !ok || notOwnCreate(d, st) != "" {
+			continue
+		}
+		s := d.ScriptName
 		if err := a.j.add(record{Op: opCreated, Name: it.Name, SourceScriptName: st.source, ScriptName: s, Found: true,
 			Hashes: createdHashes(connectorOf(d))}, false); err != nil {
 			return err
@@ -350,4 +392,24 @@ func (a *applier) recogniseOwnCreates() error {
 		r.Notes = append(r.Notes, noteRecognised)
 	}
 	return nil
+}
+
+// lookupDetail finds the connector named name (lookupName) and returns its
+// detail, as the drift check read it or read now.
+func (a *applier) lookupDetail(ctx context.Context, name string, candidates []string) (tenant.ConnectorDetail, bool, error) {
+	l, found, err := lookupName(ctx, a.t, name, candidates)
+	if err != nil || !found {
+		return tenant.ConnectorDetail{}, false, err
+	}
+	if d, ok, err := a.details.get(l.ScriptName); ok || err != nil {
+		return d, ok, err
+	}
+	d, err := a.t.GetConnector(ctx, l.ScriptName)
+	if tenant.IsNotFound(err) {
+		return d, false, nil
+	}
+	if err != nil {
+		return d, false, fmt.Errorf("read connector %q: %w", l.ScriptName, err)
+	}
+	return d, true, nil
 }

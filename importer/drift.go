@@ -45,8 +45,9 @@ func CheckDrift(ctx context.Context, t Target, p *Plan) error {
 // runWrites is what the unfinished run of a plan's import wrote, as its
 // journal tells.
 type runWrites struct {
-	left    map[string]leftState // by target scriptName
-	created map[string]string    // target scriptName by glob.NameKey of the name
+	left    map[string]leftState   // by target scriptName
+	created map[string]string      // target scriptName by glob.NameKey of the name
+	creates map[string]createState // what its creates came to, by glob.NameKey of the name
 }
 
 // planRun reads the journal of the unfinished run that applying p would
@@ -63,7 +64,7 @@ func planRun(stateDir string, p *Plan) (runWrites, error) {
 	if !ok {
 		return runWrites{}, nil
 	}
-	return runWrites{left: r.left(p.PreImageParts), created: r.created()}, nil
+	return runWrites{left: r.left(p.PreImageParts), created: r.created(), creates: r.creates()}, nil
 }
 
 // wrote reports whether the run left d exactly as it is (its hashes, or
@@ -175,6 +176,30 @@ func checkDriftInto(ctx context.Context, t Target, p *Plan, limit int, stateDir 
 						continue
 					}
 					note(fmt.Sprintf("%q (%s): created by the interrupted run of this plan, and changed since", l.Name, l.ScriptName))
+					continue
+				}
+				if st := run.creates[glob.NameKey(l.Name)]; st.ambiguous {
+					// The interrupted run sent a create of this name and
+					// its answer was lost (a kill, a lost connection):
+					// the connector is that create's when notOwnCreate
+					// finds nothing against it, and the run adopts it.
+					d, err := t.GetConnector(gctx, l.ScriptName)
+					if err != nil && !tenant.IsNotFound(err) {
+						return fmt.Errorf("check drift of %q: %w", l.ScriptName, err)
+					}
+					why := "it is gone again"
+					if err == nil {
+						why = notOwnCreate(d, st)
+					}
+					if why == "" {
+						if err := details.put(d); err != nil {
+							return err
+						}
+						continue
+					}
+					note(fmt.Sprintf("%q (%s): created since the plan was made; the interrupted import of this plan sent a create of this name whose answer was lost, "+
+						"but %s, so it cannot be proven that create's work; check the connector in ISC: a new plan (connvault plan … --out plan.json) updates it as an existing connector, and a rollback will not delete it",
+						l.Name, l.ScriptName, why))
 					continue
 				}
 				note(fmt.Sprintf("%q (%s): created since, the plan would create it", l.Name, l.ScriptName))

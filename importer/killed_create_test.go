@@ -2,9 +2,13 @@ package importer
 
 import (
 	"context"
+	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/connvault/connvault/tenant/tenantsim"
 )
 
 // kill -9 while a create is answered, the same import again, then rollback:
@@ -164,4 +168,109 @@ func killedAtWrite(t *testing.T, prod tenantFixture, src Source, opts Options, a
 		t.Fatalf("fixture: the run was not killed at its write %d: %v", at, err)
 	}
 	return first
+}
+
+// kill -9 while a create of `import plan.json` is answered, then the same
+// command again: the saved plan still says create, and the connector the
+// lost answer made is now in the target. The rerun must find it by name and
+// adopt it as the run's own create (RELEASED, absent when planned, exactly
+// as sent: what recognises it after a fresh plan too), never create it
+// again, and a rollback deletes it. The drift check refused it ("created
+// since, the plan would create it") although the journal knew the create was
+// in flight. A connector of that name that is not as the create sent it
+// (here of another type) may be someone else's: still refused, saying what
+// happened and what to run.
+func TestSavedPlanResumesAfterKilledCreate(t *testing.T) {
+	src := exportSource(t, newTenant(t, sandboxOpts()))
+	for _, edited := range []bool{false, true} {
+		name := "adopted"
+		if edited {
+			name = "not as sent: refused, saying why"
+		}
+		t.Run(name, func(t *testing.T) {
+			prod := newTenant(t, productionOpts())
+			setStatus(t, prod, "RELEASED", "Münchner Personalsystem")
+			original := prod.sim.Dump()
+			opts := testOptions(t)
+			opts.Concurrency = 1
+			p, err := MakePlan(t.Context(), prod.client(t), src, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "plan.json")
+			if err := SavePlan(path, p); err != nil {
+				t.Fatal(err)
+			}
+			load := func() *Plan {
+				saved, err := LoadPlan(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return saved
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			ct := &crashTarget{Client: prod.client(t), cancel: cancel, at: 1, after: true}
+			first, err := Apply(ctx, ct, src, load(), opts)
+			if !ct.dead() || first.UndoPath == "" {
+				t.Fatalf("fixture: the run was not killed at its first create: %v", err)
+			}
+			var made tenantsim.DumpConnector
+			for _, c := range prod.sim.Dump().Connectors {
+				if _, before := byName(original, c.Name); !before {
+					made = c
+				}
+			}
+			if made.ScriptName == "" {
+				t.Fatal("fixture: the killed create made nothing")
+			}
+			if edited {
+				d := prod.sim.Dump()
+				for i, c := range d.Connectors {
+					if c.ScriptName == made.ScriptName {
+						d.Connectors[i].Type = "custom someone else's"
+					}
+				}
+				if err := prod.sim.Restore(d); err != nil {
+					t.Fatal(err)
+				}
+				_, err := Apply(t.Context(), prod.client(t), src, load(), opts)
+				var de *DriftError
+				if !errors.As(err, &de) || len(de.Changes) != 1 || !strings.Contains(de.Changes[0], made.ScriptName) ||
+					!strings.Contains(de.Changes[0], "answer was lost") || !strings.Contains(de.Changes[0], "type") ||
+					!strings.Contains(de.Changes[0], "connvault plan") {
+					t.Fatalf("rerun of the saved plan with %s not as sent: %v; want drift saying the create's answer was lost, what differs and what to run", made.ScriptName, err)
+				}
+				return
+			}
+			res, err := Apply(t.Context(), prod.client(t), src, load(), opts)
+			if err != nil {
+				t.Fatalf("the same import plan.json again after the kill: %v", err)
+			}
+			if n := res.Failed(); n > 0 || !res.Resumed {
+				t.Fatalf("rerun: resumed %t, %d failed: %+v", res.Resumed, n, failures(res))
+			}
+			checkNoDuplicates(t, prod.sim.Dump())
+			for _, it := range res.Items {
+				if it.TargetScriptName == made.ScriptName && !strings.Contains(strings.Join(it.Notes, " "), noteRecognised) {
+					t.Errorf("%q (%s): notes %q, want it recognised as the run's own create", it.Name, it.TargetScriptName, it.Notes)
+				}
+			}
+			again, err := MakePlan(t.Context(), prod.client(t), src, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.HasChanges() {
+				t.Errorf("after the rerun the target does not match the bundle: %d creates, %d updates", again.Count(ActionCreate), again.Count(ActionUpdate))
+			}
+			rb, err := Rollback(t.Context(), prod.client(t), first.UndoPath, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRolledBack(t, original, prod.sim.Dump(), rb)
+			if _, left := byName(prod.sim.Dump(), made.Name); left {
+				t.Errorf("rollback left %q (%s), the import's own create", made.Name, made.ScriptName)
+			}
+		})
+	}
 }
