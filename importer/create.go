@@ -254,12 +254,12 @@ func lookupName(ctx context.Context, t Target, name string, candidates []string)
 	return tenant.Connector{}, false, nil
 }
 
-// nameFilter is the list filter `name sw "<start>"` (tenant.Sw), where start is the part of name that no
-// Unicode normalization changes: its ASCII characters up to the last one
-// before the first other character (which may combine with it: "Cafe\u0301"
-// is "Café"). The tenant compares bytes, so a filter of the whole name would
-// miss the connector stored in another normalization form. "" (no filter)
-// when nothing of name is safe.
+// nameFilter is the list filter `name sw "<start>"` (tenant.Sw), where
+// start is the part of name that no Unicode normalization changes: its
+// ASCII characters up to the last one before the first other character
+// (which may combine with it: "Cafe\u0301" is "Café"). The tenant compares
+// bytes, so a filter of the whole name would miss the connector stored in
+// another normalization form. "" (no filter) when nothing of name is safe.
 func nameFilter(name string) string {
 	start := name
 	if i := strings.IndexFunc(name, func(r rune) bool { return r >= utf8.RuneSelf }); i >= 0 {
@@ -349,8 +349,9 @@ const noteRecognised = "recognised as this import's own create, whose answer was
 // one it created. A fresh plan matched it by name (an update); a saved plan,
 // made before the create, still says create, and the connector is looked
 // up by name (the drift check accepted it on the same grounds). Any other
-// stays pre-existing, and is never created again (safeCreate looks the name
-// up first).
+// stays pre-existing; a create item of its name is never created twice
+// (the tenant refuses the taken name and the item asks for a mapping entry,
+// as safeCreate does after a lost answer).
 func (a *applier) recogniseOwnCreates(ctx context.Context) error {
 	for i, it := range a.plan.Items {
 		k := glob.NameKey(it.Name)

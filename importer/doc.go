@@ -153,9 +153,12 @@
 //
 // A create intent records the request and that the plan saw no connector
 // of the name; a create never sent is journaled as such. A continued run
-// recognises its own create whose answer was lost (recogniseOwnCreates): a
-// RELEASED connector of the name, exactly as sent. A rollback looks up a
-// create whose answer was lost and says what it found.
+// recognises its own create whose answer was lost (recogniseOwnCreates,
+// notOwnCreate): a RELEASED connector of the name, exactly as sent, with no
+// translations; matched by name after a fresh plan, looked up by name for a
+// saved plan's create item, whose drift check accepts it on the same grounds
+// and otherwise names what differs. A rollback looks up a create whose
+// answer was lost and says what it found.
 // PlanRollback uses them: it restores only the parts the import wrote whose
 // hash is still the one written, leaves parts it never wrote alone, and
 // deletes a connector the import provably created only if nothing of it
