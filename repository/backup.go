@@ -69,6 +69,11 @@ type BackupResult struct {
 	CarriedForward []string
 	Gone           []HiddenConnector
 	Replaced       map[string]string
+	// Damaged, when not empty, says why the latest snapshot, whose content
+	// equals the tenant's, was not trusted as "unchanged" (Check: its
+	// object is missing, of another size or SHA-256, or unreadable): a new
+	// snapshot was stored instead.
+	Damaged string
 }
 
 // Status is a tenant's last backup run, kept in tenants/<tenant>/status.json:
@@ -88,7 +93,10 @@ type Status struct {
 // Backup exports the tenant src into a new snapshot of opts.Tenant. When
 // the content digest equals the latest snapshot's (and both are complete),
 // and so do the encryption (recipients), the carry-forward list and the
-// gone list, it stores nothing and returns that snapshot with Unchanged. Otherwise the
+// gone list, and that snapshot's stored object still has the size and
+// SHA-256 its record names (Check reads it whole), it stores nothing and
+// returns that snapshot with Unchanged (a damaged one is reported in
+// BackupResult.Damaged and replaced). Otherwise the
 // bundle is written straight into the repository (encrypted as it is
 // written, with opts.Recipients), then its record. The tenant's status is
 // updated either way. An error leaves the repository as it was, but for
@@ -157,8 +165,20 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	}
 	res.Gone, res.Replaced = goneAfter(prevGone, opts.Export.CarryForward, res.Export)
 	recipients := recipientsDigest(opts.Recipients)
-	if hasPrev && prev.Complete && complete && prev.ContentDigest == digest && prev.Encrypted == encrypted &&
-		prev.Recipients == recipients && sameCarry(prev.Hidden, res.Export) && sameGone(prev.Gone, res.Gone) {
+	same := hasPrev && prev.Complete && complete && prev.ContentDigest == digest && prev.Encrypted == encrypted &&
+		prev.Recipients == recipients && sameCarry(prev.Hidden, res.Export) && sameGone(prev.Gone, res.Gone)
+	if same {
+		// "Unchanged" stores nothing, so the latest snapshot must really be
+		// there: a snapshot whose object is missing, truncated or altered
+		// (or cannot be read back) is replaced by a new one, never trusted.
+		if err := r.Check(ctx, prev); err != nil {
+			if ctx.Err() != nil {
+				return res, err
+			}
+			res.Damaged, same = err.Error(), false
+		}
+	}
+	if same {
 		_ = w.Abort()
 		res.Snapshot, res.Unchanged = prev, true
 		return res, r.writeStatus(ctx, Status{Tenant: opts.Tenant, CheckedAt: time.Now().UTC(), Result: "unchanged", Snapshot: prev.ID, ContentDigest: digest, Gone: goneNames(res.Gone)})

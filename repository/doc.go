@@ -48,5 +48,8 @@
 //
 // Backup compares the new bundle's content digest with the latest
 // snapshot's before storing anything; when they are equal and both are
-// complete it stores nothing and only updates status.json.
+// complete, and the latest snapshot's object reads back with the size and
+// SHA-256 its record names (Check), it stores nothing and only updates
+// status.json. A latest snapshot that fails the check is replaced by a new
+// one (BackupResult.Damaged says why).
 package repository

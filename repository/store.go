@@ -200,6 +200,38 @@ func (r *Repo) Open(ctx context.Context, s Snapshot, ids []age.Identity, opts bu
 	return b, nil
 }
 
+// ErrDamaged is returned by Check when a snapshot's stored object is
+// missing or is not the one its record names.
+var ErrDamaged = errors.New("damaged")
+
+// Check reads the stored object of snapshot s whole and compares its size
+// and SHA-256 with the record's, without decrypting or opening it: the check
+// Backup makes before it trusts the latest snapshot as "unchanged". A
+// missing object or one of another size or digest is ErrDamaged in an error
+// saying which; a failed read is an error naming the snapshot.
+func (r *Repo) Check(ctx context.Context, s Snapshot) error {
+	name := fmt.Sprintf("snapshot %s of tenant %s", s.ID, s.Tenant)
+	br, err := r.bucket.NewReader(ctx, s.Object, nil)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return fmt.Errorf("%s: %w: its bundle %s is missing", name, ErrDamaged, s.Object)
+	}
+	if err != nil {
+		return r.errorf(err, "read %s", name)
+	}
+	defer br.Close()
+	d := newDigester()
+	if _, err := io.Copy(d, br); err != nil {
+		return r.errorf(err, "read %s", name)
+	}
+	switch got := d.sum(); {
+	case d.n != s.Size:
+		return fmt.Errorf("%s: %w: its bundle %s is %d bytes, the record says %d (truncated or replaced)", name, ErrDamaged, s.Object, d.n, s.Size)
+	case got != s.SHA256:
+		return fmt.Errorf("%s: %w: its bundle %s has sha256 %s, the record says %s (altered)", name, ErrDamaged, s.Object, got, s.SHA256)
+	}
+	return nil
+}
+
 // Delete removes snapshot s: its record first (from then on it is not
 // listed), then its bundle.
 func (r *Repo) Delete(ctx context.Context, s Snapshot) error {

@@ -53,8 +53,12 @@ type backupRow struct {
 	Seconds        float64           `json:"seconds"`
 	Error          string            `json:"error,omitempty"`
 	UnchangedSince string            `json:"unchangedSince,omitempty"`
-	finished       time.Time
-	err            error
+	// Damaged says why the latest snapshot was not trusted although the
+	// tenant is unchanged (its object missing, truncated or altered): this
+	// run stored a new one.
+	Damaged  string `json:"damaged,omitempty"`
+	finished time.Time
+	err      error
 }
 
 func backupCommand(e *env) *cli.Command {
@@ -276,7 +280,7 @@ func backupOne(ctx context.Context, repo *repository.Repo, name string, cl *tena
 	}
 	sn := res.Snapshot
 	row.Snapshot, row.Time, row.Connectors, row.Failed = sn.ID, sn.Time.UTC().Format(time.RFC3339), sn.Connectors, sn.Failed
-	row.ContentDigest, row.Encrypted, row.Replaced = sn.ContentDigest, sn.Encrypted, res.Replaced
+	row.ContentDigest, row.Encrypted, row.Replaced, row.Damaged = sn.ContentDigest, sn.Encrypted, res.Replaced, res.Damaged
 	for _, g := range res.Gone {
 		row.Gone, row.GoneNames = append(row.Gone, g.ScriptName), append(row.GoneNames, g.Name)
 	}
@@ -313,6 +317,8 @@ func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 				note = "unchanged since " + r.UnchangedSince + ": nothing stored"
 			case r.Result == "partial":
 				note = fmt.Sprintf("%d connectors failed: snapshot marked incomplete", r.Failed)
+			case r.Damaged != "":
+				note = "unchanged, but the latest snapshot is damaged (see below): stored anew"
 			}
 			if len(r.Gone) > 0 {
 				note = strings.TrimSpace(note + fmt.Sprintf(" (%d hidden connectors gone: see below)", len(r.Gone)))
@@ -322,6 +328,9 @@ func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 		tw.Flush()
 		for _, r := range rows {
 			writeGone(e.stdout, r)
+			if r.Damaged != "" {
+				fmt.Fprintf(e.stdout, "\nWARNING: tenant %s: %s.\nThe tenant is unchanged since that snapshot: snapshot %s, stored now, holds the same content.\n", r.Tenant, r.Damaged, r.Snapshot)
+			}
 		}
 	}
 	var failed, partial, gone []string
