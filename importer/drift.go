@@ -64,7 +64,15 @@ func planRun(stateDir string, p *Plan) (runWrites, error) {
 	if !ok {
 		return runWrites{}, nil
 	}
-	return runWrites{left: r.left(p.PreImageParts), created: r.created(), creates: r.creates()}, nil
+	left, err := r.left(p.PreImageParts)
+	if err != nil {
+		return runWrites{}, err
+	}
+	creates, err := r.creates()
+	if err != nil {
+		return runWrites{}, err
+	}
+	return runWrites{left: left, created: r.created(), creates: creates}, nil
 }
 
 // wrote reports whether the run left d exactly as it is (its hashes, or

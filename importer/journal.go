@@ -2,7 +2,6 @@ package importer
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -123,40 +122,65 @@ func (j *journal) close() error {
 	return nil
 }
 
-// runLog is a journal as read back.
+// runLog is a journal as read back: what its summary records say. Its
+// other records stay in the file and are read again, one at a time, by
+// scan: a state directory holds every run's journal, each a record per
+// connector written, so holding them would grow with the history of
+// imports.
 type runLog struct {
 	path       string
 	begin      record
-	records    []record
 	undo       bool // the undo bundle was written: the run may have written to the target
 	ended      bool
 	rolledBack bool
+	// createdNames are the scriptNames the run created (opCreated), by
+	// glob.NameKey of the name.
+	createdNames map[string]string
 }
 
 // created returns the scriptNames this run created, by glob.NameKey of the name.
-func (r runLog) created() map[string]string {
-	out := map[string]string{}
-	for _, rec := range r.records {
-		if rec.Op == opCreated && rec.ScriptName != "" {
-			out[glob.NameKey(rec.Name)] = rec.ScriptName
-		}
+func (r runLog) created() map[string]string { return r.createdNames }
+
+// scan reads the run's journal again and gives fn each record, in order.
+// Lines that do not decode (a record cut short by a power loss) are skipped.
+// It returns an error when the journal cannot be read to its end.
+func (r runLog) scan(fn func(record)) error {
+	f, err := os.Open(r.path)
+	if err != nil {
+		return fmt.Errorf("read journal: %w", err)
 	}
-	return out
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), maxRecordSize)
+	for sc.Scan() {
+		var rec record
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			continue
+		}
+		fn(rec)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read journal %s: %w", r.path, err)
+	}
+	return nil
 }
+
+// maxRecordSize is the longest journal line read, in bytes.
+const maxRecordSize = 16 * 1024 * 1024
 
 // written returns what the run wrote to each connector, by target
 // scriptName, over all its attempts (undoWritten.merge).
-func (r runLog) written() map[string]undoWritten {
+func (r runLog) written() (map[string]undoWritten, error) {
 	out := map[string]undoWritten{}
-	for _, rec := range r.records {
+	err := r.scan(func(rec record) {
 		if (rec.Op != opWrite && rec.Op != opDone) || rec.ScriptName == "" || len(rec.Hashes) == 0 && len(rec.Parts) == 0 {
-			continue
+			return
 		}
 		w := out[rec.ScriptName]
 		w.merge(undoWritten{Parts: rec.Parts, Hashes: rec.Hashes, ReadBack: rec.Op == opDone})
 		out[rec.ScriptName] = w
-	}
-	return out
+	})
+	return out, err
 }
 
 // createState is what a run's journal tells about the creates it sent for
@@ -183,10 +207,10 @@ type createState struct {
 // creates returns what the run's creates came to, by glob.NameKey of the name.
 // Records of one name are in order: an intent (create), then at most one
 // outcome (created or refused); an intent without an outcome is ambiguous.
-func (r runLog) creates() map[string]createState {
+func (r runLog) creates() (map[string]createState, error) {
 	out := map[string]createState{}
 	pending := map[string]bool{}
-	for _, rec := range r.records {
+	err := r.scan(func(rec record) {
 		k := glob.NameKey(rec.Name)
 		st := out[k]
 		switch rec.Op {
@@ -201,7 +225,7 @@ func (r runLog) creates() map[string]createState {
 			pending[k] = false
 		case opCreated:
 			if rec.ScriptName == "" {
-				continue
+				return
 			}
 			st.scriptName, st.ambiguous, st.refused = rec.ScriptName, false, false
 			pending[k] = false
@@ -212,10 +236,10 @@ func (r runLog) creates() map[string]createState {
 			st.ambiguous, st.refused = false, false
 			pending[k] = false
 		default:
-			continue
+			return
 		}
 		out[k] = st
-	}
+	})
 	for k, p := range pending {
 		if p {
 			st := out[k]
@@ -223,7 +247,7 @@ func (r runLog) creates() map[string]createState {
 			out[k] = st
 		}
 	}
-	return out
+	return out, err
 }
 
 func journalPath(stateDir, runID string) string {
@@ -255,18 +279,8 @@ func readRuns(dir string) ([]runLog, error) {
 }
 
 func readRun(path string) (runLog, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return runLog{}, fmt.Errorf("read journal: %w", err)
-	}
-	r := runLog{path: path}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
-	for sc.Scan() {
-		var rec record
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			continue
-		}
+	r := runLog{path: path, createdNames: map[string]string{}}
+	err := r.scan(func(rec record) {
 		switch rec.Op {
 		case opBegin:
 			if r.begin.RunID == "" {
@@ -278,11 +292,14 @@ func readRun(path string) (runLog, error) {
 			r.ended = true
 		case opRolledBack:
 			r.rolledBack = true
+		case opCreated:
+			if rec.ScriptName != "" {
+				r.createdNames[glob.NameKey(rec.Name)] = rec.ScriptName
+			}
 		}
-		r.records = append(r.records, rec)
-	}
-	if err := sc.Err(); err != nil {
-		return runLog{}, fmt.Errorf("read journal %s: %w", path, err)
+	})
+	if err != nil {
+		return runLog{}, err
 	}
 	return r, nil
 }

@@ -138,16 +138,16 @@ func (s leftState) allows(p, got string) bool {
 // left returns, by target scriptName, the state the run's writes left each
 // connector it created or wrote in. base gives the state before the run of
 // connectors it did not create (a plan's PreImageParts), nil when unknown.
-func (r runLog) left(base map[string]map[string]string) map[string]leftState {
+func (r runLog) left(base map[string]map[string]string) (map[string]leftState, error) {
 	out := map[string]leftState{}
-	for _, rec := range r.records {
+	err := r.scan(func(rec record) {
 		if rec.ScriptName == "" {
-			continue
+			return
 		}
 		switch rec.Op {
 		case opCreated, opWrite, opDone, opState:
 		default:
-			continue
+			return
 		}
 		s, ok := out[rec.ScriptName]
 		if !ok && rec.Op != opCreated {
@@ -159,8 +159,8 @@ func (r runLog) left(base map[string]map[string]string) map[string]leftState {
 		if s.known != nil || s.maybe != nil {
 			out[rec.ScriptName] = s
 		}
-	}
-	return out
+	})
+	return out, err
 }
 
 // stateReadTimeout bounds the reads recordLeft makes after a run stopped.

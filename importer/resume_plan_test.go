@@ -106,5 +106,9 @@ func readJournal(t testing.TB, stateDir string) []record {
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("journals in %s: %d (%v), want 1", stateDir, len(runs), err)
 	}
-	return runs[0].records
+	var recs []record
+	if err := runs[0].scan(func(r record) { recs = append(recs, r) }); err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }

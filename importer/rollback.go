@@ -130,9 +130,18 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 		if r.begin.RunID != u.info.RunID {
 			continue
 		}
-		p.state, journalCreates, known = r.path, r.creates(), true
-		left = r.left(nil)
-		for s, w := range r.written() {
+		p.state, known = r.path, true
+		if journalCreates, err = r.creates(); err != nil {
+			return nil, err
+		}
+		if left, err = r.left(nil); err != nil {
+			return nil, err
+		}
+		runWritten, err := r.written()
+		if err != nil {
+			return nil, err
+		}
+		for s, w := range runWritten {
 			cur := written[s]
 			if cur.ReadBack && !w.ReadBack {
 				continue // the undo bundle's record is the later one
