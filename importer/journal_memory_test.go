@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"github.com/connvault/connvault/internal/glob"
 	"os"
 	"runtime"
 	"testing"
@@ -84,7 +85,7 @@ func TestReadRunsHoldsNoRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := creates["connector 4"]; len(creates) != connectors/2 || st.scriptName != "connector-0-4" || st.ambiguous {
+	if st := creates[glob.NameKey("Connector 4")]; len(creates) != connectors/2 || st.scriptName != "connector-0-4" || st.ambiguous {
 		t.Errorf("creates: %d names, connector 4 %+v", len(creates), st)
 	}
 	runtime.KeepAlive(runs)
