@@ -326,6 +326,9 @@ func (a *applier) run(ctx context.Context) (Result, error) {
 			a.opts.Progress.SetTotal(0)
 			a.mappingPath = firstNonEmpty(a.opts.MappingPath,
 				filepath.Join(a.opts.StateDir, "mapping-"+newRunID(a.opts.Now())+".json"))
+			if err := refuseExisting("mapping file", a.mappingPath, ""); err != nil {
+				return a.result(), err
+			}
 			return a.result(), a.writeMapping()
 		}
 	}
@@ -441,6 +444,9 @@ func (a *applier) begin(ctx context.Context) error {
 	if resume {
 		a.resumed, a.runID, a.undoPath = true, prev.begin.RunID, prev.begin.UndoPath
 		a.mappingPath = firstNonEmpty(a.opts.MappingPath, prev.begin.MappingPath)
+		if err := refuseExisting("mapping file", a.mappingPath, prev.begin.MappingPath); err != nil {
+			return err
+		}
 		if a.opts.UndoPath != "" && a.opts.UndoPath != a.undoPath {
 			a.opts.Logger.Warn("continuing an interrupted import: keeping its undo bundle", "undo", a.undoPath, "ignored", a.opts.UndoPath)
 		}
@@ -474,6 +480,12 @@ func (a *applier) begin(ctx context.Context) error {
 		a.runID = newRunID(now)
 		a.undoPath = firstNonEmpty(a.opts.UndoPath, filepath.Join(dir, "undo-"+a.runID+".tar.gz"))
 		a.mappingPath = firstNonEmpty(a.opts.MappingPath, filepath.Join(dir, "mapping-"+a.runID+".json"))
+		if err := refuseExisting("undo bundle", a.undoPath, ""); err != nil {
+			return err
+		}
+		if err := refuseExisting("mapping file", a.mappingPath, ""); err != nil {
+			return err
+		}
 		a.undo = newUndoSet(a.runID, a.plan.Target, now)
 		a.prevCreates = map[string]createState{}
 		if a.j, err = openJournal(journalPath(dir, a.runID), a.opts.Now); err != nil {

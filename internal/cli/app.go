@@ -19,6 +19,7 @@ import (
 	"filippo.io/age"
 	"github.com/urfave/cli/v3"
 
+	"github.com/connvault/connvault/importer"
 	"github.com/connvault/connvault/repository"
 	"github.com/connvault/connvault/tenant"
 )
@@ -259,11 +260,14 @@ func usageErrorf(format string, a ...any) error {
 
 func exitCode(ctx context.Context, err error) int {
 	var ee *exitErr
+	var exists *importer.OutputExistsError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &exists):
+		return exitUsage // a path to choose again, found before any write
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return exitInterrupted
 	case errors.Is(err, tenant.ErrWaitTooLong):

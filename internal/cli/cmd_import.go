@@ -203,17 +203,26 @@ func refuseWithSavedPlan(c *cli.Command) error {
 // lockState takes the lock of the state directory for a run that may write
 // (not a dry run), before it reads anything: the bundle, the target or the
 // journals (README, "Limitations"). A lock already taken (o.Importer.Lock,
-// by migrate before its export) is kept. The returned unlock is never nil.
+// by migrate before its export) is kept. Under the lock it refuses an
+// --undo or --mapping-out that exists and is not an unfinished run's own
+// file (importer.CheckOutputs). The returned unlock is never nil.
 func lockState(o *importOptions, what string) (unlock func(), err error) {
-	if o.DryRun || o.Importer.Lock != nil {
+	if o.DryRun {
 		return func() {}, nil
 	}
-	l, err := importer.LockStateDir(o.Importer.StateDir, what, time.Now())
-	if err != nil {
+	unlock = func() {}
+	if o.Importer.Lock == nil {
+		l, err := importer.LockStateDir(o.Importer.StateDir, what, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		o.Importer.Lock, unlock = l, l.Unlock
+	}
+	if err := importer.CheckOutputs(o.Importer.StateDir, o.Importer.UndoPath, o.Importer.MappingPath); err != nil {
+		unlock()
 		return nil, err
 	}
-	o.Importer.Lock = l
-	return l.Unlock, nil
+	return unlock, nil
 }
 
 func runImport(ctx context.Context, e *env, o importOptions) error {

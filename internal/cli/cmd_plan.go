@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/urfave/cli/v3"
 
@@ -28,6 +31,9 @@ func planCommand(e *env) *cli.Command {
 			}
 			if c.Args().First() == "-" && c.String("out") != "" {
 				return usageErrorf("plan --out needs the bundle as a file: a saved plan reads it again when applied")
+			}
+			if err := checkPlanOut(c.String("out")); err != nil {
+				return err
 			}
 			if o.Bundle, err = e.input(c.Args().First()); err != nil {
 				return err
@@ -63,4 +69,21 @@ func planCommand(e *env) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// checkPlanOut refuses, before anything is read, a plan --out that exists
+// and is not a saved plan (a bundle, the plan's own input, any other file or
+// a directory): replacing a plan with a new one is what --out is for,
+// replacing anything else would lose it.
+func checkPlanOut(out string) error {
+	if out == "" {
+		return nil
+	}
+	if _, err := os.Lstat(out); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if _, err := importer.LoadPlan(out); err != nil {
+		return usageErrorf("--out %s exists and is not a saved plan; plan --out replaces only a plan it saved: choose another path", out)
+	}
+	return nil
 }

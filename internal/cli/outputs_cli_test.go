@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/connvault/connvault/tenant/tenantsim"
+)
+
+// cancelAtWrite passes requests to a simulated tenant and cancels a run's
+// context when its k-th write arrives, before the tenant sees it: what
+// Ctrl-C in the middle of an import does.
+type cancelAtWrite struct {
+	next   http.Handler
+	k      int
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	writes int
+}
+
+func (h *cancelAtWrite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && !strings.HasPrefix(r.URL.Path, "/oauth/") {
+		h.mu.Lock()
+		h.writes++
+		hit := h.writes == h.k
+		h.mu.Unlock()
+		if hit {
+			h.cancel()
+			http.Error(w, "interrupted", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+// readFile returns path's bytes, failing the test if it cannot be read.
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// `import --undo PATH` and `--mapping-out PATH` never replace a file that
+// exists (an earlier import's undo bundle is its only way back): the import
+// is refused before it reads or writes the tenant, exit 2, naming the file,
+// and the file is left as it was. The one exception is the run's own file
+// when a rerun continues an interrupted import.
+func TestImportNeverReplacesAnExistingFile(t *testing.T) {
+	_, srcVars := startSim(t, tenantsim.Options{Seed: 71, Connectors: 4, MaxLocales: 2})
+	dir := t.TempDir()
+	bundlePath := exportTo(t, srcVars, filepath.Join(dir, "sandbox.tar.gz"))
+	backup := filepath.Join(dir, "backup.tar.gz") // stands for any file worth keeping
+	if err := os.WriteFile(backup, readFile(t, bundlePath), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prod, vars := startSim(t, tenantsim.Options{Seed: 72, Connectors: 3, TenantName: "production", ClientID: "prod", ClientSecret: "prod-secret"})
+	state := filepath.Join(dir, "state")
+	refused := func(t *testing.T, path string, args ...string) {
+		t.Helper()
+		before := readFile(t, path)
+		prod.ResetStats()
+		r := runCLI(t, vars, append([]string{"import", "--rate", "0", "--yes", "--state-dir", state}, args...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, path) || !strings.Contains(r.stderr, "exists") {
+			t.Errorf("import %v: exit %d, stderr %q; want 2 naming %s as existing", args, r.code, r.stderr, path)
+		}
+		if n := prod.Stats().Total; n != 0 {
+			t.Errorf("import %v: %d requests reached the tenant before the refusal", args, n)
+		}
+		if !bytes.Equal(readFile(t, path), before) {
+			t.Errorf("import %v replaced %s", args, path)
+		}
+	}
+	for _, flag := range []string{"--undo", "--mapping-out"} {
+		t.Run(flag+" over a file", func(t *testing.T) { refused(t, backup, flag, backup, bundlePath) })
+	}
+
+	// A finished import's undo bundle and mapping file are kept from the next
+	// import given the same paths, whether it has changes to write or none.
+	undo, mapping := filepath.Join(dir, "undo.tar.gz"), filepath.Join(dir, "mapping.json")
+	if r := runCLI(t, vars, "import", "--rate", "0", "--yes", "--state-dir", state, "--undo", undo, "--mapping-out", mapping, bundlePath); r.code != exitOK {
+		t.Fatalf("first import: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	t.Run("the previous import's undo bundle", func(t *testing.T) { refused(t, undo, "--undo", undo, bundlePath) })
+	t.Run("the previous import's mapping file", func(t *testing.T) { refused(t, mapping, "--mapping-out", mapping, bundlePath) })
+	if r := runCLI(t, vars, "rollback", "--rate", "0", "--yes", "--state-dir", state, undo); r.code != exitOK {
+		t.Fatalf("the first import's undo bundle no longer rolls it back: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// An interrupted import continued by the same command keeps writing its
+	// own undo bundle and mapping file.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	srv := httptest.NewServer(&cancelAtWrite{next: prod, k: 2, cancel: cancel})
+	defer srv.Close()
+	cutVars := map[string]string{"SAIL_BASE_URL": srv.URL, "SAIL_CLIENT_ID": "prod", "SAIL_CLIENT_SECRET": "prod-secret"}
+	undo2, mapping2 := filepath.Join(dir, "undo2.tar.gz"), filepath.Join(dir, "mapping2.json")
+	args := []string{"import", "--rate", "0", "--yes", "--state-dir", state, "--undo", undo2, "--mapping-out", mapping2, bundlePath}
+	if r := runCLIContext(ctx, t, cutVars, args...); r.code != exitInterrupted {
+		t.Fatalf("interrupted import: exit %d, want 130: %s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(undo2); err != nil {
+		t.Fatalf("the interrupted import wrote no undo bundle: %v", err)
+	}
+	r := runCLI(t, cutVars, args...) // the same target URL: past its k-th write, the wrapper only passes requests on
+	if r.code != exitOK || !strings.Contains(r.stdout, "Undo bundle: "+undo2) {
+		t.Fatalf("rerun of the interrupted import with its own --undo: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(mapping2); err != nil {
+		t.Errorf("the continued import wrote no mapping file: %v", err)
+	}
+}
+
+// `plan --out PATH` replaces an earlier saved plan, but nothing else: not
+// the bundle it plans (the same path given twice), not another file, not a
+// directory. It is refused before any request, exit 2, naming the path.
+func TestPlanOutReplacesOnlyAPlan(t *testing.T) {
+	_, srcVars := startSim(t, tenantsim.Options{Seed: 73, Connectors: 3, MaxLocales: 2})
+	dir := t.TempDir()
+	bundlePath := exportTo(t, srcVars, filepath.Join(dir, "sandbox.tar.gz"))
+	prod, vars := startSim(t, tenantsim.Options{Seed: 74, Connectors: 2})
+	other := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(other, []byte("keep me\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{bundlePath, other} {
+		before := readFile(t, out)
+		prod.ResetStats()
+		r := runCLI(t, vars, "plan", "--rate", "0", "--out", out, bundlePath)
+		if r.code != exitUsage || !strings.Contains(r.stderr, out) {
+			t.Errorf("plan --out %s: exit %d, stderr %q; want 2 naming it", out, r.code, r.stderr)
+		}
+		if n := prod.Stats().Total; n != 0 {
+			t.Errorf("plan --out %s: %d requests before the refusal", out, n)
+		}
+		if !bytes.Equal(readFile(t, out), before) {
+			t.Errorf("plan --out %s replaced it", out)
+		}
+	}
+	planPath := filepath.Join(dir, "plan.json")
+	for i := range 2 { // the second replaces the first
+		if r := runCLI(t, vars, "plan", "--rate", "0", "--out", planPath, bundlePath); r.code != exitOK {
+			t.Fatalf("plan --out %s (run %d): exit %d: %s", planPath, i+1, r.code, r.stderr)
+		}
+	}
+}
