@@ -125,7 +125,7 @@
 // pre-image, the state before that run; every other connector the rerun
 // writes has its current pre-image added before the first write. It knows
 // which connectors the run created, and writes their scriptNames into the
-// undo bundle, so the undo bundle alone rolls back every attempt of the run.
+// undo bundle, so the undo bundle alone (with Force when the journal is gone) rolls back every attempt of the run.
 // A rerun whose plan has no changes only finishes the run. Records are single
 // appends, so a killed process leaves whole records; the start, undo and end
 // records are also fsynced. One run at a time per StateDir: Apply and
@@ -163,7 +163,13 @@
 // hash is still the one written, leaves parts it never wrote alone, and
 // deletes a connector the import provably created only if nothing of it
 // changed since. What changed since is named and skipped (a partial item)
-// unless Options.Force. A connector whose create the tenant refused, that was
+// unless Options.Force. A rollback journals what it undid (a created
+// connector deleted, parts restored) in the run's journal, and a later
+// rollback of the run leaves those alone: what is there now was made since,
+// perhaps by a later import writing the same content. Without the run's
+// journal (not in StateDir) nothing proves a connector is still the run's or
+// that the run was not rolled back already: nothing is deleted or restored
+// unless Options.Force (RollbackPlan.JournalNote). A connector whose create the tenant refused, that was
 // never sent, or whose create's answer was lost, is never deleted. A locale
 // the import added cannot be removed (the API has no way to), and a
 // connector the import deleted comes back with a new scriptName: both are

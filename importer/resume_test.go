@@ -106,7 +106,8 @@ func TestRerunWithMappingRestoresPreExistingUnlisted(t *testing.T) {
 
 // The import is killed twice (at a create, then in the middle of the writes)
 // and rerun to the end: the undo bundle itself names every connector any
-// attempt created, so a rollback with it alone (no journal) deletes them all,
+// attempt created, so a rollback with it alone (no journal; with Force, as
+// nothing else proves the connectors are still the run's) deletes them all,
 // the unlisted ones included.
 func TestUndoBundleAloneRollsBackAfterKills(t *testing.T) {
 	t.Parallel()
@@ -146,7 +147,7 @@ func TestUndoBundleAloneRollsBackAfterKills(t *testing.T) {
 	}
 
 	alone := opts
-	alone.StateDir = t.TempDir()
+	alone.StateDir, alone.Force = t.TempDir(), true
 	rb, err := Rollback(t.Context(), prod.client(t), undoPath, alone)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +158,7 @@ func TestUndoBundleAloneRollsBackAfterKills(t *testing.T) {
 // Killed after its last write reached the tenant, a run is unfinished though
 // the tenant matches the bundle. The next import's plan has no changes; Apply
 // finishes the run (its end recorded, its undo bundle complete: it alone rolls
-// back), writes the mapping file and reports every item. Once nothing is
+// back, with Force), writes the mapping file and reports every item. Once nothing is
 // unfinished, an import without changes starts no run: no journal, no undo
 // bundle.
 func TestNoChangePlanFinishesUnfinishedRun(t *testing.T) {
@@ -249,7 +250,7 @@ func TestNoChangePlanFinishesUnfinishedRun(t *testing.T) {
 	checkItems(again)
 
 	alone := opts
-	alone.StateDir = t.TempDir()
+	alone.StateDir, alone.Force = t.TempDir(), true
 	rb, err := Rollback(t.Context(), prod.client(t), first.UndoPath, alone)
 	if err != nil {
 		t.Fatal(err)

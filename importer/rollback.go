@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/internal/glob"
@@ -30,10 +29,14 @@ type RollbackPlan struct {
 	// SourcesNote says why the target's sources could not be read, when they
 	// could not: connectors to delete were then not checked for use.
 	SourcesNote string `json:"sourcesNote,omitempty"`
+	// Journal is the path of the run's journal, "" when StateDir has none;
+	// JournalNote then says what that means: nothing is deleted or
+	// restored without Force.
+	Journal     string `json:"journal,omitempty"`
+	JournalNote string `json:"journalNote,omitempty"`
 
-	pre   map[string]bundle.Connector
-	undo  *undoSet
-	state string // the journal's path, "" when not found
+	pre  map[string]bundle.Connector
+	undo *undoSet
 }
 
 // RollbackItem is one connector of a rollback plan.
@@ -121,6 +124,7 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 	}
 	var journalCreates map[string]createState
 	var left map[string]leftState
+	var undoneBy map[string]undone
 	written := maps.Clone(u.info.Written)
 	if written == nil {
 		written = map[string]undoWritten{}
@@ -130,11 +134,14 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 		if r.begin.RunID != u.info.RunID {
 			continue
 		}
-		p.state, known = r.path, true
+		p.Journal, known = r.path, true
 		if journalCreates, err = r.creates(); err != nil {
 			return nil, err
 		}
 		if left, err = r.left(nil); err != nil {
+			return nil, err
+		}
+		if undoneBy, err = undoneOf(r); err != nil {
 			return nil, err
 		}
 		runWritten, err := r.written()
@@ -155,7 +162,10 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 	rt := newMeter(t)
 	rt.locales.wantAll()
 	rt.bytes.want(slices.Collect(maps.Values(p.pre))...)
-	pl := &rollbackPlanner{t: rt, journal: p.state != "", journalCreates: journalCreates, written: written, known: known, left: left,
+	if p.Journal == "" {
+		p.JournalNote = noteNoJournal(u.info.RunID, opts.StateDir)
+	}
+	pl := &rollbackPlanner{t: rt, journal: p.Journal != "", journalCreates: journalCreates, written: written, known: known, left: left, undone: undoneBy,
 		earlier: earlierCreates(runs, u.info.Target.URL, u.info.RunID),
 		srcs:    &sourceIndex{}, forceInUse: opts.ForceDeleteInUse}
 	if len(u.info.Creates) > 0 {
@@ -208,6 +218,7 @@ type rollbackPlanner struct {
 	left           map[string]leftState // the journal's record of what the run left, by scriptName
 	earlier        map[string][]string  // scriptNames other runs into the target created, by glob.NameKey of the name
 	known          bool                 // written is complete: a connector missing from it was not written
+	undone         map[string]undone    // what earlier rollbacks of the run undid, by scriptName
 	srcs           *sourceIndex
 	forceInUse     bool
 }
@@ -235,6 +246,11 @@ func (pl *rollbackPlanner) created(ctx context.Context, uc undoCreate) (Rollback
 	if err != nil {
 		return it, fmt.Errorf("read %q: %w", s, err)
 	}
+	if pl.undone[s].removed {
+		it.Action = ActionUnchanged
+		it.Notes = append(it.Notes, fmt.Sprintf("already deleted by an earlier rollback of the run; the connector %q under scriptName %s now was made since (by a later import, or by hand): not the run's, left alone", d.Name, s))
+		return it, nil
+	}
 	if !glob.SameName(d.Name, uc.Name) {
 		it.Changed = append(it.Changed, fmt.Sprintf("renamed to %q", d.Name))
 		return it, nil
@@ -248,6 +264,9 @@ func (pl *rollbackPlanner) created(ctx context.Context, uc undoCreate) (Rollback
 			return it, nil
 		}
 		it.Notes = append(it.Notes, fmt.Sprintf("deleted although in use (--force-delete-in-use): %s will name a connector that no longer exists", usedBy(it.Sources)))
+	}
+	if !pl.journal {
+		it.Changed = append(it.Changed, "that it is still the one the import created "+changedNoJournal)
 	}
 	if ls, ok := pl.left[s]; ok {
 		changed, unknown := ls.compare(nowHashes(d))
@@ -296,6 +315,11 @@ func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, in
 			it.Changed = append(it.Changed, "deleted since the import")
 			return it, nil
 		}
+		if len(pl.undone[pre.ScriptName].restored) > 0 {
+			it.Action = ActionUnchanged
+			it.Notes = append(it.Notes, "recreated by an earlier rollback of the run, and deleted again since: left alone")
+			return it, nil
+		}
 		it.Action = ActionCreate
 		it.Parts = allParts(want)
 		it.Notes = append(it.Notes, "deleted by the import: recreated (the tenant may give it a new scriptName)")
@@ -312,6 +336,7 @@ func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, in
 		it.Notes = append(it.Notes, "the import wrote nothing to it")
 		return it, nil
 	}
+	var undoneParts []string
 	for _, p := range differs {
 		switch {
 		case !ok:
@@ -319,6 +344,13 @@ func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, in
 			it.Changed = append(it.Changed, p+" (no record of what the import wrote)")
 		case !slices.Contains(w.Parts, p):
 			// Not the import's doing: left alone.
+		case slices.Contains(pl.undone[pre.ScriptName].restored, p):
+			// Restored by an earlier rollback: what is there now is not
+			// the import's doing either.
+			undoneParts = append(undoneParts, p)
+		case !pl.journal && pl.leftAs(pre.ScriptName, p, now[p], w):
+			it.Parts = append(it.Parts, p)
+			it.Changed = append(it.Changed, p+" "+changedNoJournal)
 		case !pl.leftAs(pre.ScriptName, p, now[p], w):
 			it.Parts = append(it.Parts, p)
 			it.Changed = append(it.Changed, p+" changed since the import")
@@ -332,6 +364,9 @@ func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, in
 			it.Notes = append(it.Notes, fmt.Sprintf("locale %s was added by the import and cannot be removed (the API cannot delete a locale)", l))
 			it.partial = true
 		}
+	}
+	if len(undoneParts) > 0 {
+		it.Notes = append(it.Notes, fmt.Sprintf("%s already restored by an earlier rollback of the run, and changed since: left alone", strings.Join(undoneParts, ", ")))
 	}
 	if len(it.Parts) == 0 && len(it.Changed) == 0 {
 		it.Action = ActionUnchanged
@@ -373,8 +408,20 @@ func ApplyRollback(ctx context.Context, t Target, p *RollbackPlan, opts Options)
 	m.locales.wantAll()
 	m.bytes.want(slices.Collect(maps.Values(p.pre))...)
 	rb := &rollbacker{t: m, w: &writer{t: m}}
+	if p.Journal != "" {
+		// What the rollback undoes is journaled as it goes: the undo
+		// bundle used again then leaves alone what was made since.
+		if rb.j, err = openJournal(p.Journal, opts.Now); err != nil {
+			return Result{}, err
+		}
+		defer rb.j.close()
+	}
 	results := make([]ItemResult, len(p.Items))
 	opts.Progress.SetTotal(len(results))
+	var (
+		mu   sync.Mutex
+		jerr error
+	)
 	var deletes, restores []int
 	for i, it := range p.Items {
 		if it.Action == ActionDelete {
@@ -406,35 +453,48 @@ func ApplyRollback(ctx context.Context, t Target, p *RollbackPlan, opts Options)
 		}
 		results[i] = r
 		report(opts.Progress, r)
+		if err := rb.journalUndone(it, r); err != nil {
+			mu.Lock()
+			jerr = errors.Join(jerr, err)
+			mu.Unlock()
+		}
 	}
 	// Deletes first: they free the names of connectors to recreate.
 	forEach(ctx, opts.Concurrency, deletes, run)
 	forEach(ctx, opts.Concurrency, restores, run)
 	res := Result{Items: results, RunID: p.RunID, UndoPath: p.UndoPath, SourcesNote: p.SourcesNote,
 		Reads: m.reads.Load(), Writes: m.writes.Load(), Requests: m.requests(), Normalised: m.norm.summary()}
-	if err := ctx.Err(); err != nil {
+	if err := errors.Join(ctx.Err(), jerr); err != nil {
 		return res, err
 	}
-	if p.state != "" {
+	if rb.j != nil {
 		// The run is undone: a later import must neither continue it nor
 		// probe the scriptNames it created.
-		return res, markRolledBack(p.state, opts.Now)
+		return res, rb.j.add(record{Op: opRolledBack}, true)
 	}
 	return res, nil
 }
 
-func markRolledBack(path string, now func() time.Time) error {
-	j, err := openJournal(path, now)
-	if err != nil {
-		return err
+// journalUndone records in the run's journal what a rollback item undid:
+// a created connector deleted, or the parts written back.
+func (rb *rollbacker) journalUndone(it RollbackItem, r ItemResult) error {
+	if rb.j == nil || r.Status == StatusFailed {
+		return nil
 	}
-	err = j.add(record{Op: opRolledBack}, true)
-	return errors.Join(err, j.close())
+	switch {
+	case it.Action == ActionDelete && r.Status == StatusOK:
+		return rb.j.add(record{Op: opRemoved, Name: it.Name, ScriptName: it.ScriptName}, false)
+	case (it.Action == ActionUpdate || it.Action == ActionCreate) && len(r.Parts) > 0:
+		// Keyed by the pre-image's scriptName, as the next plan looks it up.
+		return rb.j.add(record{Op: opRestored, Name: it.Name, ScriptName: it.ScriptName, Parts: r.Parts}, false)
+	}
+	return nil
 }
 
 type rollbacker struct {
 	t *meter
 	w *writer
+	j *journal // the run's, nil when not found
 
 	listMu   sync.Mutex
 	listed   []tenant.Connector

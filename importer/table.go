@@ -203,6 +203,9 @@ func (p *RollbackPlan) WriteTable(w io.Writer) {
 	if p.SourcesNote != "" {
 		fmt.Fprintf(w, "Sources: %s\n", p.SourcesNote)
 	}
+	if p.JournalNote != "" {
+		fmt.Fprintf(w, "Journal: %s\n", p.JournalNote)
+	}
 	fmt.Fprintln(w)
 	counts := map[string]int{}
 	for _, it := range p.Items {

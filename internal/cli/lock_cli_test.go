@@ -22,11 +22,7 @@ func TestBusyStateDirRefusedFirst(t *testing.T) {
 	dir := t.TempDir()
 	b := exportTo(t, srcVars, filepath.Join(dir, "b.tar.gz"))
 	state := filepath.Join(dir, "state")
-	r := runCLI(t, dstVars, "import", "--rate", "0", "--yes", "--state-dir", state, b)
-	m := undoLine.FindStringSubmatch(r.stdout)
-	if r.code != exitOK || m == nil {
-		t.Fatalf("fixture import: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	undo := importedUndo(t, dstVars, "--state-dir", state, b)
 	plan := filepath.Join(dir, "plan.json")
 	if r := runCLI(t, dstVars, "plan", "--rate", "0", "--state-dir", state, "--out", plan, b); r.code != exitOK && r.code != exitChanges {
 		t.Fatalf("fixture plan: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
@@ -46,7 +42,7 @@ func TestBusyStateDirRefusedFirst(t *testing.T) {
 	}{
 		{"import bundle", dstVars, []string{"import", "--rate", "0", "--yes", "--state-dir", state, b}},
 		{"import plan", dstVars, []string{"import", "--rate", "0", "--state-dir", state, plan}},
-		{"rollback", dstVars, []string{"rollback", "--rate", "0", "--yes", "--state-dir", state, m[1]}},
+		{"rollback", dstVars, []string{"rollback", "--rate", "0", "--yes", "--state-dir", state, undo}},
 		{"migrate", profileSecrets(srcVars, dstVars), []string{"migrate", "--config", config, "--from", "sb", "--to", "prod", "--rate", "0", "--yes", "--state-dir", state}},
 		// The repository does not exist: the refusal comes before it is opened.
 		{"restore", dstVars, []string{"restore", "--repo", filepath.Join(dir, "no-repo"), "--rate", "0", "--yes", "--state-dir", state, "latest"}},
@@ -66,7 +62,7 @@ func TestBusyStateDirRefusedFirst(t *testing.T) {
 		})
 	}
 	l.Unlock()
-	if r := runCLI(t, dstVars, "rollback", "--rate", "0", "--yes", "--state-dir", state, m[1]); r.code != exitOK && r.code != exitPartial {
+	if r := runCLI(t, dstVars, "rollback", "--rate", "0", "--yes", "--state-dir", state, undo); r.code != exitOK && r.code != exitPartial {
 		t.Fatalf("rollback once the lock is free: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

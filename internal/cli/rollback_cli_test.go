@@ -103,3 +103,37 @@ func TestRollbackTouchesOnlyWhatTheImportWroteAndIsUnchanged(t *testing.T) {
 		t.Errorf("rollback's closing lines invite another rollback:\n%s", r.stdout)
 	}
 }
+
+// importedUndo imports with --yes and the given arguments, and returns the
+// undo bundle the import names.
+func importedUndo(t *testing.T, vars map[string]string, args ...string) string {
+	t.Helper()
+	r := runCLI(t, vars, append([]string{"import", "--rate", "0", "--yes"}, args...)...)
+	m := undoLine.FindStringSubmatch(r.stdout)
+	if r.code != exitOK || m == nil {
+		t.Fatalf("fixture import: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	return m[1]
+}
+
+// Newcomer N13: rollback from another directory finds no journal of the
+// run (the default --state-dir is relative to the working directory). It
+// must not judge "created by the import" by content alone: it deletes and
+// restores nothing, says which journal it missed, and exits 3.
+func TestRollbackWithoutJournalTouchesNothing(t *testing.T) {
+	t.Parallel()
+	_, srcVars := startSim(t, tenantsim.Options{Seed: 93, Connectors: 4, MaxLocales: 1, TenantName: "src"})
+	sim, vars := startSim(t, tenantsim.Options{Seed: 94, Connectors: 2, MaxLocales: 1, TenantName: "dst"})
+	dir := t.TempDir()
+	b := exportTo(t, srcVars, filepath.Join(dir, "all.tar.gz"))
+	undo := importedUndo(t, vars, "--state-dir", filepath.Join(dir, "state"), b)
+	imported := sim.Dump()
+	elsewhere := filepath.Join(dir, "elsewhere")
+	r := runCLI(t, vars, "rollback", "--rate", "0", "--state-dir", elsewhere, "--yes", undo)
+	if r.code != exitPartial || !strings.Contains(r.stdout, "Journal: no journal of run") || !strings.Contains(r.stdout, elsewhere) {
+		t.Errorf("rollback without the journal: exit %d, want 3 and a note naming the state directory searched:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if fmt.Sprint(sim.Dump()) != fmt.Sprint(imported) {
+		t.Error("rollback without the run's journal changed the tenant")
+	}
+}
