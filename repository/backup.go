@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -37,6 +39,11 @@ type BackupOptions struct {
 	// tenant's latest snapshot is encrypted; without it that is
 	// ErrPlaintextAfterEncrypted.
 	AllowPlaintext bool
+	// Moved stores the snapshot although the tenant's latest snapshot was
+	// taken of another tenant URL (Writer.Source.URL): the tenant moved
+	// (a new URL, a disaster-recovery tenant taking over). Without it that
+	// is ErrTenantMoved.
+	Moved bool
 	// Forget are scriptNames dropped from the carry-forward list and from
 	// the gone list (Snapshot.Gone): hidden connectors deleted on purpose.
 	Forget []string
@@ -47,6 +54,28 @@ type BackupOptions struct {
 // snapshot is encrypted (and BackupOptions.AllowPlaintext is not set): a
 // forgotten --recipient would otherwise store the tenant in clear.
 var ErrPlaintextAfterEncrypted = errors.New("the latest snapshot is encrypted, and no recipient was given")
+
+// ErrTenantMoved is returned by Backup, before anything is read or written,
+// when the tenant's latest snapshot was taken of another tenant URL than
+// this backup's (and BackupOptions.Moved is not set): a wrong --tenant or
+// SAIL_* environment would otherwise file one tenant's connectors under
+// another's name, and a prune would then remove the real tenant's
+// snapshots.
+var ErrTenantMoved = errors.New("the latest snapshot is of another tenant URL")
+
+// sameURL reports whether two tenant URLs name the same tenant: equal but
+// for the case of scheme and host and a trailing slash.
+func sameURL(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.TrimRight(s, "/")
+		if u, err := url.Parse(s); err == nil {
+			u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+			return u.String()
+		}
+		return s
+	}
+	return norm(a) == norm(b)
+}
 
 // BackupResult is what a backup did.
 type BackupResult struct {
@@ -115,6 +144,9 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	encrypted := len(opts.Recipients) > 0
 	if hasPrev && prev.Encrypted && !encrypted && !opts.AllowPlaintext {
 		return res, fmt.Errorf("tenant %s: %w (snapshot %s): give the recipients (--recipient, --recipients-file), or --allow-plaintext to store this one in clear", opts.Tenant, ErrPlaintextAfterEncrypted, prev.ID)
+	}
+	if at := opts.Writer.Source.URL; hasPrev && prev.Source.URL != "" && at != "" && !sameURL(prev.Source.URL, at) && !opts.Moved {
+		return res, fmt.Errorf("tenant %s: %w: snapshot %s is of %s, this backup reads %s; check --tenant and the tenant's URL, or give --tenant-moved if %s now lives at %s", opts.Tenant, ErrTenantMoved, prev.ID, prev.Source.URL, at, opts.Tenant, at)
 	}
 	var prevGone []HiddenConnector
 	if hasPrev {

@@ -247,9 +247,13 @@ func TestRestoreNamesHiddenConnectors(t *testing.T) {
 		t.Fatalf("restore --json: %v, hidden %v, want %d\n%s%s", err, res.Hidden, len(hidden), r.stdout, r.stderr)
 	}
 
-	// Nightly backups of the new tenant into the same repository.
+	// Nightly backups of the new tenant into the same repository: the
+	// first says the tenant moved (refused without it, as another URL).
+	if r := runCLI(t, dstVars, args...); r.code != exitUsage || !strings.Contains(r.stdout+r.stderr, "--tenant-moved") {
+		t.Errorf("backup of the new tenant URL without --tenant-moved: exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	for i := range 2 {
-		r := runCLI(t, dstVars, args...)
+		r := runCLI(t, dstVars, append(slices.Clone(args), map[bool]string{true: "--tenant-moved", false: "--json=false"}[i == 0])...)
 		if r.code != exitPartial || !strings.Contains(r.stdout, fmt.Sprintf("WARNING: tenant sandbox: %d hidden connectors", len(hidden))) {
 			t.Errorf("backup %d after the restore: exit %d, want 3 and the gone hidden connectors said:\n%s%s", i+1, r.code, r.stdout, r.stderr)
 		}

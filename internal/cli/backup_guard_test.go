@@ -146,3 +146,49 @@ func TestEncryptionChangeStoresSnapshot(t *testing.T) {
 		t.Errorf("the refused backup stored a snapshot (%d → %d)", before, after)
 	}
 }
+
+// TestBackupRefusesAnotherTenantURL: a backup under a tenant name whose
+// latest snapshot was taken of another tenant URL (a wrong --tenant, a
+// wrong SAIL_* environment) is refused, exit 2, naming both URLs, and
+// stores nothing, so that a later prune cannot remove the real tenant's
+// snapshots in favour of another tenant's; with --tenant-moved it is
+// stored, and from then on the new URL is the tenant's.
+func TestBackupRefusesAnotherTenantURL(t *testing.T) {
+	_, prodVars := startSim(t, tenantsim.Options{Seed: 8, Connectors: 4, MaxLocales: 1})
+	_, otherVars := startSim(t, tenantsim.Options{Seed: 7, Connectors: 6, MaxLocales: 1})
+	repo := filepath.Join(t.TempDir(), "repo")
+	backup := func(vars map[string]string, extra ...string) cliRun {
+		t.Helper()
+		return runCLI(t, vars, append([]string{"backup", "--repo", repo, "--tenant", "prod", "--rate", "0", "--locales", "detail", "--sources=false"}, extra...)...)
+	}
+	snapshots := func() string {
+		t.Helper()
+		return runCLI(t, prodVars, "snapshots", "--repo", repo, "--tenant", "prod").stdout
+	}
+	if r := backup(prodVars); r.code != exitOK {
+		t.Fatalf("first backup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	before := snapshots()
+	if !strings.Contains(before, prodVars["SAIL_BASE_URL"]) {
+		t.Errorf("snapshots does not show the tenant URL:\n%s", before)
+	}
+	for _, extra := range [][]string{nil, {"--json"}} {
+		r := backup(otherVars, extra...)
+		out := r.stdout + r.stderr
+		if r.code != exitUsage || !strings.Contains(out, prodVars["SAIL_BASE_URL"]) || !strings.Contains(out, otherVars["SAIL_BASE_URL"]) || !strings.Contains(out, "--tenant-moved") {
+			t.Errorf("backup %v of another tenant URL under prod: exit %d, want 2 naming both URLs and --tenant-moved\n%s", extra, r.code, out)
+		}
+	}
+	if after := snapshots(); after != before {
+		t.Fatalf("the refused backup changed the snapshots:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if r := backup(otherVars, "--tenant-moved"); r.code != exitOK || !strings.Contains(r.stdout, "stored") {
+		t.Fatalf("backup --tenant-moved: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := backup(otherVars); r.code != exitOK || !strings.Contains(r.stdout, "unchanged") {
+		t.Errorf("the backup after the move: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := backup(prodVars); r.code != exitUsage {
+		t.Errorf("a backup of the old URL after the move: exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -72,6 +72,7 @@ func backupCommand(e *env) *cli.Command {
 		&cli.StringSliceFlag{Name: "recipients-file", Usage: "encrypt snapshots for the age recipients listed in this file (repeatable)"},
 		&cli.StringFlag{Name: "metrics-file", Usage: "write Prometheus textfile metrics here (node_exporter's textfile collector)"},
 		&cli.BoolFlag{Name: "allow-plaintext", Usage: "store a clear snapshot although the tenant's latest snapshot is encrypted (refused without it)"},
+		&cli.BoolFlag{Name: "tenant-moved", Usage: "store the snapshot although the tenant's latest snapshot is of another tenant URL (refused without it)"},
 		&cli.StringSliceFlag{Name: "forget", Usage: "drop this scriptName from the hidden connectors carried forward and from those reported gone (repeatable)"},
 	)
 	flags = append(flags, selectionFlags()...)
@@ -120,7 +121,7 @@ func backupCommand(e *env) *cli.Command {
 			rows := runBackups(ctx, repo, targets, backupSettings{
 				export: eo, tags: c.StringSlice("tag"), recipients: recipients,
 				createdAt: createdAt, concurrency: c.Int("tenants-concurrency"),
-				allowPlaintext: c.Bool("allow-plaintext"), forget: c.StringSlice("forget"),
+				allowPlaintext: c.Bool("allow-plaintext"), moved: c.Bool("tenant-moved"), forget: c.StringSlice("forget"),
 			})
 			if path := c.String("metrics-file"); path != "" {
 				if err := writeMetrics(ctx, path, repo, rows); err != nil {
@@ -219,6 +220,7 @@ type backupSettings struct {
 	concurrency int
 	// allowPlaintext and forget are repository.BackupOptions'.
 	allowPlaintext bool
+	moved          bool
 	forget         []string
 }
 
@@ -267,6 +269,7 @@ func backupOne(ctx context.Context, repo *repository.Repo, name string, cl *tena
 		Tags:           s.tags,
 		Recipients:     s.recipients,
 		AllowPlaintext: s.allowPlaintext,
+		Moved:          s.moved,
 		Forget:         s.forget,
 	})
 	row.Seconds = time.Since(start).Seconds()
@@ -301,7 +304,8 @@ func backupOne(ctx context.Context, repo *repository.Repo, name string, cl *tena
 // reportBackups prints the summary and decides the exit code: 3 when a
 // tenant failed or its snapshot is incomplete, 2 when a tenant failed on
 // bad input (an --include matching none of its connectors, a clear backup
-// after encrypted ones), 130 when interrupted.
+// after encrypted ones, another tenant URL than the latest snapshot's), 130
+// when interrupted.
 func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 	if asJSON {
 		if err := writeJSON(e.stdout, rows); err != nil {
@@ -340,7 +344,7 @@ func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 		case "failed":
 			failed = append(failed, r.Tenant)
 			_, noMatch := errors.AsType[*export.NoMatchError](r.err)
-			badInput = badInput || noMatch || errors.Is(r.err, repository.ErrPlaintextAfterEncrypted)
+			badInput = badInput || noMatch || errors.Is(r.err, repository.ErrPlaintextAfterEncrypted) || errors.Is(r.err, repository.ErrTenantMoved)
 		case "partial":
 			partial = append(partial, r.Tenant)
 		}

@@ -25,6 +25,7 @@ type snapshotRow struct {
 	Size          int64    `json:"size"`
 	Encrypted     bool     `json:"encrypted"`
 	Tags          []string `json:"tags"`
+	URL           string   `json:"url,omitempty"` // the tenant URL the snapshot was taken of
 }
 
 func rowOf(s repository.Snapshot) snapshotRow {
@@ -33,7 +34,7 @@ func rowOf(s repository.Snapshot) snapshotRow {
 		tags = []string{}
 	}
 	return snapshotRow{ID: s.ID, Tenant: s.Tenant, Time: s.Time.UTC().Format(time.RFC3339), Connectors: s.Connectors,
-		ContentDigest: s.ContentDigest, Complete: s.Complete, Size: s.Size, Encrypted: s.Encrypted, Tags: tags}
+		ContentDigest: s.ContentDigest, Complete: s.Complete, Size: s.Size, Encrypted: s.Encrypted, Tags: tags, URL: s.Source.URL}
 }
 
 func snapshotsCommand(e *env) *cli.Command {
@@ -71,9 +72,9 @@ func snapshotsCommand(e *env) *cli.Command {
 				return writeJSON(e.stdout, rows)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tTENANT\tTIME\tCONNECTORS\tCOMPLETE\tSIZE\tENCRYPTED\tTAGS\tCONTENT DIGEST")
+			fmt.Fprintln(tw, "ID\tTENANT\tTIME\tCONNECTORS\tCOMPLETE\tSIZE\tENCRYPTED\tTAGS\tCONTENT DIGEST\tURL")
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%t\t%d\t%t\t%s\t%s\n", r.ID, r.Tenant, r.Time, r.Connectors, r.Complete, r.Size, r.Encrypted, strings.Join(r.Tags, ","), shortDigest(r.ContentDigest))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%t\t%d\t%t\t%s\t%s\t%s\n", r.ID, r.Tenant, r.Time, r.Connectors, r.Complete, r.Size, r.Encrypted, strings.Join(r.Tags, ","), shortDigest(r.ContentDigest), r.URL)
 			}
 			tw.Flush()
 			fmt.Fprintln(e.stdout, english.Count(len(rows), "snapshot", "snapshots"))
