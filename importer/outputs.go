@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/connvault/connvault/internal/atomicfile"
 )
 
 // OutputExistsError refuses a file an import would write (its undo bundle or
@@ -38,7 +39,7 @@ func CheckOutputs(stateDir, undoPath, mappingPath string) error {
 			return nil
 		}
 		for _, r := range runs {
-			if r.undo && !r.ended && !r.rolledBack && sameFile(path, recorded(r)) {
+			if r.undo && !r.ended && !r.rolledBack && atomicfile.SameFile(path, recorded(r)) {
 				return nil
 			}
 		}
@@ -54,7 +55,7 @@ func CheckOutputs(stateDir, undoPath, mappingPath string) error {
 // ownOf is the file of the same kind that the run being continued wrote
 // ("" for a new run): the path may be that file.
 func refuseExisting(what, path, ownOf string) error {
-	if exists(path) && !sameFile(path, ownOf) {
+	if exists(path) && !atomicfile.SameFile(path, ownOf) {
 		return &OutputExistsError{What: what, Path: path}
 	}
 	return nil
@@ -68,20 +69,4 @@ func exists(path string) bool {
 	}
 	_, err := os.Lstat(path)
 	return !errors.Is(err, fs.ErrNotExist)
-}
-
-// sameFile reports whether a and b name one file: the same inode once links
-// are followed, or the same absolute path when either cannot be read.
-func sameFile(a, b string) bool {
-	if a == "" || b == "" {
-		return false
-	}
-	fa, errA := os.Stat(a)
-	fb, errB := os.Stat(b)
-	if errA == nil && errB == nil {
-		return os.SameFile(fa, fb)
-	}
-	aa, errA := filepath.Abs(a)
-	ab, errB := filepath.Abs(b)
-	return errA == nil && errB == nil && aa == ab
 }

@@ -49,3 +49,21 @@ func WriteBytes(path string, mode os.FileMode, data []byte) error {
 		return err
 	})
 }
+
+// SameFile reports whether a and b name one file or directory: the same
+// inode once symbolic links are followed, or, when either does not exist
+// (yet), the same cleaned absolute path. "" names nothing. Writers use it to
+// refuse an output that is their own input, which writing would replace.
+func SameFile(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(fa, fb)
+	}
+	aa, errA := filepath.Abs(a)
+	ab, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && aa == ab
+}

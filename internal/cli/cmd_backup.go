@@ -97,6 +97,10 @@ func backupCommand(e *env) *cli.Command {
 			if c.Int("tenants-concurrency") < 1 {
 				return usageErrorf("--tenants-concurrency must be at least 1")
 			}
+			inputs := append([]string{c.String("config")}, c.StringSlice("recipients-file")...)
+			if err := refuseOverInput("--metrics-file", c.String("metrics-file"), inputs...); err != nil {
+				return err
+			}
 			targets, err := backupTargets(c, e)
 			if err != nil {
 				return err

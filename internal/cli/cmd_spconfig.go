@@ -32,8 +32,8 @@ func spconfigRemapCommand(e *env) *cli.Command {
 				return usageErrorf("spconfig-remap needs --map mapping.json (the mapping file an import wrote)")
 			}
 			in, out := c.Args().Get(0), c.Args().Get(1)
-			if in == out {
-				return usageErrorf("OUT.json must differ from IN.json: the original export is kept")
+			if err := refuseOverInput("OUT.json", out, in, c.String("map")); err != nil {
+				return err
 			}
 			m, err := importer.LoadMapping(c.String("map"))
 			if err != nil {

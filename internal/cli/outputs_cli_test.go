@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/connvault/connvault/importer"
 	"github.com/connvault/connvault/tenant/tenantsim"
 )
 
@@ -152,5 +154,61 @@ func TestPlanOutReplacesOnlyAPlan(t *testing.T) {
 		if r := runCLI(t, vars, "plan", "--rate", "0", "--out", planPath, bundlePath); r.code != exitOK {
 			t.Fatalf("plan --out %s (run %d): exit %d: %s", planPath, i+1, r.code, r.stderr)
 		}
+	}
+}
+
+// A command never writes its output over one of its inputs, however the
+// two paths are spelled (the same string, ./x for x, a symbolic link, a
+// directory bundle with and without its slash): it is refused before
+// anything is read, exit 2, and the input is left as it was.
+func TestNoCommandWritesOverItsInput(t *testing.T) {
+	sim, vars := startSim(t, tenantsim.Options{Seed: 75, Connectors: 3, MaxLocales: 2})
+	dir := t.TempDir()
+	in := exportTo(t, vars, filepath.Join(dir, "in.tar.gz"))
+	dirBundle := exportTo(t, vars, filepath.Join(dir, "dirbundle")+"/")
+	link := filepath.Join(dir, "link.tar.gz")
+	if err := os.Symlink(in, link); err != nil {
+		t.Fatal(err)
+	}
+	doc := filepath.Join(dir, "sources.json")
+	if err := os.WriteFile(doc, []byte(`{"version": 1, "objects": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mapping := filepath.Join(dir, "mapping.json")
+	if err := importer.WriteMapping(mapping, importer.Mapping{FormatVersion: importer.MappingFormatVersion}); err != nil {
+		t.Fatal(err)
+	}
+	profiles := filepath.Join(dir, "profiles.yaml")
+	writeProfiles(t, profiles, vars, vars)
+	maps.Copy(vars, profileSecrets(vars, vars))
+	rules := writeRules(t, dir, "version: 2\n")
+	tests := []struct {
+		name  string
+		input string // the file that must be left as it was
+		args  []string
+	}{
+		{"transform IN IN", in, []string{"transform", in, in}},
+		{"transform IN ./IN", in, []string{"transform", in, dir + "/./in.tar.gz"}},
+		{"transform IN through a link", in, []string{"transform", link, in}},
+		{"transform onto its rules file", rules, []string{"transform", "--rules", rules, in, rules}},
+		{"transform a directory bundle into itself", filepath.Join(dirBundle, "manifest.json"), []string{"transform", dirBundle, strings.TrimSuffix(dirBundle, "/")}},
+		{"spconfig-remap IN ./IN", doc, []string{"spconfig-remap", "--map", mapping, doc, dir + "/./sources.json"}},
+		{"backup --metrics-file onto --config", profiles, []string{"backup", "--repo", filepath.Join(dir, "repo"), "--config", profiles, "--all", "--metrics-file", profiles}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := readFile(t, tt.input)
+			sim.ResetStats()
+			r := runCLI(t, vars, tt.args...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, "input") {
+				t.Errorf("%v: exit %d, stderr %q; want 2 saying the output is the input", tt.args, r.code, r.stderr)
+			}
+			if !bytes.Equal(readFile(t, tt.input), before) {
+				t.Errorf("%v replaced its input %s", tt.args, tt.input)
+			}
+			if n := sim.Stats().Total; n != 0 {
+				t.Errorf("%v: %d requests before the refusal", tt.args, n)
+			}
+		})
 	}
 }
