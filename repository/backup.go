@@ -199,6 +199,12 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	recipients := recipientsDigest(opts.Recipients)
 	same := hasPrev && prev.Complete && complete && prev.ContentDigest == digest && prev.Encrypted == encrypted &&
 		prev.Recipients == recipients && sameCarry(prev.Hidden, res.Export) && sameGone(prev.Gone, res.Gone)
+	if hasPrev && prev.Problem != "" {
+		// The listing shows it broken: a new snapshot is stored (below)
+		// whether or not the tenant changed, and this says why.
+		res.Damaged = fmt.Sprintf("snapshot %s of tenant %s is %s", prev.ID, prev.Tenant, prev.Problem)
+		same = false
+	}
 	if same {
 		// "Unchanged" stores nothing, so the latest snapshot must really be
 		// there: a snapshot whose object is missing, truncated or altered

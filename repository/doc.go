@@ -32,7 +32,10 @@
 // bundle is removed. A backup killed at any moment therefore leaves at most
 // an object no record names (or a .tmp file, or an unfinished multipart
 // upload), which List, Resolve and Open never show, and never a record
-// without its bundle; nothing is overwritten.
+// without its bundle; nothing is overwritten. A record whose bundle was
+// removed or truncated afterwards (by hand, a lifecycle rule) is listed with
+// its Problem; Open refuses it, Backup replaces it when it is the latest,
+// and Prune removes it.
 // Delete removes the record first, then the bundle.
 //
 // # Encryption

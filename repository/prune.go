@@ -48,8 +48,13 @@ type PruneOptions struct {
 // does not keep (nothing with DryRun). Besides the policy, it always keeps
 // the newest complete snapshot of every tenant ("newest complete snapshot").
 //
+// Snapshots whose object is missing or of another size than the record
+// says (Snapshot.Problem) cannot be restored: the policy is applied to the
+// others only, and the broken ones are removed (their record, and what is
+// left of their object), each reported with its Problem.
+//
 // An empty policy is an error, and so is one that keeps, by its own rules, no
-// snapshot of a tenant that has some (ErrPolicyRemovesAll, naming the
+// snapshot of a tenant that has sound ones (ErrPolicyRemovesAll, naming the
 // tenants): both are far more likely a mistake than a wish, and nothing is
 // removed. A Tenant the repository does not hold is ErrUnknownTenant. Everything is decided before the first removal; a removal that
 // fails stops the prune and is returned with what was removed before it.
@@ -73,7 +78,12 @@ func (r *Repo) Prune(ctx context.Context, opts PruneOptions) ([]TenantPrune, err
 	}
 	byTenant := map[string][]Snapshot{}
 	old := map[string][]Leftover{}
+	broken := map[string][]Snapshot{}
 	for _, s := range snaps {
+		if s.Problem != "" {
+			broken[s.Tenant] = append(broken[s.Tenant], s)
+			continue
+		}
 		byTenant[s.Tenant] = append(byTenant[s.Tenant], s)
 	}
 	for _, l := range leftovers {
@@ -83,11 +93,13 @@ func (r *Repo) Prune(ctx context.Context, opts PruneOptions) ([]TenantPrune, err
 	}
 	tenants := slices.Sorted(maps.Keys(byTenant))
 	for t := range old {
-		if _, ok := byTenant[t]; !ok {
-			tenants = append(tenants, t)
-		}
+		tenants = append(tenants, t)
+	}
+	for t := range broken {
+		tenants = append(tenants, t)
 	}
 	slices.Sort(tenants)
+	tenants = slices.Compact(tenants)
 	var plans []TenantPrune
 	var empty []string
 	for _, t := range tenants {
@@ -99,6 +111,10 @@ func (r *Repo) Prune(ctx context.Context, opts PruneOptions) ([]TenantPrune, err
 				empty = append(empty, t)
 			}
 			keep, remove = keepNewestComplete(keep, remove)
+		}
+		if len(broken[t]) > 0 {
+			remove = append(remove, broken[t]...)
+			sortNewestFirst(remove)
 		}
 		plans = append(plans, TenantPrune{Tenant: t, Keep: keep, Remove: remove, Leftovers: old[t]})
 	}
@@ -150,6 +166,12 @@ func keepNewestComplete(keep []Kept, remove []Snapshot) ([]Kept, []Snapshot) {
 		}
 	}
 	return keep, remove
+}
+
+// sortNewestFirst sorts snapshots newest first, as TenantPrune.Remove is.
+func sortNewestFirst(snaps []Snapshot) {
+	sortSnapshots(snaps)
+	slices.Reverse(snaps)
 }
 
 // sortKept sorts newest first.

@@ -262,6 +262,19 @@ type Snapshot struct {
 	Source      bundleSource    `json:"source"`
 	ToolVersion string          `json:"toolVersion,omitempty"`
 	Options     json.RawMessage `json:"options,omitempty"`
+	// Problem is not stored: List sets it when the snapshot's object is
+	// missing ("missing: …") or has another size than the record says
+	// ("damaged: …"); empty when the listing shows nothing wrong (only
+	// Check, which reads the object, also compares its SHA-256).
+	Problem string `json:"problem,omitempty"`
+}
+
+// State is "missing" or "damaged" for a snapshot with a Problem, else "ok".
+func (s Snapshot) State() string {
+	if state, _, ok := strings.Cut(s.Problem, ":"); ok {
+		return state
+	}
+	return "ok"
 }
 
 // HiddenConnector is a connector the list does not show, by scriptName and
@@ -333,7 +346,9 @@ func parseKey(key string) (tenant, id, kind string, ok bool) {
 // List returns the snapshots of tenant ("" for every tenant), oldest first
 // (by time, then id). A snapshot is listed once its record is written, which
 // happens after its bundle is stored whole: a backup that stopped halfway is
-// never listed. A record whose bundle is gone is an error naming it.
+// never listed. A record whose bundle is missing, or of another size than
+// the record says, is listed with its Problem (one broken snapshot does not
+// hide the others).
 func (r *Repo) List(ctx context.Context, tenant string) ([]Snapshot, error) {
 	snaps, _, err := r.scan(ctx, tenant)
 	return snaps, err
@@ -386,8 +401,12 @@ func (r *Repo) scan(ctx context.Context, tenant string) ([]Snapshot, []Leftover,
 		if err != nil {
 			return nil, nil, err
 		}
-		if _, ok := objects[s.Object]; !ok {
-			return nil, nil, fmt.Errorf("repository %s: snapshot %s of tenant %s: its bundle %s is missing (removed by hand?)", r.loc, s.ID, s.Tenant, s.Object)
+		s.Problem = ""
+		switch obj, ok := objects[s.Object]; {
+		case !ok:
+			s.Problem = fmt.Sprintf("missing: its bundle %s is gone (removed by hand, or by a lifecycle rule?)", s.Object)
+		case obj.Size != s.Size:
+			s.Problem = fmt.Sprintf("damaged: its bundle %s is %d bytes, the record says %d (truncated or replaced)", s.Object, obj.Size, s.Size)
 		}
 		delete(objects, s.Object)
 		snaps = append(snaps, s)

@@ -163,6 +163,9 @@ func writerOptions(contentType string, once bool) *blob.WriterOptions {
 // the snapshot.
 func (r *Repo) Open(ctx context.Context, s Snapshot, ids []age.Identity, opts bundle.ReadOptions) (*bundle.Bundle, error) {
 	name := fmt.Sprintf("snapshot %s of tenant %s", s.ID, s.Tenant)
+	if s.Problem != "" {
+		return nil, fmt.Errorf("%s is %s; choose another (`connvault snapshots` marks the broken ones)", name, s.Problem)
+	}
 	br, err := r.bucket.NewReader(ctx, s.Object, nil)
 	if err != nil {
 		return nil, r.errorf(err, "read %s", name)

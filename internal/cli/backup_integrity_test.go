@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,6 +75,87 @@ func TestDamagedLatestSnapshotIsReplaced(t *testing.T) {
 			again := backup()
 			if again.code != exitOK || !strings.Contains(again.stdout, "unchanged since") || strings.Contains(again.stdout, "WARNING") {
 				t.Errorf("the run after the replacement: exit %d\n%s%s", again.code, again.stdout, again.stderr)
+			}
+		})
+	}
+}
+
+// TestBrokenSnapshotDoesNotBlockTheRepository: a snapshot whose object was
+// removed (or truncated) by hand is listed as such among the others, with
+// every other tenant's (exit 0); a restore of it says why it cannot; prune
+// applies its policy to the sound snapshots only (keep-last 1 keeps the
+// sound older one) and removes the broken one; and the next backup of the
+// tenant stores a new snapshot, saying the latest was broken.
+func TestBrokenSnapshotDoesNotBlockTheRepository(t *testing.T) {
+	for _, tt := range []struct {
+		state  string
+		damage func(path string) error
+	}{
+		{"missing", os.Remove},
+		{"damaged", func(path string) error { return os.Truncate(path, 100) }},
+	} {
+		t.Run(tt.state, func(t *testing.T) {
+			_, vars := startSim(t, tenantsim.Options{Seed: 7, Connectors: 4, MaxLocales: 1})
+			repo := filepath.Join(t.TempDir(), "repo")
+			identity, recipient := ageKey(t)
+			backup := func(name string, extra ...string) cliRun {
+				t.Helper()
+				return runCLI(t, vars, append([]string{"backup", "--repo", repo, "--tenant", name, "--rate", "0", "--locales", "detail", "--sources=false", "--json"}, extra...)...)
+			}
+			for _, step := range []struct {
+				name  string
+				extra []string
+			}{{"prod", nil}, {"sandbox", nil}, {"sandbox", []string{"--recipient", recipient}}} {
+				if r := backup(step.name, step.extra...); r.code != exitOK || backupRows(t, r)[step.name].Result != "stored" {
+					t.Fatalf("backup %s %v: exit %d\n%s%s", step.name, step.extra, r.code, r.stdout, r.stderr)
+				}
+			}
+			objs, _ := filepath.Glob(filepath.Join(repo, "tenants", "sandbox", "snapshots", "*.tar.gz.age"))
+			if len(objs) != 1 {
+				t.Fatalf("encrypted snapshots of sandbox: %v", objs)
+			}
+			broken := strings.TrimSuffix(filepath.Base(objs[0]), ".tar.gz.age")
+			if err := tt.damage(objs[0]); err != nil {
+				t.Fatal(err)
+			}
+
+			r := runCLI(t, vars, "snapshots", "--repo", repo)
+			if r.code != exitOK || !strings.Contains(r.stdout, "\n3 snapshots\n") || !strings.Contains(r.stdout, "WARNING: 1 snapshot cannot be restored") || !strings.Contains(r.stdout, broken+" of tenant sandbox: "+tt.state+":") {
+				t.Errorf("snapshots with one %s: exit %d, want the 3 snapshots listed and the broken one named\n%s%s", tt.state, r.code, r.stdout, r.stderr)
+			}
+			var rows []snapshotRow
+			r = runCLI(t, vars, "snapshots", "--repo", repo, "--json")
+			if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 3 {
+				t.Fatalf("snapshots --json: %v, %d rows\n%s%s", err, len(rows), r.stdout, r.stderr)
+			}
+			for _, row := range rows {
+				if want := map[bool]string{true: tt.state, false: "ok"}[row.ID == broken]; row.State != want || (want != "ok") != (row.Problem != "") {
+					t.Errorf("snapshots --json: %s is %q (%s), want %s", row.ID, row.State, row.Problem, want)
+				}
+			}
+			r = runCLI(t, vars, "--identity", identity, "restore", "--repo", repo, "--tenant", "sandbox", "latest", "--dry-run")
+			if r.code == exitOK || !strings.Contains(r.stderr, broken) || !strings.Contains(r.stderr, tt.state) {
+				t.Errorf("restore of the %s snapshot: exit %d, want an error naming it as %s\n%s%s", tt.state, r.code, tt.state, r.stdout, r.stderr)
+			}
+			r = runCLI(t, vars, "prune", "--repo", repo, "--keep-last", "1", "--dry-run")
+			if r.code != exitOK || !strings.Contains(r.stdout, "would remove  "+broken) || !strings.Contains(r.stdout, "tenant sandbox: keep 1, would remove 1") {
+				t.Errorf("prune --keep-last 1 --dry-run: exit %d, want the sound sandbox snapshot kept and the %s one removed\n%s%s", r.code, tt.state, r.stdout, r.stderr)
+			}
+
+			r = backup("sandbox", "--recipient", recipient)
+			row := backupRows(t, r)["sandbox"]
+			if r.code != exitOK || row.Result != "stored" || !strings.Contains(row.Damaged, broken) || !strings.Contains(row.Damaged, tt.state) {
+				t.Errorf("backup after the snapshot went %s: exit %d, %+v; want a new snapshot, saying why\n%s", tt.state, r.code, row, r.stderr)
+			}
+			if r := runCLI(t, vars, "--identity", identity, "restore", "--repo", repo, "--tenant", "sandbox", "latest", "--dry-run"); r.code != exitOK {
+				t.Errorf("restore of the new latest snapshot: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			if r := runCLI(t, vars, "prune", "--repo", repo, "--keep-last", "2"); r.code != exitOK || !strings.Contains(r.stdout, "removed  "+broken) {
+				t.Errorf("prune --keep-last 2: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			r = runCLI(t, vars, "snapshots", "--repo", repo)
+			if r.code != exitOK || strings.Contains(r.stdout, broken) || strings.Contains(r.stdout, "WARNING") || !strings.Contains(r.stdout, "\n3 snapshots\n") {
+				t.Errorf("snapshots after the prune: exit %d, want the broken snapshot gone and 3 sound ones\n%s%s", r.code, r.stdout, r.stderr)
 			}
 		})
 	}

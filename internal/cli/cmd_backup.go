@@ -222,7 +222,7 @@ type backupSettings struct {
 	recipients  []age.Recipient
 	createdAt   time.Time
 	concurrency int
-	// allowPlaintext and forget are repository.BackupOptions'.
+	// allowPlaintext, moved and forget are repository.BackupOptions'.
 	allowPlaintext bool
 	moved          bool
 	forget         []string
@@ -326,7 +326,7 @@ func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 			case r.Result == "partial":
 				note = fmt.Sprintf("%d connectors failed: snapshot marked incomplete", r.Failed)
 			case r.Damaged != "":
-				note = "unchanged, but the latest snapshot is damaged (see below): stored anew"
+				note = "the latest snapshot is damaged (see below): a new one is stored"
 			}
 			if len(r.Gone) > 0 {
 				note = strings.TrimSpace(note + fmt.Sprintf(" (%d hidden connectors gone: see below)", len(r.Gone)))
@@ -337,7 +337,7 @@ func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 		for _, r := range rows {
 			writeGone(e.stdout, r)
 			if r.Damaged != "" {
-				fmt.Fprintf(e.stdout, "\nWARNING: tenant %s: %s.\nThe tenant is unchanged since that snapshot: snapshot %s, stored now, holds the same content.\n", r.Tenant, r.Damaged, r.Snapshot)
+				fmt.Fprintf(e.stdout, "\nWARNING: tenant %s: %s.\nSnapshot %s, stored now, is a sound copy of the tenant; prune removes the broken one.\n", r.Tenant, r.Damaged, r.Snapshot)
 			}
 		}
 	}

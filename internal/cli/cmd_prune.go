@@ -107,7 +107,11 @@ func writePrune(e *env, p repository.Policy, plans []repository.TenantPrune, dry
 			return "removed"
 		}
 		for _, s := range tp.Remove {
-			fmt.Fprintf(e.stdout, "  %s  %s  %s\n", what(s.ID), s.ID, s.Time.UTC().Format(time.RFC3339))
+			why := ""
+			if s.Problem != "" {
+				why = "  " + s.Problem + ": cannot be restored"
+			}
+			fmt.Fprintf(e.stdout, "  %s  %s  %s%s\n", what(s.ID), s.ID, s.Time.UTC().Format(time.RFC3339), why)
 		}
 		for _, l := range tp.Leftovers {
 			fmt.Fprintf(e.stdout, "  %s  leftover %s (%d bytes, stored %s by a backup stopped before its record was written)\n", what(l.Key), l.Key, l.Size, l.ModTime.UTC().Format(time.RFC3339))

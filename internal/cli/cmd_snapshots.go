@@ -26,6 +26,10 @@ type snapshotRow struct {
 	Encrypted     bool     `json:"encrypted"`
 	Tags          []string `json:"tags"`
 	URL           string   `json:"url,omitempty"` // the tenant URL the snapshot was taken of
+	// State is "ok", or "missing" or "damaged" (its object gone, or of
+	// another size than the record says), which Problem explains.
+	State   string `json:"state"`
+	Problem string `json:"problem,omitempty"`
 }
 
 func rowOf(s repository.Snapshot) snapshotRow {
@@ -34,7 +38,7 @@ func rowOf(s repository.Snapshot) snapshotRow {
 		tags = []string{}
 	}
 	return snapshotRow{ID: s.ID, Tenant: s.Tenant, Time: s.Time.UTC().Format(time.RFC3339), Connectors: s.Connectors,
-		ContentDigest: s.ContentDigest, Complete: s.Complete, Size: s.Size, Encrypted: s.Encrypted, Tags: tags, URL: s.Source.URL}
+		ContentDigest: s.ContentDigest, Complete: s.Complete, Size: s.Size, Encrypted: s.Encrypted, Tags: tags, URL: s.Source.URL, State: s.State(), Problem: s.Problem}
 }
 
 func snapshotsCommand(e *env) *cli.Command {
@@ -72,12 +76,23 @@ func snapshotsCommand(e *env) *cli.Command {
 				return writeJSON(e.stdout, rows)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tTENANT\tTIME\tCONNECTORS\tCOMPLETE\tSIZE\tENCRYPTED\tTAGS\tCONTENT DIGEST\tURL")
+			fmt.Fprintln(tw, "ID\tTENANT\tTIME\tCONNECTORS\tCOMPLETE\tSIZE\tENCRYPTED\tSTATE\tTAGS\tCONTENT DIGEST\tURL")
+			var broken []snapshotRow
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%t\t%d\t%t\t%s\t%s\t%s\n", r.ID, r.Tenant, r.Time, r.Connectors, r.Complete, r.Size, r.Encrypted, strings.Join(r.Tags, ","), shortDigest(r.ContentDigest), r.URL)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%t\t%d\t%t\t%s\t%s\t%s\t%s\n", r.ID, r.Tenant, r.Time, r.Connectors, r.Complete, r.Size, r.Encrypted, r.State, strings.Join(r.Tags, ","), shortDigest(r.ContentDigest), r.URL)
+				if r.Problem != "" {
+					broken = append(broken, r)
+				}
 			}
 			tw.Flush()
 			fmt.Fprintln(e.stdout, english.Count(len(rows), "snapshot", "snapshots"))
+			if len(broken) > 0 {
+				fmt.Fprintf(e.stdout, "\nWARNING: %s cannot be restored:\n", english.Count(len(broken), "snapshot", "snapshots"))
+				for _, r := range broken {
+					fmt.Fprintf(e.stdout, "  %s of tenant %s: %s\n", r.ID, r.Tenant, r.Problem)
+				}
+				fmt.Fprintln(e.stdout, "A backup stores a new snapshot in place of a broken latest one; prune removes the broken ones (its policy counts only sound snapshots).")
+			}
 			return nil
 		},
 	}
