@@ -2,11 +2,12 @@ package importer
 
 import (
 	"fmt"
-	"github.com/connvault/connvault/internal/glob"
 	"os"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/connvault/connvault/internal/glob"
 )
 
 // TestReadRunsHoldsNoRecords: a state directory keeps every run's journal,
