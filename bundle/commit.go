@@ -216,12 +216,28 @@ func compareDirs(a, b string) int {
 // and followed by a quote (strings hold no raw newline), so it is found once.
 const connectorsMark = "\n  \"connectors\": []"
 
+// optionsPlaceholder stands for the options in the encoding of a manifest
+// (writeManifest), found as optionsMark: the value of the top-level key
+// "options", which a quote cannot precede inside a string.
+const (
+	optionsPlaceholder = `"connvault-options-placeholder"`
+	optionsMark        = "\n  \"options\": " + optionsPlaceholder
+)
+
 // writeManifest writes to f (new and empty): the encoding of m (whose
 // Connectors are empty) with the staged entries in its connectors, synced if
 // durable and f is a file. It is what encodeJSON gives for the whole manifest: the
 // entries are encoded one at a time and indented at their depth, as that does.
 // It returns the size written.
 func (w *Writer) writeManifest(f stagingFile, m Manifest, durable bool) (int64, error) {
+	// The options are spliced in where a placeholder stands, indented at
+	// their depth as encodeJSON would: encoding them inside the skeleton
+	// would hold three copies of them at once (an import's undo bundle
+	// records what it wrote to each connector there: megabytes).
+	options := m.Options
+	if len(options) > 0 {
+		m.Options = json.RawMessage(optionsPlaceholder)
+	}
 	skeleton, err := encodeJSON(m)
 	if err != nil {
 		return 0, err
@@ -231,9 +247,31 @@ func (w *Writer) writeManifest(f stagingFile, m Manifest, durable bool) (int64, 
 		return 0, errors.New("no connectors in the manifest encoding")
 	}
 	split := i + len(connectorsMark) - 1 // at the "]"
+	head := skeleton[:split]
+	var afterOptions []byte
+	if len(options) > 0 {
+		o := bytes.Index(head, []byte(optionsMark))
+		if o < 0 {
+			return 0, errors.New("no options in the manifest encoding")
+		}
+		o += len(optionsMark) - len(optionsPlaceholder)
+		head, afterOptions = skeleton[:o], skeleton[o+len(optionsPlaceholder):split]
+	}
 	cw := &countWriter{w: f}
 	bw := bufio.NewWriterSize(cw, 64<<10)
-	err = w.writeManifestBody(bw, skeleton[:split], skeleton[split:])
+	_, _ = bw.Write(head)
+	if len(options) > 0 {
+		var indented bytes.Buffer
+		// Indent keeps trailing white space, which encodeJSON drops.
+		if err := json.Indent(&indented, bytes.TrimRight(options, " \t\r\n"), "  ", "  "); err != nil {
+			return 0, fmt.Errorf("manifest options: %w", err)
+		}
+		_, _ = bw.Write(indented.Bytes())
+		head = afterOptions
+	} else {
+		head = nil
+	}
+	err = w.writeManifestBody(bw, head, skeleton[split:])
 	if err == nil {
 		err = bw.Flush()
 	}

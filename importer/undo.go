@@ -59,7 +59,9 @@ type undoWritten struct {
 
 // merge adds a later write to w: the parts accumulate; hashes read back
 // replace all earlier ones, sent hashes only those of their parts (unless
-// w was read back since).
+// w was read back since). w takes later's hashes as they are: the caller
+// gives later up (a 10,000-connector import would otherwise hold two
+// copies of every connector's hashes while it writes its undo bundle).
 func (w *undoWritten) merge(later undoWritten) {
 	for _, p := range later.Parts {
 		if !slices.Contains(w.Parts, p) {
@@ -69,7 +71,7 @@ func (w *undoWritten) merge(later undoWritten) {
 	slices.SortFunc(w.Parts, comparePartNames)
 	switch {
 	case later.ReadBack:
-		w.Hashes, w.ReadBack = maps.Clone(later.Hashes), true
+		w.Hashes, w.ReadBack = later.Hashes, true
 	default:
 		if w.Hashes == nil {
 			w.Hashes = map[string]string{}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -160,13 +158,6 @@ func writeInspect(w io.Writer, m bundle.Manifest, files bool) {
 	}
 }
 
-// diffMemoryLimit is diff's soft memory limit (runtime/debug.SetMemoryLimit)
-// unless GOMEMLIMIT is set: 100 MiB holds the manifests of two bundles of
-// 10,000 connectors and a connector pair with room to spare (BENCHMARKS.md,
-// "diff of two bundles"). A soft limit: bigger bundles still diff, with the
-// garbage collector running more often.
-const diffMemoryLimit = 100 << 20
-
 func diffCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "diff",
@@ -185,9 +176,7 @@ func diffCommand(e *env) *cli.Command {
 			// What diff holds is the two manifests (about 2 KB per connector
 			// each) and one connector pair: the soft limit keeps the heap
 			// near that instead of Go's default of twice what is live.
-			if os.Getenv("GOMEMLIMIT") == "" {
-				defer debug.SetMemoryLimit(debug.SetMemoryLimit(diffMemoryLimit))
-			}
+			defer softMemoryLimit(diffMemoryLimit)()
 			pathA, err := e.input(c.Args().Get(0))
 			if err != nil {
 				return err

@@ -155,6 +155,7 @@ func importCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "mapping-out", Usage: "where to write the mapping file (default STATE-DIR/mapping-<run>.json)"},
 		),
 		Action: func(ctx context.Context, c *cli.Command) error {
+			defer softMemoryLimit(importMemoryLimit)()
 			if c.NArg() != 1 {
 				return usageErrorf("import takes one bundle or plan file, got %d arguments", c.NArg())
 			}

@@ -27,6 +27,7 @@ func migrateCommand(e *env) *cli.Command {
 		UsageText: "connvault migrate --config connvault.yaml --from sandbox --to production [--include GLOB]... [--dry-run] [--yes]",
 		Flags:     flags,
 		Action: func(ctx context.Context, c *cli.Command) error {
+			defer softMemoryLimit(importMemoryLimit)()
 			if c.NArg() > 0 {
 				return usageErrorf("migrate takes no arguments (got %q)", c.Args().Slice())
 			}

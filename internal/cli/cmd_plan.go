@@ -22,6 +22,7 @@ func planCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 4 when the plan has changes"},
 		),
 		Action: func(ctx context.Context, c *cli.Command) error {
+			defer softMemoryLimit(importMemoryLimit)()
 			if c.NArg() != 1 {
 				return usageErrorf("plan takes one bundle, got %d arguments", c.NArg())
 			}

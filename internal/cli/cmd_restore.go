@@ -26,6 +26,7 @@ func restoreCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "mapping-out", Usage: "where to write the mapping file (default STATE-DIR/mapping-<run>.json)"},
 		),
 		Action: func(ctx context.Context, c *cli.Command) error {
+			defer softMemoryLimit(importMemoryLimit)()
 			if c.NArg() != 1 {
 				return usageErrorf("restore takes one snapshot id (or a unique prefix of one) or latest, got %d arguments", c.NArg())
 			}

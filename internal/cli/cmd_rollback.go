@@ -26,6 +26,7 @@ func rollbackCommand(e *env) *cli.Command {
 			forceDeleteInUseFlag(),
 		),
 		Action: func(ctx context.Context, c *cli.Command) error {
+			defer softMemoryLimit(importMemoryLimit)()
 			if c.NArg() != 1 {
 				return usageErrorf("rollback takes one undo bundle, got %d arguments", c.NArg())
 			}
