@@ -225,3 +225,58 @@ func TestBackupFailureOfOneTenant(t *testing.T) {
 		t.Error("a tenant never backed up has a last success time")
 	}
 }
+
+// TestBackupBadSecretFailsOneTenant: a tenant of --all whose secret cannot
+// be read (its variable unset, its file missing, both named) fails alone, in
+// its row and its metrics, as an unreachable one does: the others are backed
+// up, the exit code is 3, and the metrics file, which said every tenant
+// succeeded the night before, says which failed.
+func TestBackupBadSecretFailsOneTenant(t *testing.T) {
+	profiles, vars, _, _ := twoTenants(t)
+	repo, metrics := t.TempDir(), filepath.Join(t.TempDir(), "connvault.prom")
+	args := []string{"backup", "--repo", repo, "--config", profiles, "--all", "--rate", "0", "--locales", "detail", "--sources=false", "--json", "--metrics-file", metrics}
+	if r := runCLI(t, vars, args...); r.code != exitOK {
+		t.Fatalf("the night before: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	data, err := os.ReadFile(profiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append(data, fmt.Sprintf("  dr:\n    baseURL: http://127.0.0.1:1\n    clientID: x\n    clientSecretEnv: DR_SECRET\n"+
+		"  filed:\n    baseURL: http://127.0.0.1:1\n    clientID: x\n    clientSecretFile: %s\n"+
+		"  both:\n    baseURL: http://127.0.0.1:1\n    clientID: x\n    clientSecretEnv: SB_SECRET\n    clientSecretFile: %s\n",
+		filepath.Join(t.TempDir(), "missing.secret"), filepath.Join(t.TempDir(), "missing.secret"))...)
+	if err := os.WriteFile(profiles, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, vars, args...)
+	rows := backupRows(t, r)
+	if r.code != exitPartial || rows["sb"].Result != "unchanged" || rows["prod"].Result != "unchanged" {
+		t.Fatalf("exit %d, rows %+v; want 3, sb and prod backed up\n%s", r.code, rows, r.stderr)
+	}
+	prom, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, says := range map[string]string{"dr": "DR_SECRET", "filed": "missing.secret", "both": "not both"} {
+		if rows[name].Result != "failed" || !strings.Contains(rows[name].Error, says) {
+			t.Errorf("tenant %s: %+v, want failed saying %q", name, rows[name], says)
+		}
+		for _, want := range []string{
+			fmt.Sprintf(`connvault_backup_success{tenant=%q} 0`, name),
+			fmt.Sprintf(`connvault_backup_result{tenant=%q,result="failed"} 1`, name),
+			fmt.Sprintf(`connvault_backup_last_run_timestamp_seconds{tenant=%q}`, name),
+		} {
+			if !strings.Contains(string(prom), want) {
+				t.Errorf("metrics lack %q:\n%s", want, prom)
+			}
+		}
+	}
+	if !strings.Contains(string(prom), `connvault_backup_success{tenant="sb"} 1`) {
+		t.Errorf("metrics of the tenant backed up:\n%s", prom)
+	}
+	// A tenant the profiles file lacks is still a bad argument: nothing runs.
+	if r := runCLI(t, vars, "backup", "--repo", repo, "--config", profiles, "--tenant", "sb", "--tenant", "nosuch"); r.code != exitUsage {
+		t.Errorf("an unknown --tenant: exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

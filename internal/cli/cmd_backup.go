@@ -29,10 +29,12 @@ func repoFlag() cli.Flag {
 }
 
 // backupTarget is one tenant to back up: its name in the repository and its
-// client options.
+// client options, or Err when its profile cannot give them (a secret's
+// variable unset, its file missing): that tenant fails alone.
 type backupTarget struct {
 	Name   string
 	Tenant tenant.Options
+	Err    error
 }
 
 // backupRow is one tenant's line of the backup summary (--json: one object).
@@ -187,10 +189,12 @@ func backupTargets(c *cli.Command, e *env) ([]backupTarget, error) {
 			return nil, usageErrorf("profile %q cannot name a tenant in a repository: %v", n, err)
 		}
 		o, err := profileOptions(c, e, pf, n)
-		if err != nil {
-			return nil, err
+		if ee, ok := errors.AsType[*exitErr](err); ok && ee.code == exitUsage {
+			return nil, err // the command line is wrong (an unknown tenant, a bad flag): nothing runs
 		}
-		targets = append(targets, backupTarget{Name: n, Tenant: o})
+		// Any other error is this tenant's profile or secret: it fails
+		// alone, reported in its row and metrics; the others run.
+		targets = append(targets, backupTarget{Name: n, Tenant: o, Err: err})
 	}
 	return targets, nil
 }
@@ -237,9 +241,12 @@ func runBackups(ctx context.Context, repo *repository.Repo, targets []backupTarg
 	clients := make([]*tenant.Client, len(targets))
 	for i, t := range targets {
 		rows[i] = backupRow{Tenant: t.Name, Tags: s.tags}
-		cl, err := newClient(t.Tenant, governors)
+		cl, err := (*tenant.Client)(nil), t.Err
+		if err == nil {
+			cl, err = newClient(t.Tenant, governors)
+		}
 		if err != nil {
-			rows[i].Result, rows[i].Error = "failed", err.Error()
+			rows[i].Result, rows[i].Error, rows[i].err, rows[i].finished = "failed", err.Error(), err, time.Now()
 			continue
 		}
 		clients[i] = cl
