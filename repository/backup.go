@@ -122,8 +122,9 @@ type Status struct {
 // Backup exports the tenant src into a new snapshot of opts.Tenant. When
 // the content digest equals the latest snapshot's (and both are complete),
 // and so do the encryption (recipients), the carry-forward list and the
-// gone list, and that snapshot's stored object still has the size and
-// SHA-256 its record names (Check reads it whole), it stores nothing and
+// gone list, and that snapshot has every tag of opts.Tags and its stored
+// object still has the size and SHA-256 its record names (Check reads it
+// whole), it stores nothing and
 // returns that snapshot with Unchanged (a damaged one is reported in
 // BackupResult.Damaged and replaced). Otherwise the
 // bundle is written straight into the repository (encrypted as it is
@@ -198,7 +199,8 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	res.Gone, res.Replaced = goneAfter(prevGone, opts.Export.CarryForward, res.Export)
 	recipients := recipientsDigest(opts.Recipients)
 	same := hasPrev && prev.Complete && complete && prev.ContentDigest == digest && prev.Encrypted == encrypted &&
-		prev.Recipients == recipients && sameCarry(prev.Hidden, res.Export) && sameGone(prev.Gone, res.Gone)
+		prev.Recipients == recipients && sameCarry(prev.Hidden, res.Export) && sameGone(prev.Gone, res.Gone) &&
+		prev.HasTags(opts.Tags) // a tag the latest lacks is a new snapshot: tag-based retention must see it
 	if hasPrev && prev.Problem != "" {
 		// The listing shows it broken: a new snapshot is stored (below)
 		// whether or not the tenant changed, and this says why.

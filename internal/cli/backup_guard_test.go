@@ -192,3 +192,42 @@ func TestBackupRefusesAnotherTenantURL(t *testing.T) {
 		t.Errorf("a backup of the old URL after the move: exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestBackupTagOfUnchangedTenant: a run given a tag the latest snapshot
+// lacks (the monthly run) stores a snapshot with it although the tenant is
+// unchanged, so that `prune --keep-tag` keeps it; a run whose tags the
+// latest snapshot has stores nothing.
+func TestBackupTagOfUnchangedTenant(t *testing.T) {
+	_, vars := startSim(t, tenantsim.Options{Seed: 7, Connectors: 4, MaxLocales: 1})
+	repo := filepath.Join(t.TempDir(), "repo")
+	backup := func(tags ...string) backupRow {
+		t.Helper()
+		args := []string{"backup", "--repo", repo, "--tenant", "prod", "--rate", "0", "--locales", "detail", "--sources=false", "--json"}
+		for _, tag := range tags {
+			args = append(args, "--tag", tag)
+		}
+		r := runCLI(t, vars, args...)
+		if r.code != exitOK {
+			t.Fatalf("backup %v: exit %d\n%s%s", tags, r.code, r.stdout, r.stderr)
+		}
+		return backupRows(t, r)["prod"]
+	}
+	for _, step := range []struct {
+		tags   []string
+		result string
+	}{
+		{[]string{"nightly"}, "stored"},
+		{[]string{"nightly"}, "unchanged"},
+		{[]string{"nightly", "monthly"}, "stored"},
+		{[]string{"monthly"}, "unchanged"},
+		{nil, "unchanged"},
+	} {
+		if row := backup(step.tags...); row.Result != step.result {
+			t.Errorf("backup --tag %v of the unchanged tenant: %s, want %s (tags %v)", step.tags, row.Result, step.result, row.Tags)
+		}
+	}
+	r := runCLI(t, vars, "prune", "--repo", repo, "--keep-tag", "monthly", "--dry-run")
+	if r.code != exitOK || !strings.Contains(r.stdout, "tenant prod: keep 1, would remove 1") {
+		t.Errorf("prune --keep-tag monthly: exit %d, want the monthly snapshot kept\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
