@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -68,6 +69,19 @@ type Result struct {
 	// target's connector list hides them, so its exports and backups must
 	// name them (--script-name) once; sorted by target scriptName.
 	Hidden []HiddenConnector `json:"hidden,omitempty"`
+	// Unwritten names the connectors the run created (in this attempt or an
+	// earlier one it continues) whose content it has not finished writing:
+	// a create leaves the tenant's defaults (default XML, no translations,
+	// no metadata) until the connector's parts are written. They are there
+	// when the run stopped first (interrupted, or a wait past
+	// tenant.Options.MaxWait) or their write failed; a rerun of the same
+	// import writes them, a rollback deletes them. A write cut off by the
+	// interrupt may have reached the tenant all the same.
+	Unwritten []string `json:"unwritten,omitempty"`
+	// PartlyWritten names the other connectors the run wrote some parts of
+	// but not all (their write stopped or failed in the middle); a rerun
+	// writes the rest, a rollback restores what was written.
+	PartlyWritten []string `json:"partlyWritten,omitempty"`
 }
 
 // HiddenConnector is a connector the target's list does not show.
@@ -279,7 +293,8 @@ type applier struct {
 	adopted []*tenant.ConnectorDetail // found after a lost create answer, not provably created: its pre-image
 	written []*undoWritten            // what the item wrote, as read back
 
-	undoDirty bool // the undo bundle changed in memory beyond what syncUndo tracks
+	undoDirty bool                  // the undo bundle changed in memory beyond what syncUndo tracks
+	stopped   atomic.Pointer[error] // the first wait past MaxWait: no item starts after it
 
 	refused []bool // the item's create definitively created nothing
 
@@ -338,14 +353,14 @@ func (a *applier) run(ctx context.Context) (Result, error) {
 	defer a.j.close()
 	a.opts.Progress.SetTotal(len(work))
 
-	forEach(ctx, a.opts.Concurrency, creates, a.create)
+	forEach(ctx, a.opts.Concurrency, creates, a.unlessStopped(a.create))
 	// The undo bundle lists what was created before anything else is
 	// written, so that it alone rolls back even a run killed from here on.
 	if err := a.syncUndo(context.WithoutCancel(ctx)); err != nil {
 		return a.result(), err
 	}
 	remap := a.remapTable()
-	forEach(ctx, a.opts.Concurrency, work, func(ctx context.Context, i int) {
+	forEach(ctx, a.opts.Concurrency, work, a.unlessStopped(func(ctx context.Context, i int) {
 		switch {
 		case a.results[i].Status == StatusFailed:
 			return // its create failed, already reported
@@ -355,7 +370,7 @@ func (a *applier) run(ctx context.Context) (Result, error) {
 			a.write(ctx, i, remap)
 		}
 		report(a.opts.Progress, a.results[i])
-	})
+	}))
 	a.recordLeft(ctx) // created connectors not read back: their state, for a rollback
 	if err := ctx.Err(); err != nil {
 		return a.result(), err // interrupted: the journal lets a rerun continue
@@ -397,10 +412,40 @@ func (a *applier) result() Result {
 		res.Hidden = append(res.Hidden, h)
 	}
 	slices.SortFunc(res.Hidden, func(a, b HiddenConnector) int { return strings.Compare(a.ScriptName, b.ScriptName) })
+	for i, it := range a.plan.Items {
+		r := a.results[i]
+		switch {
+		case r.Status == StatusOK || it.Action == ActionDelete || it.Action == ActionKeep || it.Action == ActionConflict:
+		case a.created[i] != nil || a.createdByRun(it.Name, a.targets[i]):
+			res.Unwritten = append(res.Unwritten, it.Name)
+		case len(r.Parts) > 0:
+			res.PartlyWritten = append(res.PartlyWritten, it.Name)
+		}
+	}
 	return res
 }
 
+// unlessStopped runs f for an item unless an earlier item hit a wait
+// longer than tenant.Options.MaxWait: the run then stops as export does,
+// instead of sending request after request into the same rate limit, and
+// the items not started fail with the wait's error (retryable: a rerun
+// after that time continues).
+func (a *applier) unlessStopped(f func(context.Context, int)) func(context.Context, int) {
+	return func(ctx context.Context, i int) {
+		if err := a.stopped.Load(); err != nil {
+			if a.results[i].Status != StatusFailed {
+				a.fail(i, fmt.Errorf("not started, the run stopped: %w", *err))
+			}
+			return
+		}
+		f(ctx, i)
+	}
+}
+
 func (a *applier) fail(i int, err error) {
+	if errors.Is(err, tenant.ErrWaitTooLong) {
+		a.stopped.CompareAndSwap(nil, &err)
+	}
 	r := &a.results[i]
 	r.Status, r.Error, r.TrackingID, r.Retryable = StatusFailed, err.Error(), trackingID(err), retryable(err)
 	a.opts.Logger.Debug("import item failed", "name", r.Name, "error", err)

@@ -74,7 +74,11 @@
 // (transform.RemapScriptNames) from source to target scriptNames; creating
 // every connector first means references between bundle connectors resolve.
 // Once the creates are done the undo bundle is rewritten with the scriptNames
-// they got. Last, the mapping file (source scriptName → target scriptName,
+// they got. A run that stops before its end (ctx done; or an item hit a
+// wait past the client's MaxWait, after which no further item is started,
+// each failing with that wait) leaves connectors created but not written
+// (the tenant's defaults) or partly written: Result.Unwritten and
+// PartlyWritten name them. Last, the mapping file (source scriptName → target scriptName,
 // with names) is written: sources' connectorScriptName needs it, and it is
 // valid --map input for the next import.
 //

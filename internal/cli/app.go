@@ -192,7 +192,11 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	case code == exitInterrupted && errors.Is(err, errCancelledAtPrompt):
 		msg = errCancelledAtPrompt.Error()
 	case code == exitInterrupted:
-		msg = fmt.Sprintf("interrupted (%s); nothing is left half-written: run the same command again to continue", interruptedWhile(err))
+		left := "nothing is left half-written: run the same command again to continue"
+		if ii := (*interruptedImport)(nil); errors.As(err, &ii) {
+			left = ii.left
+		}
+		msg = fmt.Sprintf("interrupted (%s); %s", interruptedWhile(err), left)
 	default:
 		msg = fmt.Sprintf("%v%s", err, hint(err))
 	}

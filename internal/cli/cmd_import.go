@@ -47,7 +47,7 @@ func planFlags(verb string) []cli.Flag {
 		forceDeleteInUseFlag(),
 		&cli.BoolFlag{Name: "allow-incomplete", Usage: "accept a bundle whose export was incomplete"},
 		&cli.IntFlag{Name: "concurrency", Value: 4, Usage: concurrency},
-		&cli.StringFlag{Name: "state-dir", Value: ".connvault", Usage: "directory of the journal, undo bundles and mapping files"},
+		&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory of the journal, undo bundles and mapping files"},
 		&cli.BoolFlag{Name: "json", Usage: "print results as JSON on stdout"},
 	)
 }
@@ -306,16 +306,64 @@ func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) er
 	res, err := importer.Apply(ctx, p.client, p.src, p.plan, o.Importer)
 	b.Finish()
 	if err != nil {
-		return fmt.Errorf("import: %w", err)
+		err = fmt.Errorf("import: %w", err)
+		if left := unfinished(res); left != "" && (ctx.Err() != nil || errors.Is(err, context.Canceled)) {
+			return &interruptedImport{err: err, left: fmt.Sprintf("%s: run the same command again to finish them, or roll the run back (%s)",
+				left, rollbackLine(o.Importer.StateDir, res.UndoPath))}
+		}
+		return err
 	}
-	return reportImport(e, o.JSON, res, time.Since(start), p.client.Stats(), false)
+	return reportImport(e, o.JSON, res, time.Since(start), p.client.Stats(), o.Importer.StateDir)
 }
 
+// interruptedImport is an import interrupted (Ctrl-C) after it wrote to the
+// target; left says what it left unfinished there and what to do, for the
+// closing message in place of "nothing is left half-written".
+type interruptedImport struct {
+	err  error
+	left string
+}
+
+func (e *interruptedImport) Error() string { return e.err.Error() }
+func (e *interruptedImport) Unwrap() error { return e.err }
+
+// unfinished says what a run that stopped before its end left unfinished in
+// the target: connectors it created but has not written (they hold the
+// tenant's defaults), or wrote only some parts of; "" when there are none.
+func unfinished(res importer.Result) string {
+	var what []string
+	if n := len(res.Unwritten); n > 0 {
+		what = append(what, english.Count(n, "connector was", "connectors were")+" created but not yet written (they hold the tenant's default content)")
+	}
+	if n := len(res.PartlyWritten); n > 0 {
+		what = append(what, english.Count(n, "connector was", "connectors were")+" only partly written")
+	}
+	if len(what) == 0 {
+		return ""
+	}
+	return strings.Join(what, " and ")
+}
+
+// rollbackLine is the command that rolls back the run of undo: rollback
+// reads the run's journal in the state directory, so a state directory other
+// than the default is named.
+func rollbackLine(stateDir, undo string) string {
+	if stateDir == "" || filepath.Clean(stateDir) == defaultStateDir {
+		return "connvault rollback " + undo
+	}
+	return "connvault rollback --state-dir " + stateDir + " " + undo
+}
+
+// defaultStateDir is --state-dir's default.
+const defaultStateDir = ".connvault"
+
 // reportImport prints the result of an import, or of a rollback
-// (rolledBack: no invitation to roll back again), with the closing summary,
+// (stateDir "": no invitation to roll back again; an import's names the
+// journal a rollback reads), with the closing summary,
 // whose retries and rate-limited counts (st, the client's) are the only place
 // a retry that succeeded is reported at the default log level.
-func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, st tenant.Stats, rolledBack bool) error {
+func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, st tenant.Stats, stateDir string) error {
+	rolledBack := stateDir == ""
 	if asJSON {
 		if err := writeJSON(e.stdout, res); err != nil {
 			return err
@@ -324,7 +372,7 @@ func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, 
 		res.WriteTable(e.stdout)
 		fmt.Fprintf(e.stdout, "\n%s (%d reads, %d writes) in %s: %s, %d rate-limited\n", english.Count(int(res.Requests), "request", "requests"), res.Reads, res.Writes, took.Round(time.Millisecond), english.Count(int(st.Retries), "retry", "retries"), st.RateLimited)
 		if res.UndoPath != "" && !rolledBack {
-			fmt.Fprintf(e.stdout, "Undo bundle: %s (connvault rollback %s)\n", res.UndoPath, res.UndoPath)
+			fmt.Fprintf(e.stdout, "Undo bundle: %s (%s)\n", res.UndoPath, rollbackLine(stateDir, res.UndoPath))
 		}
 		if res.MappingPath != "" {
 			fmt.Fprintf(e.stdout, "Mapping file: %s\n", res.MappingPath)
@@ -352,6 +400,9 @@ func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, 
 		advice := "see the errors and notes above; a plain rerun will not change them"
 		if res.Retryable() {
 			advice = "rerun the same command to continue"
+		}
+		if left := unfinished(res); left != "" && !rolledBack {
+			advice = fmt.Sprintf("%s; %s, or roll the run back (%s)", left, advice, rollbackLine(stateDir, res.UndoPath))
 		}
 		return &exitErr{code: exitPartial, err: fmt.Errorf("%s; %s", what, advice)}
 	}

@@ -21,7 +21,7 @@ func rollbackCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "also restore parts, and delete created connectors, that changed since the import"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan (with --dry-run) or the results as JSON on stdout"},
 			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once"},
-			&cli.StringFlag{Name: "state-dir", Value: ".connvault", Usage: "directory of the import's journal (it knows what the import created and wrote)"},
+			&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory of the import's journal (it knows what the import created and wrote)"},
 			sourcesFlag(),
 			forceDeleteInUseFlag(),
 		),
@@ -77,7 +77,7 @@ func rollbackCommand(e *env) *cli.Command {
 			if err != nil {
 				return fmt.Errorf("rollback: %w", err)
 			}
-			return reportImport(e, asJSON, res, time.Since(start), cl.Stats(), true)
+			return reportImport(e, asJSON, res, time.Since(start), cl.Stats(), "")
 		},
 	}
 }
