@@ -218,7 +218,7 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 	for i, c := range src.Connectors {
 		a.src[c.ScriptName], a.srcIndex[c.ScriptName] = c, i
 	}
-	a.sameTenant = src.Manifest.Source.URL != "" && sameURL(src.Manifest.Source.URL, t.BaseURL())
+	a.sameTenant = src.Manifest.Source.URL != "" && tenant.SameURL(src.Manifest.Source.URL, t.BaseURL())
 	res, err := a.run(ctx)
 	if err == nil {
 		a.checklistUploads(ctx, &res, p.srcs)
@@ -476,7 +476,7 @@ func (a *applier) begin(ctx context.Context) error {
 	}
 	a.earlier = map[string][]string{}
 	for _, r := range runs {
-		if !r.rolledBack && sameURL(r.begin.Target, a.plan.Target.URL) {
+		if !r.rolledBack && tenant.SameURL(r.begin.Target, a.plan.Target.URL) {
 			for name, s := range r.created() {
 				a.earlier[name] = append(a.earlier[name], s)
 			}

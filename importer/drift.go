@@ -277,7 +277,7 @@ func describeDrift(before, after map[string]string) string {
 // ErrDrift) names every difference.
 func SamePlan(saved, fresh *Plan) error {
 	var diffs []string
-	if !sameURL(saved.Target.URL, fresh.Target.URL) {
+	if !tenant.SameURL(saved.Target.URL, fresh.Target.URL) {
 		diffs = append(diffs, fmt.Sprintf("target is %s, the plan's %s", fresh.Target.URL, saved.Target.URL))
 	}
 	if saved.Bundle.InputDigest != fresh.Bundle.InputDigest {

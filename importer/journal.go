@@ -313,7 +313,7 @@ func readRun(path string) (runLog, error) {
 func resumable(runs []runLog, target, bundleID string) (runLog, bool) {
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]
-		if r.undo && !r.ended && !r.rolledBack && sameURL(r.begin.Target, target) && r.begin.Bundle == bundleID {
+		if r.undo && !r.ended && !r.rolledBack && tenant.SameURL(r.begin.Target, target) && r.begin.Bundle == bundleID {
 			return r, true
 		}
 	}

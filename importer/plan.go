@@ -395,7 +395,7 @@ func (pl *planner) match(ctx context.Context) ([]match, []tenant.Connector, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	sameTenant := pl.src.Manifest.Source.URL != "" && sameURL(pl.src.Manifest.Source.URL, pl.t.BaseURL())
+	sameTenant := pl.src.Manifest.Source.URL != "" && tenant.SameURL(pl.src.Manifest.Source.URL, pl.t.BaseURL())
 
 	matches := make([]match, len(pl.src.Connectors))
 	g, gctx := errgroup.WithContext(ctx)

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/connvault/connvault/internal/atomicfile"
+	"github.com/connvault/connvault/tenant"
 )
 
 // SavePlan writes a plan as JSON, atomically, mode 0600.
@@ -52,7 +53,7 @@ func LoadPlan(path string) (*Plan, error) {
 // same; callers check first so that nothing of a plan for another tenant is
 // shown as if it applied.
 func (p *Plan) CheckTarget(baseURL string) error {
-	if !sameURL(p.Target.URL, baseURL) {
+	if !tenant.SameURL(p.Target.URL, baseURL) {
 		return fmt.Errorf("the plan was made for %s, not %s", p.Target.URL, baseURL)
 	}
 	return nil

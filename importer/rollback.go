@@ -114,7 +114,7 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	if !sameURL(u.info.Target.URL, t.BaseURL()) {
+	if !tenant.SameURL(u.info.Target.URL, t.BaseURL()) {
 		return nil, fmt.Errorf("undo bundle %s belongs to %s, not %s", undoPath, u.info.Target.URL, t.BaseURL())
 	}
 	p := &RollbackPlan{UndoPath: undoPath, RunID: u.info.RunID, Target: u.info.Target, Force: opts.Force, pre: u.held(), undo: u}

@@ -24,7 +24,7 @@ func noteUnknownSinceCreate(parts []string) string {
 func earlierCreates(runs []runLog, target, runID string) map[string][]string {
 	out := map[string][]string{}
 	for i := len(runs) - 1; i >= 0; i-- {
-		if runs[i].begin.RunID == runID || !sameURL(runs[i].begin.Target, target) {
+		if runs[i].begin.RunID == runID || !tenant.SameURL(runs[i].begin.Target, target) {
 			continue
 		}
 		for name, s := range runs[i].created() {

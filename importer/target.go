@@ -159,12 +159,6 @@ func trackingID(err error) string {
 	return ""
 }
 
-// sameURL reports whether two tenant base URLs name the same tenant.
-func sameURL(a, b string) bool {
-	norm := func(s string) string { return strings.TrimRight(strings.ToLower(strings.TrimSpace(s)), "/") }
-	return norm(a) == norm(b)
-}
-
 // permanentError marks a failure a plain rerun cannot fix (ItemResult.Retryable).
 type permanentError struct{ err error }
 

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/export"
+	"github.com/connvault/connvault/tenant"
 )
 
 // BackupOptions say what to back up and how to store it.
@@ -62,20 +61,6 @@ var ErrPlaintextAfterEncrypted = errors.New("the latest snapshot is encrypted, a
 // another's name, and a prune would then remove the real tenant's
 // snapshots.
 var ErrTenantMoved = errors.New("the latest snapshot is of another tenant URL")
-
-// sameURL reports whether two tenant URLs name the same tenant: equal but
-// for the case of scheme and host and a trailing slash.
-func sameURL(a, b string) bool {
-	norm := func(s string) string {
-		s = strings.TrimRight(s, "/")
-		if u, err := url.Parse(s); err == nil {
-			u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-			return u.String()
-		}
-		return s
-	}
-	return norm(a) == norm(b)
-}
 
 // BackupResult is what a backup did.
 type BackupResult struct {
@@ -146,7 +131,7 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	if hasPrev && prev.Encrypted && !encrypted && !opts.AllowPlaintext {
 		return res, fmt.Errorf("tenant %s: %w (snapshot %s): give the recipients (--recipient, --recipients-file), or --allow-plaintext to store this one in clear", opts.Tenant, ErrPlaintextAfterEncrypted, prev.ID)
 	}
-	if at := opts.Writer.Source.URL; hasPrev && prev.Source.URL != "" && at != "" && !sameURL(prev.Source.URL, at) && !opts.Moved {
+	if at := opts.Writer.Source.URL; hasPrev && prev.Source.URL != "" && at != "" && !tenant.SameURL(prev.Source.URL, at) && !opts.Moved {
 		return res, fmt.Errorf("tenant %s: %w: snapshot %s is of %s, this backup reads %s; check --tenant and the tenant's URL, or give --tenant-moved if %s now lives at %s", opts.Tenant, ErrTenantMoved, prev.ID, prev.Source.URL, at, opts.Tenant, at)
 	}
 	var prevGone []HiddenConnector

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -57,4 +58,20 @@ func secretFromEnv(getenv func(string) string, name string) (string, error) {
 		return "", fmt.Errorf("%s_FILE %s is empty", name, file)
 	}
 	return s, nil
+}
+
+// SameURL reports whether two tenant base URLs name the same tenant: equal
+// but for surrounding space, the case of scheme and host, and a trailing
+// slash. Bundles, plans, journals and snapshot records keep the URL they
+// were made with; this is how each is matched to the tenant at hand.
+func SameURL(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.TrimRight(strings.TrimSpace(s), "/")
+		if u, err := url.Parse(s); err == nil {
+			u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+			return u.String()
+		}
+		return s
+	}
+	return norm(a) == norm(b)
 }

@@ -64,11 +64,22 @@ func serveSim(ctx context.Context, opts tenantsim.Options) (*tenantsim.Sim, stri
 	return sim, "http://" + ln.Addr().String(), nil
 }
 
+// demoOutputs are the names the demo writes in its directory.
+var demoOutputs = []string{"sandbox.tar.gz", "undo-production.tar.gz", "mapping.json", "state"}
+
 func runDemo(ctx context.Context, e *env, o demoOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", o.Dir, err)
+	}
+	// A previous demo's files belong to simulated tenants that are gone:
+	// start afresh (an export refuses another tenant's bundle, an import an
+	// existing undo bundle or mapping file). Only the demo's own names.
+	for _, name := range demoOutputs {
+		if err := os.RemoveAll(filepath.Join(o.Dir, name)); err != nil {
+			return fmt.Errorf("remove the previous demo's %s: %w", name, err)
+		}
 	}
 	start := time.Now()
 	simRate := func(s *tenantsim.Options) {

@@ -27,6 +27,9 @@ type exportOptions struct {
 	// ScriptNamesFrom are bundles whose hidden connectors are carried
 	// forward (--script-names-from), besides the bundle already at Out.
 	ScriptNamesFrom []string
+	// TenantMoved (--tenant-moved) lets Out hold a bundle of another tenant
+	// URL: the same tenant, moved; it is replaced and carried forward.
+	TenantMoved bool
 }
 
 func exportFlags() []cli.Flag {
@@ -37,6 +40,7 @@ func exportFlags() []cli.Flag {
 	return append(flags,
 		sourcesFlag(),
 		&cli.StringSliceFlag{Name: "script-names-from", Usage: "carry forward the hidden connectors this bundle names (repeatable; the bundle at --out is read anyway)"},
+		&cli.BoolFlag{Name: "tenant-moved", Usage: "replace (and carry forward) a bundle at --out of another tenant URL: the same tenant under a new URL (refused without it)"},
 		&cli.IntFlag{Name: "concurrency", Value: export.DefaultConcurrency, Usage: "connectors fetched at once"},
 		&cli.BoolFlag{Name: "json", Usage: "print a JSON summary on stdout"},
 	)
@@ -112,7 +116,7 @@ func exportCommand(e *env) *cli.Command {
 				return err
 			}
 			o := exportOptions{Out: c.String("out"), JSON: c.Bool("json"), Tenant: topts, Export: eo,
-				ScriptNamesFrom: c.StringSlice("script-names-from")}
+				ScriptNamesFrom: c.StringSlice("script-names-from"), TenantMoved: c.Bool("tenant-moved")}
 			sum, err := runExport(ctx, e, o)
 			if err != nil {
 				return err
@@ -188,7 +192,7 @@ func runExport(ctx context.Context, e *env, o exportOptions) (exportSummary, err
 	if err != nil {
 		return exportSummary{}, usageErrorf("SOURCE_DATE_EPOCH: %v", err)
 	}
-	if o.Export.CarryForward, o.Export.CarriedFrom, err = carryForward(ctx, o.Out, o.ScriptNamesFrom); err != nil {
+	if o.Export.CarryForward, o.Export.CarriedFrom, err = carryForward(ctx, o.Out, cl.BaseURL(), o.TenantMoved, o.ScriptNamesFrom); err != nil {
 		return exportSummary{}, err
 	}
 	wopts := bundle.WriterOptions{

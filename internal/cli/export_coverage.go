@@ -13,14 +13,18 @@ import (
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/export"
+	"github.com/connvault/connvault/tenant"
 )
 
 // carryForward gathers the hidden connectors to carry forward: those of the
 // bundle already at out (when there is one) and of every bundle in from
 // (--script-names-from). It returns them with the paths they came from. A
 // bundle at out that does not verify is refused: it would be replaced, and
-// the hidden connectors it names would be lost without a word.
-func carryForward(ctx context.Context, out string, from []string) ([]export.Hidden, []string, error) {
+// the hidden connectors it names would be lost without a word. So is (exit
+// 2) one whose source is another tenant URL than tenantURL, unless moved
+// (--tenant-moved): its connectors are not this tenant's, and this tenant's
+// export would report that tenant's hidden ones as gone.
+func carryForward(ctx context.Context, out, tenantURL string, moved bool, from []string) ([]export.Hidden, []string, error) {
 	var hidden []export.Hidden
 	var sources []string
 	seen := map[string]bool{}
@@ -37,6 +41,9 @@ func carryForward(ctx context.Context, out string, from []string) ([]export.Hidd
 		m, err := bundle.Verify(ctx, out, bundle.ReadOptions{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("--out %s holds a bundle that does not verify, so the hidden connectors it names cannot be carried forward and it will not be replaced: %w (move it away, or choose another --out)", out, err)
+		}
+		if m.Source.URL != "" && !tenant.SameURL(m.Source.URL, tenantURL) && !moved {
+			return nil, nil, usageErrorf("--out %s holds a bundle of %s, not of this tenant (%s): replacing it would lose that export, and its hidden connectors would be reported gone from this tenant; choose another --out, or give --tenant-moved if this is the same tenant under a new URL", out, m.Source.URL, tenantURL)
 		}
 		add(out, m)
 	}

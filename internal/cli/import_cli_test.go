@@ -243,9 +243,11 @@ func TestImportRefusesBadInputBeforeWriting(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	r := runCLI(t, nil, "demo", "--dir", dir)
-	if r.code != exitOK {
-		t.Fatalf("demo: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	var r cliRun
+	for i := range 2 { // a second demo into the same directory starts afresh
+		if r = runCLI(t, nil, "demo", "--dir", dir); r.code != exitOK {
+			t.Fatalf("demo (run %d): exit %d:\n%s%s", i+1, r.code, r.stdout, r.stderr)
+		}
 	}
 	for _, want := range []string{"+ create", "Plan: 0 to create, 0 to update, 0 to delete", "→", "connvault export --out"} {
 		if !strings.Contains(r.stdout, want) {

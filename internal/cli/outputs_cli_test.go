@@ -212,3 +212,34 @@ func TestNoCommandWritesOverItsInput(t *testing.T) {
 		})
 	}
 }
+
+// `export --out X` over a bundle of another tenant URL is refused (exit 2,
+// naming both URLs, before any request): it would replace that tenant's
+// export and report its hidden connectors as gone from this one. The same
+// tenant replaces its own bundle; --tenant-moved says a tenant moved URL.
+func TestExportRefusesAnotherTenantsBundle(t *testing.T) {
+	_, aVars := startSim(t, tenantsim.Options{Seed: 76, Connectors: 3, MaxLocales: 2})
+	b, bVars := startSim(t, tenantsim.Options{Seed: 77, Connectors: 2, MaxLocales: 2})
+	dir := t.TempDir()
+	for _, out := range []string{filepath.Join(dir, "a.tar.gz"), filepath.Join(dir, "a-dir") + "/"} {
+		exportTo(t, aVars, out)
+		exportTo(t, aVars, out) // the same tenant replaces its own
+		manifest := out
+		if strings.HasSuffix(out, "/") {
+			manifest = filepath.Join(out, "manifest.json")
+		}
+		before := readFile(t, manifest)
+		b.ResetStats()
+		r := runCLI(t, bVars, "export", "--rate", "0", "--locales", "detail", "--out", out)
+		if r.code != exitUsage || !strings.Contains(r.stderr, aVars["SAIL_BASE_URL"]) || !strings.Contains(r.stderr, bVars["SAIL_BASE_URL"]) {
+			t.Errorf("export of B --out %s (a bundle of A): exit %d, stderr %q; want 2 naming both tenant URLs", out, r.code, r.stderr)
+		}
+		if !bytes.Equal(readFile(t, manifest), before) {
+			t.Errorf("export of B replaced A's bundle %s", out)
+		}
+		if n := b.Stats().Total; n != 0 {
+			t.Errorf("export of B --out %s: %d requests before the refusal", out, n)
+		}
+		exportTo(t, bVars, out, "--tenant-moved")
+	}
+}
