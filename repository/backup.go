@@ -83,6 +83,10 @@ type BackupResult struct {
 	CarriedForward []string
 	Gone           []HiddenConnector
 	Replaced       map[string]string
+	// Forgotten are the scriptNames of BackupOptions.Forget that the
+	// latest snapshot carried forward or reported gone: those the forget
+	// dropped (the others named nothing of this tenant).
+	Forgotten []string
 	// Damaged, when not empty, says why the latest snapshot, whose content
 	// equals the tenant's, was not trusted as "unchanged" (Check: its
 	// object is missing, of another size or SHA-256, or unreadable): a new
@@ -142,12 +146,17 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 				opts.Export.CarryForward = append(opts.Export.CarryForward, export.Hidden{ScriptName: h.ScriptName, Name: h.Name})
 				res.CarriedForward = append(res.CarriedForward, h.ScriptName)
 				carried++
+			} else if !slices.Contains(res.Forgotten, h.ScriptName) {
+				res.Forgotten = append(res.Forgotten, h.ScriptName)
 			}
 		}
 		if carried > 0 {
 			opts.Export.CarriedFrom = append(slices.Clone(opts.Export.CarriedFrom), "snapshot "+prev.ID)
 		}
 		for _, g := range prev.Gone {
+			if slices.Contains(opts.Forget, g.ScriptName) && !slices.Contains(res.Forgotten, g.ScriptName) {
+				res.Forgotten = append(res.Forgotten, g.ScriptName)
+			}
 			if !slices.Contains(opts.Forget, g.ScriptName) {
 				prevGone = append(prevGone, g)
 			}

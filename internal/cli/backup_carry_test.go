@@ -269,3 +269,36 @@ func TestRestoreNamesHiddenConnectors(t *testing.T) {
 		t.Errorf("the next nightly backup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestForgetUnknownScriptNameWarns: a --forget scriptName that the
+// tenant's latest snapshot neither carries forward nor reports gone (a
+// typo, or forgotten already) is warned of on stderr, naming it; the run
+// still succeeds, so that a forget left in a cron line does not fail the
+// nights after. A scriptName it carries is forgotten without a warning.
+func TestForgetUnknownScriptNameWarns(t *testing.T) {
+	_, vars, h, _ := hiddenAndReleased(t)
+	repo := filepath.Join(t.TempDir(), "repo")
+	backup := func(extra ...string) (backupRow, cliRun) {
+		t.Helper()
+		r := runCLI(t, vars, append([]string{"backup", "--repo", repo, "--tenant", "sbx", "--rate", "0", "--locales", "detail", "--sources=false", "--json"}, extra...)...)
+		if r.code != exitOK {
+			t.Fatalf("backup %v: exit %d\n%s%s", extra, r.code, r.stdout, r.stderr)
+		}
+		return backupRows(t, r)["sbx"], r
+	}
+	backup("--script-name", h.ScriptName)
+	for _, step := range []struct {
+		forget string
+		warn   bool
+	}{
+		{"no-such-script", true}, // a typo
+		{h.ScriptName, false},    // carried forward: forgotten
+		{h.ScriptName, true},     // forgotten already
+	} {
+		row, r := backup("--forget", step.forget)
+		warned := strings.Contains(r.stderr, "warning: --forget "+step.forget+":")
+		if warned != step.warn || slices.Contains(row.Forgotten, step.forget) == step.warn {
+			t.Errorf("--forget %s: warned %t, forgotten %v; want a warning %t\n%s", step.forget, warned, row.Forgotten, step.warn, r.stderr)
+		}
+	}
+}

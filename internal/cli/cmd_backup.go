@@ -19,6 +19,7 @@ import (
 
 	"github.com/connvault/connvault/bundle"
 	"github.com/connvault/connvault/export"
+	"github.com/connvault/connvault/internal/english"
 	"github.com/connvault/connvault/repository"
 	"github.com/connvault/connvault/tenant"
 )
@@ -58,9 +59,12 @@ type backupRow struct {
 	// Damaged says why the latest snapshot was not trusted although the
 	// tenant is unchanged (its object missing, truncated or altered): this
 	// run stored a new one.
-	Damaged  string `json:"damaged,omitempty"`
-	finished time.Time
-	err      error
+	Damaged string `json:"damaged,omitempty"`
+	// Forgotten are the --forget scriptNames the tenant's latest snapshot
+	// carried forward or reported gone.
+	Forgotten []string `json:"forgotten,omitempty"`
+	finished  time.Time
+	err       error
 }
 
 func backupCommand(e *env) *cli.Command {
@@ -134,6 +138,7 @@ func backupCommand(e *env) *cli.Command {
 					return err
 				}
 			}
+			warnUnknownForget(e.stderr, c.StringSlice("forget"), rows)
 			if err := reportBackups(e, c.Bool("json"), rows); err != nil && ctx.Err() != nil {
 				return fmt.Errorf("backup interrupted: %w", context.Cause(ctx))
 			} else if err != nil {
@@ -295,6 +300,7 @@ func backupOne(ctx context.Context, repo *repository.Repo, name string, cl *tena
 	sn := res.Snapshot
 	row.Snapshot, row.Time, row.Connectors, row.Failed = sn.ID, sn.Time.UTC().Format(time.RFC3339), sn.Connectors, sn.Failed
 	row.ContentDigest, row.Encrypted, row.Replaced, row.Damaged = sn.ContentDigest, sn.Encrypted, res.Replaced, res.Damaged
+	row.Forgotten = res.Forgotten
 	for _, g := range res.Gone {
 		row.Gone, row.GoneNames = append(row.Gone, g.ScriptName), append(row.GoneNames, g.Name)
 	}
@@ -380,6 +386,36 @@ func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 		return &exitErr{code: exitUsage, err: errors.New(msg)}
 	}
 	return &exitErr{code: exitPartial, err: errors.New(msg)}
+}
+
+// warnUnknownForget warns, on stderr, of each --forget scriptName that no
+// tenant of the run carried forward or reported gone: a typo, or a forget
+// already done (the flag can then leave the command line). It is a warning,
+// not an error: with several tenants a scriptName is one tenant's, and a
+// forget left in a cron line must not fail the nights after. Tenants that
+// failed before reading their latest snapshot are not counted.
+func warnUnknownForget(w io.Writer, forget []string, rows []backupRow) {
+	known := map[string]bool{}
+	failed := 0
+	for _, r := range rows {
+		for _, sn := range r.Forgotten {
+			known[sn] = true
+		}
+		if r.Result == "failed" {
+			failed++
+		}
+	}
+	for _, sn := range forget {
+		if known[sn] {
+			continue
+		}
+		also := ""
+		if failed > 0 {
+			also = fmt.Sprintf(" (%s failed before it could be checked)", english.Count(failed, "tenant", "tenants"))
+		}
+		fmt.Fprintf(w, "connvault: warning: --forget %s: no latest snapshot of the tenants backed up carries it forward or reports it gone: a typo, or forgotten already%s\n", sn, also)
+		known[sn] = true // once per scriptName
+	}
 }
 
 // writeGone says, after the summary, which hidden connectors that earlier
