@@ -20,7 +20,6 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/importer"
-	"github.com/connvault/connvault/internal/atomicfile"
 	"github.com/connvault/connvault/repository"
 	"github.com/connvault/connvault/tenant"
 )
@@ -51,22 +50,6 @@ type env struct {
 	unknownCommand string      // set when urfave/cli found no such command
 	identityFile   string      // --identity or $CONNVAULT_AGE_IDENTITY_FILE: age identities for encrypted bundles
 	json           bool        // the command runs with --json: stdout holds one JSON document, whatever happens
-}
-
-// refuseOverInput refuses (exit 2, before anything is read) an output path
-// that is one of the command's inputs: the same file or directory after
-// symbolic links, however spelled (IN and ./IN). Writing it would replace
-// the input, such as the only copy of a backup. Empty inputs are skipped.
-func refuseOverInput(what, out string, inputs ...string) error {
-	for _, in := range inputs {
-		if atomicfile.SameFile(out, in) {
-			if in == out {
-				return usageErrorf("%s %s is also the input: writing it would replace the input; write to another path", what, out)
-			}
-			return usageErrorf("%s %s is the input %s (the same file): writing it would replace the input; write to another path", what, out, in)
-		}
-	}
-	return nil
 }
 
 // input returns the path to read for a bundle argument: arg itself, or for

@@ -107,6 +107,9 @@ func backupCommand(e *env) *cli.Command {
 			if err := refuseOverInput("--metrics-file", c.String("metrics-file"), inputs...); err != nil {
 				return err
 			}
+			if err := checkWritable("--metrics-file", c.String("metrics-file"), false); err != nil {
+				return err
+			}
 			targets, err := backupTargets(c, e)
 			if err != nil {
 				return err

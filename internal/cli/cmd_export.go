@@ -101,6 +101,9 @@ func exportCommand(e *env) *cli.Command {
 			if err := checkOut(c.String("out")); err != nil {
 				return err
 			}
+			if err := checkWritable("--out", c.String("out"), isDirForm(c.String("out"))); err != nil {
+				return err
+			}
 			if c.String("out") == "-" {
 				e.json = false // stdout carries the archive, never a document
 			}

@@ -205,8 +205,9 @@ func refuseWithSavedPlan(c *cli.Command) error {
 // (not a dry run), before it reads anything: the bundle, the target or the
 // journals (README, "Limitations"). A lock already taken (o.Importer.Lock,
 // by migrate before its export) is kept. Under the lock it refuses an
-// --undo or --mapping-out that exists and is not an unfinished run's own
-// file (importer.CheckOutputs). The returned unlock is never nil.
+// --undo or --mapping-out whose directory is missing or not writable
+// (checkWritable), or that exists and is not an unfinished run's own file
+// (importer.CheckOutputs). The returned unlock is never nil.
 func lockState(o *importOptions, what string) (unlock func(), err error) {
 	if o.DryRun {
 		return func() {}, nil
@@ -219,7 +220,11 @@ func lockState(o *importOptions, what string) (unlock func(), err error) {
 		}
 		o.Importer.Lock, unlock = l, l.Unlock
 	}
-	if err := importer.CheckOutputs(o.Importer.StateDir, o.Importer.UndoPath, o.Importer.MappingPath); err != nil {
+	err = errors.Join(checkWritable("--undo", o.Importer.UndoPath, false), checkWritable("--mapping-out", o.Importer.MappingPath, false))
+	if err == nil {
+		err = importer.CheckOutputs(o.Importer.StateDir, o.Importer.UndoPath, o.Importer.MappingPath)
+	}
+	if err != nil {
 		unlock()
 		return nil, err
 	}

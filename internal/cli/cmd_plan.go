@@ -72,8 +72,8 @@ func planCommand(e *env) *cli.Command {
 	}
 }
 
-// checkPlanOut refuses, before anything is read, a plan --out that exists
-// and is not a saved plan (a bundle, the plan's own input, any other file or
+// checkPlanOut refuses, before anything is read, a plan --out that cannot
+// be written (checkWritable), or that exists and is not a saved plan (a bundle, the plan's own input, any other file or
 // a directory): replacing a plan with a new one is what --out is for,
 // replacing anything else would lose it.
 func checkPlanOut(out string) error {
@@ -81,7 +81,7 @@ func checkPlanOut(out string) error {
 		return nil
 	}
 	if _, err := os.Lstat(out); errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return checkWritable("--out", out, false)
 	}
 	if _, err := importer.LoadPlan(out); err != nil {
 		return usageErrorf("--out %s exists and is not a saved plan; plan --out replaces only a plan it saved: choose another path", out)

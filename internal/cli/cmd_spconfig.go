@@ -35,6 +35,9 @@ func spconfigRemapCommand(e *env) *cli.Command {
 			if err := refuseOverInput("OUT.json", out, in, c.String("map")); err != nil {
 				return err
 			}
+			if err := checkWritable("OUT.json", out, false); err != nil {
+				return err
+			}
 			m, err := importer.LoadMapping(c.String("map"))
 			if err != nil {
 				return err

@@ -187,6 +187,9 @@ func transformCommand(e *env) *cli.Command {
 			if err := refuseOverInput("OUT", out, c.Args().Get(0), c.String("rules"), c.String("values")); err != nil {
 				return err
 			}
+			if err := checkWritable("OUT", out, isDirForm(out)); err != nil {
+				return err
+			}
 			ti, err := loadTransformed(ctx, in, transformArgs{Rules: c.String("rules"), Values: c.String("values"), Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"), Open: e.openBundle, Name: e.shown(in)}, e.getenv)
 			if err != nil {
 				return err

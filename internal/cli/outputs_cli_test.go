@@ -243,3 +243,63 @@ func TestExportRefusesAnotherTenantsBundle(t *testing.T) {
 		exportTo(t, bVars, out, "--tenant-moved")
 	}
 }
+
+// Every output path is checked before the first request: a directory that
+// does not exist, or cannot be written, is a usage error naming it (exit
+// 2), not a failure after the whole run (export read the whole tenant,
+// then failed with "staging: stat").
+func TestOutputLocationIsCheckedFirst(t *testing.T) {
+	sim, vars := startSim(t, tenantsim.Options{Seed: 78, Connectors: 3, MaxLocales: 2})
+	dir := t.TempDir()
+	in := exportTo(t, vars, filepath.Join(dir, "in.tar.gz"))
+	profiles := filepath.Join(dir, "profiles.yaml")
+	writeProfiles(t, profiles, vars, vars)
+	maps.Copy(vars, profileSecrets(vars, vars))
+	mapping := filepath.Join(dir, "mapping.json")
+	if err := importer.WriteMapping(mapping, importer.Mapping{FormatVersion: importer.MappingFormatVersion}); err != nil {
+		t.Fatal(err)
+	}
+	doc := filepath.Join(dir, "sources.json")
+	if err := os.WriteFile(doc, []byte(`{"version": 1, "objects": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	readOnly := filepath.Join(dir, "read-only")
+	if err := os.Mkdir(readOnly, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "nodir")
+	tests := []struct {
+		name, want string
+		args       []string
+	}{
+		{"export archive", missing, []string{"export", "--rate", "0", "--out", filepath.Join(missing, "x.tar.gz")}},
+		{"export directory two levels down", missing, []string{"export", "--rate", "0", "--out", filepath.Join(missing, "sub") + "/"}},
+		{"export into a read-only directory", readOnly, []string{"export", "--rate", "0", "--out", filepath.Join(readOnly, "x.tar.gz")}},
+		{"plan --out", missing, []string{"plan", "--rate", "0", "--out", filepath.Join(missing, "plan.json"), in}},
+		{"import --undo", missing, []string{"import", "--rate", "0", "--yes", "--state-dir", filepath.Join(dir, "state"), "--undo", filepath.Join(missing, "undo.tar.gz"), in}},
+		{"import --mapping-out", readOnly, []string{"import", "--rate", "0", "--yes", "--state-dir", filepath.Join(dir, "state"), "--mapping-out", filepath.Join(readOnly, "m.json"), in}},
+		{"backup --metrics-file", missing, []string{"backup", "--repo", filepath.Join(dir, "repo"), "--config", profiles, "--all", "--rate", "0", "--metrics-file", filepath.Join(missing, "m.prom")}},
+		{"transform OUT", missing, []string{"transform", in, filepath.Join(missing, "out.tar.gz")}},
+		{"spconfig-remap OUT", missing, []string{"spconfig-remap", "--map", mapping, doc, filepath.Join(missing, "out.json")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.want == readOnly && os.Geteuid() == 0 {
+				t.Skip("root writes into a read-only directory")
+			}
+			sim.ResetStats()
+			r := runCLI(t, vars, tt.args...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("%v: exit %d, stderr %q; want 2 naming %s", tt.args, r.code, r.stderr, tt.want)
+			}
+			if n := sim.Stats().Total; n != 0 {
+				t.Errorf("%v: %d requests before the refusal", tt.args, n)
+			}
+		})
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("a refused run created %s", missing)
+	}
+	// One level of a directory bundle is created, as before.
+	exportTo(t, vars, filepath.Join(dir, "newdir")+"/")
+}
