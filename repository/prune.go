@@ -49,9 +49,11 @@ type PruneOptions struct {
 // the newest complete snapshot of every tenant ("newest complete snapshot").
 //
 // Snapshots whose object is missing or of another size than the record
-// says (Snapshot.Problem) cannot be restored: the policy is applied to the
-// others only, and the broken ones are removed (their record, and what is
-// left of their object), each reported with its Problem.
+// says (Snapshot.Problem), or, for the newest one kept when a sound one is
+// removed, whose object does not read back as its record says (see
+// decide), cannot be restored: the policy is applied to the others only,
+// and the broken ones are removed (their record, and what is left of their
+// object), each reported with its Problem.
 //
 // An empty policy is an error, and so is one that keeps, by its own rules, no
 // snapshot of a tenant that has sound ones (ErrPolicyRemovesAll, naming the
@@ -103,18 +105,12 @@ func (r *Repo) Prune(ctx context.Context, opts PruneOptions) ([]TenantPrune, err
 	var plans []TenantPrune
 	var empty []string
 	for _, t := range tenants {
-		var keep []Kept
-		var remove []Snapshot
-		if len(byTenant[t]) > 0 {
-			keep, remove = opts.Policy.Apply(byTenant[t])
-			if len(keep) == 0 {
-				empty = append(empty, t)
-			}
-			keep, remove = keepNewestComplete(keep, remove)
+		keep, remove, keepsNone, err := r.decide(ctx, opts.Policy, byTenant[t], broken[t])
+		if err != nil {
+			return plans, fmt.Errorf("prune: %w; nothing was removed", err)
 		}
-		if len(broken[t]) > 0 {
-			remove = append(remove, broken[t]...)
-			sortNewestFirst(remove)
+		if keepsNone {
+			empty = append(empty, t)
 		}
 		plans = append(plans, TenantPrune{Tenant: t, Keep: keep, Remove: remove, Leftovers: old[t]})
 	}
@@ -145,6 +141,41 @@ func (r *Repo) Prune(ctx context.Context, opts PruneOptions) ([]TenantPrune, err
 		}
 	}
 	return plans, nil
+}
+
+// decide applies policy to a tenant's sound snapshots (keepsNone: it keeps
+// none of them) and adds its broken ones to remove. When it removes a sound
+// snapshot, the newest one kept is first read back (Check): one found
+// damaged joins the broken ones and the policy is applied again, so that no
+// sound snapshot is removed in favour of one that cannot be restored. A
+// read that fails otherwise is returned (nothing is removed).
+func (r *Repo) decide(ctx context.Context, policy Policy, sound, broken []Snapshot) (keep []Kept, remove []Snapshot, keepsNone bool, err error) {
+	for {
+		keep, remove, keepsNone = nil, nil, false
+		if len(sound) > 0 {
+			keep, remove = policy.Apply(sound)
+			keepsNone = len(keep) == 0
+			keep, remove = keepNewestComplete(keep, remove)
+		}
+		if len(remove) == 0 || len(keep) == 0 {
+			break
+		}
+		newest := keep[0].Snapshot
+		cerr := r.Check(ctx, newest)
+		damaged, isDamaged := errors.AsType[*DamagedError](cerr)
+		if cerr != nil && !isDamaged {
+			return nil, nil, false, cerr
+		}
+		if cerr == nil {
+			break
+		}
+		newest.Problem = damaged.Problem
+		broken = append(slices.Clone(broken), newest)
+		sound = slices.DeleteFunc(slices.Clone(sound), func(s Snapshot) bool { return s.ID == newest.ID })
+	}
+	remove = append(remove, broken...)
+	sortNewestFirst(remove)
+	return keep, remove, keepsNone, nil
 }
 
 // keepNewestComplete moves the newest complete snapshot from remove to keep,

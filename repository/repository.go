@@ -404,9 +404,9 @@ func (r *Repo) scan(ctx context.Context, tenant string) ([]Snapshot, []Leftover,
 		s.Problem = ""
 		switch obj, ok := objects[s.Object]; {
 		case !ok:
-			s.Problem = fmt.Sprintf("missing: its bundle %s is gone (removed by hand, or by a lifecycle rule?)", s.Object)
+			s.Problem = missingProblem(s.Object)
 		case obj.Size != s.Size:
-			s.Problem = fmt.Sprintf("damaged: its bundle %s is %d bytes, the record says %d (truncated or replaced)", s.Object, obj.Size, s.Size)
+			s.Problem = sizeProblem(s.Object, obj.Size, s.Size)
 		}
 		delete(objects, s.Object)
 		snaps = append(snaps, s)

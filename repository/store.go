@@ -203,21 +203,46 @@ func (r *Repo) Open(ctx context.Context, s Snapshot, ids []age.Identity, opts bu
 	return b, nil
 }
 
-// ErrDamaged is returned by Check when a snapshot's stored object is
-// missing or is not the one its record names.
-var ErrDamaged = errors.New("damaged")
+// ErrDamaged is matched (errors.Is) by the DamagedError Check returns.
+var ErrDamaged = errors.New("snapshot damaged")
+
+// DamagedError says that a snapshot's stored object is missing or is not
+// the one its record names; Problem is as Snapshot.Problem ("missing: …",
+// "damaged: …").
+type DamagedError struct {
+	ID, Tenant, Problem string
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("snapshot %s of tenant %s is %s", e.ID, e.Tenant, e.Problem)
+}
+
+// Is makes errors.Is(err, ErrDamaged) true.
+func (e *DamagedError) Is(target error) bool { return target == ErrDamaged }
+
+// missingProblem and sizeProblem are the Problem of a snapshot whose
+// object is gone, or of another size than its record says.
+func missingProblem(key string) string {
+	return fmt.Sprintf("missing: its bundle %s is gone (removed by hand, or by a lifecycle rule?)", key)
+}
+
+func sizeProblem(key string, got, want int64) string {
+	return fmt.Sprintf("damaged: its bundle %s is %d bytes, the record says %d (truncated or replaced)", key, got, want)
+}
 
 // Check reads the stored object of snapshot s whole and compares its size
 // and SHA-256 with the record's, without decrypting or opening it: the check
-// Backup makes before it trusts the latest snapshot as "unchanged". A
-// missing object or one of another size or digest is ErrDamaged in an error
-// saying which; a failed read is an error naming the snapshot.
+// Backup makes before it trusts the latest snapshot as "unchanged", and
+// Prune before it removes anything beside the newest snapshot it keeps. A
+// missing object or one of another size or digest is a *DamagedError
+// (ErrDamaged); a failed read is an error naming the snapshot.
 func (r *Repo) Check(ctx context.Context, s Snapshot) error {
-	name := fmt.Sprintf("snapshot %s of tenant %s", s.ID, s.Tenant)
+	damaged := func(problem string) error { return &DamagedError{ID: s.ID, Tenant: s.Tenant, Problem: problem} }
 	br, err := r.bucket.NewReader(ctx, s.Object, nil)
 	if gcerrors.Code(err) == gcerrors.NotFound {
-		return fmt.Errorf("%s: %w: its bundle %s is missing", name, ErrDamaged, s.Object)
+		return damaged(missingProblem(s.Object))
 	}
+	name := fmt.Sprintf("snapshot %s of tenant %s", s.ID, s.Tenant)
 	if err != nil {
 		return r.errorf(err, "read %s", name)
 	}
@@ -228,9 +253,9 @@ func (r *Repo) Check(ctx context.Context, s Snapshot) error {
 	}
 	switch got := d.sum(); {
 	case d.n != s.Size:
-		return fmt.Errorf("%s: %w: its bundle %s is %d bytes, the record says %d (truncated or replaced)", name, ErrDamaged, s.Object, d.n, s.Size)
+		return damaged(sizeProblem(s.Object, d.n, s.Size))
 	case got != s.SHA256:
-		return fmt.Errorf("%s: %w: its bundle %s has sha256 %s, the record says %s (altered)", name, ErrDamaged, s.Object, got, s.SHA256)
+		return damaged(fmt.Sprintf("damaged: its bundle %s has sha256 %s, the record says %s (altered)", s.Object, got, s.SHA256))
 	}
 	return nil
 }

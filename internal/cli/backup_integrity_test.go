@@ -160,3 +160,43 @@ func TestBrokenSnapshotDoesNotBlockTheRepository(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneChecksTheSnapshotItKeeps: a prune that removes sound snapshots
+// first reads back the newest one it keeps; one altered in place (same
+// size, so the listing cannot tell) is not kept in their stead: keep-last 1
+// keeps the older sound snapshot and removes the altered one, saying why.
+func TestPruneChecksTheSnapshotItKeeps(t *testing.T) {
+	_, vars := startSim(t, tenantsim.Options{Seed: 7, Connectors: 4, MaxLocales: 1})
+	repo := filepath.Join(t.TempDir(), "repo")
+	_, recipient := ageKey(t)
+	ids := map[string]string{}
+	for _, extra := range [][]string{nil, {"--recipient", recipient}} {
+		r := runCLI(t, vars, append([]string{"backup", "--repo", repo, "--tenant", "prod", "--rate", "0", "--locales", "detail", "--sources=false", "--json"}, extra...)...)
+		if r.code != exitOK {
+			t.Fatalf("backup %v: exit %d\n%s%s", extra, r.code, r.stdout, r.stderr)
+		}
+		ids[map[bool]string{true: "clear", false: "sealed"}[extra == nil]] = backupRows(t, r)["prod"].Snapshot
+	}
+	obj := filepath.Join(repo, "tenants", "prod", "snapshots", ids["sealed"]+".tar.gz.age")
+	data, err := os.ReadFile(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(obj, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, dry := range []bool{true, false} {
+		args := []string{"prune", "--repo", repo, "--keep-last", "1"}
+		if dry {
+			args = append(args, "--dry-run")
+		}
+		r := runCLI(t, vars, args...)
+		if r.code != exitOK || !strings.Contains(r.stdout, "keep    "+ids["clear"]) || !strings.Contains(r.stdout, ids["sealed"]) || !strings.Contains(r.stdout, "altered") {
+			t.Errorf("prune %v: exit %d, want %s kept and the altered %s removed\n%s%s", args, r.code, ids["clear"], ids["sealed"], r.stdout, r.stderr)
+		}
+	}
+	if r := runCLI(t, vars, "snapshots", "--repo", repo); !strings.Contains(r.stdout, ids["clear"]) || strings.Contains(r.stdout, ids["sealed"]) {
+		t.Errorf("snapshots after the prune:\n%s", r.stdout)
+	}
+}
