@@ -331,7 +331,7 @@ func (a *applier) resumeCreated(ctx context.Context, i int) bool {
 	c := connectorOf(d)
 	a.targets[i], a.results[i].TargetScriptName, a.created[i] = s, s, &c
 	if !slices.Contains(a.results[i].Notes, noteRecognised) {
-		a.results[i].Notes = append(a.results[i].Notes, "created by the interrupted run this one continues")
+		a.results[i].Notes = append(a.results[i].Notes, noteContinues)
 	}
 	return true
 }
@@ -389,7 +389,7 @@ func (a *applier) recogniseOwnCreates(ctx context.Context) error {
 		st.scriptName, st.ambiguous = s, false
 		a.prevCreates[k] = st
 		r := &a.results[i]
-		r.Notes = slices.DeleteFunc(slices.Clone(r.Notes), func(n string) bool { return strings.Contains(n, "cannot be undone") })
+		r.Notes = slices.DeleteFunc(slices.Clone(r.Notes), func(n string) bool { return strings.HasSuffix(n, noteLocaleIrreversible) })
 		r.Notes = append(r.Notes, noteRecognised)
 	}
 	return nil

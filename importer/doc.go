@@ -130,7 +130,10 @@
 // writes has its current pre-image added before the first write. It knows
 // which connectors the run created, and writes their scriptNames into the
 // undo bundle, so the undo bundle alone (with Force when the journal is gone) rolls back every attempt of the run.
-// A rerun whose plan has no changes only finishes the run. Records are single
+// A fresh plan marks the items whose connector that run created
+// (Item.ContinuesCreate, noted; a locale they add is no irreversible effect:
+// a rollback deletes the connector). A rerun whose plan has no changes only
+// finishes the run. Records are single
 // appends, so a killed process leaves whole records; the start, undo and end
 // records are also fsynced. One run at a time per StateDir: Apply and
 // ApplyRollback hold its lock (StateDir/lock) for the whole run and refuse to

@@ -80,6 +80,10 @@ type Item struct {
 	// bundle's for a create (DEVELOPMENT for DEPRECATED). Not RELEASED means
 	// the target's connector list hides it (see Result.Hidden).
 	Status string `json:"targetStatus,omitempty"`
+	// ContinuesCreate (updates and unchanged items): the unfinished run this
+	// import continues created the target connector; writing its parts
+	// finishes that create, and a rollback of the run deletes it.
+	ContinuesCreate bool `json:"continuesCreate,omitempty"`
 
 	normalised []string // parts equal to the target's only in canonical form
 }
@@ -267,6 +271,9 @@ func (pl *planner) plan(ctx context.Context, digest string) (*Plan, error) {
 		p.Items = append(p.Items, it)
 	}
 	slices.SortStableFunc(p.Items, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
+	if err := markContinued(p, pl.opts.StateDir); err != nil {
+		return nil, err
+	}
 	if p.Warnings, err = leftoverReferences(src, matches, remap); err != nil {
 		return nil, err
 	}
@@ -292,6 +299,44 @@ func (pl *planner) plan(ctx context.Context, digest string) (*Plan, error) {
 	p.Normalised = m.norm.summary()
 	return p, nil
 }
+
+// markContinued marks the items whose target connector the unfinished run
+// of this import (in stateDir; the run Apply will continue) created: a fresh
+// plan matches them by name or journal, as updates, but they are that run's
+// creates. A locale such an update adds can be undone after all: a rollback
+// of the run deletes the connector.
+func markContinued(p *Plan, stateDir string) error {
+	runs, err := readRuns(stateDir)
+	if err != nil {
+		return err
+	}
+	r, ok := resumable(runs, p.Target.URL, planBundleID(p))
+	if !ok {
+		return nil
+	}
+	creates, err := r.creates()
+	if err != nil {
+		return err
+	}
+	for i := range p.Items {
+		it := &p.Items[i]
+		if it.TargetScriptName == "" || it.Action != ActionUpdate && it.Action != ActionUnchanged ||
+			creates[glob.NameKey(it.Name)].scriptName != it.TargetScriptName {
+			continue
+		}
+		it.ContinuesCreate = true
+		it.Notes = slices.DeleteFunc(it.Notes, func(n string) bool { return strings.HasSuffix(n, noteLocaleIrreversible) })
+		it.Notes = append(it.Notes, fmt.Sprintf("%s (%s): this finishes its create, and a rollback of that run deletes it", noteContinues, r.begin.RunID))
+	}
+	return nil
+}
+
+// noteContinues is the note of a connector the run an import continues
+// created.
+const noteContinues = "created by the interrupted run this one continues"
+
+// noteLocaleIrreversible ends the note of a locale an update adds.
+const noteLocaleIrreversible = "cannot be undone (the API cannot delete a locale)"
 
 func (p *Plan) addPreImage(d tenant.ConnectorDetail) {
 	p.PreImages[d.ScriptName] = detailHash(d)
@@ -740,7 +785,7 @@ func differences(c bundle.Connector, want content, d tenant.ConnectorDetail, hav
 	haveLocales, wantLocales := have.locales(), want.locales()
 	for _, l := range wantLocales {
 		if !slices.Contains(haveLocales, l) {
-			notes = append(notes, fmt.Sprintf("adds locale %s: cannot be undone (the API cannot delete a locale)", l))
+			notes = append(notes, fmt.Sprintf("adds locale %s: %s", l, noteLocaleIrreversible))
 		}
 	}
 	for _, l := range haveLocales {

@@ -114,6 +114,15 @@ func (p *Plan) Summary() string {
 	if k := p.Count(ActionKeep); k > 0 {
 		s += fmt.Sprintf(" %d only in the target, kept.", k)
 	}
+	finishing := 0
+	for _, it := range p.Items {
+		if it.ContinuesCreate && it.Action == ActionUpdate {
+			finishing++
+		}
+	}
+	if finishing > 0 {
+		s += fmt.Sprintf(" %d of the updates finish connectors the interrupted run created.", finishing)
+	}
 	return s
 }
 

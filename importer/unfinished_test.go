@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -99,5 +100,57 @@ func TestStoppedImportNamesWhatItLeftUnwritten(t *testing.T) {
 				t.Errorf("unwritten %v, partly written %v; want the created connectors still to write: %v", res.Unwritten, res.PartlyWritten, toWrite)
 			}
 		})
+	}
+}
+
+// Newcomer N2: the fresh plan of a rerun after Ctrl-C (or a kill) matches
+// by name the connectors the interrupted run created, as updates. It must
+// say they finish that run's creates, and not that a locale it adds
+// "cannot be undone": a rollback of the run deletes the connector. A
+// connector that existed before the run keeps that note.
+func TestRerunPlanSaysItFinishesTheRunsCreates(t *testing.T) {
+	t.Parallel()
+	sandbox, prod := newTenant(t, sandboxOpts()), newTenant(t, productionOpts())
+	src := exportSource(t, sandbox)
+	opts := testOptions(t)
+	opts.Mapping = unlistedSameName(src, prod.sim.Dump())
+	opts.Concurrency = 1
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	srv := httptest.NewServer(&cancelAt{next: prod.sim, cancel: cancel, match: isPatch, n: 1})
+	t.Cleanup(srv.Close)
+	cut := tenantFixture{sim: prod.sim, url: srv.URL} // the same URL for the rerun: past the interrupt, it passes requests on
+	first, err := importOnce(ctx, t, cut.client(t), src, opts)
+	if err == nil || len(first.Unwritten) < 2 {
+		t.Fatalf("fixture: the import was not interrupted after its creates: %v, unwritten %v", err, first.Unwritten)
+	}
+
+	p, err := MakePlan(t.Context(), cut.client(t), src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finishing, irreversible := 0, 0
+	for _, it := range p.Items {
+		notes := strings.Join(it.Notes, "; ")
+		created := slices.Contains(first.Unwritten, it.Name)
+		if created != it.ContinuesCreate || created && (!strings.Contains(notes, "created by the interrupted run this one continues") || strings.Contains(notes, "cannot be undone")) {
+			t.Errorf("%s %q (created by the interrupted run: %t): continues %t, notes %q", it.Action, it.Name, created, it.ContinuesCreate, notes)
+		}
+		if created && it.Action == ActionUpdate {
+			finishing++
+		}
+		if !created && strings.Contains(notes, "cannot be undone") {
+			irreversible++
+		}
+	}
+	if irreversible == 0 {
+		t.Error("no connector that existed before the run is said to get a locale a rollback cannot remove")
+	}
+	if want := fmt.Sprintf("%d of the updates finish connectors the interrupted run created", finishing); finishing == 0 || !strings.Contains(p.Summary(), want) {
+		t.Errorf("summary %q; want it to say %q", p.Summary(), want)
+	}
+	res, err := Apply(t.Context(), cut.client(t), src, p, opts)
+	if err != nil || !res.Resumed || res.RunID != first.RunID {
+		t.Fatalf("rerun: %v, resumed %t; want run %s continued", err, res.Resumed, first.RunID)
 	}
 }
