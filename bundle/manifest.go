@@ -54,16 +54,21 @@ type Reads struct {
 	// Mode is the mode asked for: "auto", "detail" or "endpoints".
 	Mode string `json:"mode"`
 	// Sample are the scriptNames of the connectors read both ways, from the
-	// detail and from every endpoint, and compared (auto), sorted.
+	// detail and from every endpoint, and compared (auto and detail), sorted.
 	Sample []string `json:"sample,omitempty"`
 	// XML and Translations say where the connectors outside the sample were
 	// read from: "detail" or "endpoints".
 	XML          string `json:"xml"`
 	Translations string `json:"translations"`
-	// Switched says why a kind of part was read from its endpoints under
-	// auto: the first disagreement the sample found, or why it could not
-	// tell.
+	// Switched says why a kind of part was read from its endpoints (auto
+	// and detail): the first disagreement the sample found, or, under
+	// auto, why it could not tell.
 	Switched []string `json:"switched,omitempty"`
+	// Unproven says, under detail, which kind of part was taken from the
+	// detail although the sample could not tell whether the detail
+	// carries it (no sampled connector had such a part to compare), and
+	// why.
+	Unproven []string `json:"unproven,omitempty"`
 }
 
 // Scope records which connectors of the source tenant a bundle stands for:

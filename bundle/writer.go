@@ -579,6 +579,7 @@ func (w *Writer) Fail(e ItemError) {
 func (w *Writer) SetReads(r Reads) {
 	r.Sample = slices.Clone(r.Sample)
 	r.Switched = slices.Clone(r.Switched)
+	r.Unproven = slices.Clone(r.Unproven)
 	w.mu.Lock()
 	w.reads = &r
 	w.mu.Unlock()

@@ -36,6 +36,13 @@
 // detail's translationProperties, which needs far fewer requests but trusts the
 // detail to name every locale the tenant serves.
 //
+// Options.Parts says how much of that is taken from the detail instead
+// (reads.go): PartsEndpoints none, PartsAuto what a sample of connectors,
+// read both ways, proved the detail carries, PartsDetail all but what the
+// sample showed it does not carry. Both sampling modes read a kind of part
+// the sample disproved from its endpoints, so the detail's gaps never leave
+// a bundle silently short; bundle.Reads records the verdicts.
+//
 // A part the detail announces (an XML field that is not empty, a locale that
 // is a key of translationProperties) must be in the bundle: a 404 on it is
 // retried like a 5xx (tenant.RetryNotFound), and one that persists fails the

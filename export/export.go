@@ -206,8 +206,8 @@ func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Resul
 	return r.res, err
 }
 
-// exportAll exports targets: under PartsAuto the sample first (see reads),
-// then the rest as the sample decided.
+// exportAll exports targets: under PartsAuto and PartsDetail the sample
+// first (see reads), then the rest as the sample decided.
 func (r *run) exportAll(ctx context.Context, targets []target) error {
 	var sample, rest []target
 	for i, t := range targets {
@@ -229,7 +229,7 @@ func (r *run) exportAll(ctx context.Context, targets []target) error {
 		}
 	}
 	return r.exportEach(ctx, rest, how{xmlDetail: r.reads.xmlFromDetail(), trDetail: r.reads.translationsFromDetail(),
-		allLocales: r.reads.mode == PartsAuto, localePlan: r.locales, reads: r.reads})
+		allLocales: r.reads.sampling(), localePlan: r.locales, reads: r.reads})
 }
 
 // exportEach exports targets, r.concurrency at a time, each read as h says.

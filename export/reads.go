@@ -16,8 +16,16 @@ const (
 	// sub-resource, comparing the two; only if every sample agrees does the
 	// rest of the run take the parts from the detail alone.
 	PartsAuto = "auto"
-	// PartsDetail takes every part from the detail alone: one GET per
-	// connector, right only on a tenant whose detail carries every part.
+	// PartsDetail takes the parts from the detail, trusting it where the
+	// sample cannot tell: about one GET per connector. It reads the same
+	// sample as PartsAuto, and a kind of part on which the sample shows
+	// the detail disagreeing with the endpoints (a locale the detail does
+	// not list, XML of other bytes) is read from its endpoints for the
+	// rest of the run, as under PartsAuto, so the bundle never silently
+	// lacks it. It differs from PartsAuto only where no sampled connector
+	// could show it (no XML, no locale besides en): PartsAuto then reads
+	// that kind per part, PartsDetail takes it from the detail and records
+	// that it is unproven (bundle.Reads.Unproven).
 	PartsDetail = "detail"
 	// PartsEndpoints reads every part from its own endpoint (the detail,
 	// then source-config, source-template, correlation-config and each
@@ -31,7 +39,7 @@ const (
 	fromEndpoints = "endpoints"
 )
 
-// The sample of PartsAuto: the first sampleFirst connectors, every
+// The sample of PartsAuto and PartsDetail: the first sampleFirst connectors, every
 // sampleEvery-th of the rest, and, while the translations are undecided (no
 // sampled detail has shown it lists more than the default locale), up to
 // sampleMore further ones. A sampled connector costs about 22 requests
@@ -71,10 +79,15 @@ func newReads(mode string) (*reads, error) {
 	return &reads{mode: mode}, nil
 }
 
+// sampling says whether the run reads a sample both ways: every mode that
+// takes parts from the detail does, so that a detail that lacks a kind of
+// part is found out, never trusted blindly.
+func (r *reads) sampling() bool { return r.mode != PartsEndpoints }
+
 // sampled says whether the i-th of n chosen connectors is in the first
-// sample of an auto run.
+// sample of the run.
 func (r *reads) sampled(i int) bool {
-	return r.mode == PartsAuto && (i < sampleFirst || (i-sampleFirst)%sampleEvery == sampleEvery-1)
+	return r.sampling() && (i < sampleFirst || (i-sampleFirst)%sampleEvery == sampleEvery-1)
 }
 
 // undecided says whether the sample has not yet shown that the detail lists
@@ -82,7 +95,7 @@ func (r *reads) sampled(i int) bool {
 func (r *reads) undecided() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.mode == PartsAuto && !r.translations.agreed && r.translations.switched == ""
+	return r.sampling() && !r.translations.agreed && r.translations.switched == ""
 }
 
 // xmlFromDetail and translationsFromDetail say where the connectors after
@@ -90,13 +103,26 @@ func (r *reads) undecided() bool {
 func (r *reads) xmlFromDetail() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.mode == PartsDetail || r.mode == PartsAuto && r.xml.agreed && r.xml.switched == ""
+	return r.xml.fromDetail(r.mode)
 }
 
 func (r *reads) translationsFromDetail() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.mode == PartsDetail || r.mode == PartsAuto && r.translations.agreed && r.translations.switched == ""
+	return r.translations.fromDetail(r.mode)
+}
+
+// fromDetail says whether, under mode, the rest of the run takes this kind
+// from the detail: PartsAuto when the sample proved it, PartsDetail unless
+// the sample disproved it.
+func (v verdict) fromDetail(mode string) bool {
+	switch mode {
+	case PartsAuto:
+		return v.agreed && v.switched == ""
+	case PartsDetail:
+		return v.switched == ""
+	}
+	return false
 }
 
 // compare records what a sampled connector showed: its detail d against
@@ -259,26 +285,28 @@ func (r *reads) record() *bundle.Reads {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rec := &bundle.Reads{Mode: r.mode, Sample: slices.Sorted(slices.Values(r.sample)), XML: fromEndpoints, Translations: fromEndpoints}
-	switch r.mode {
-	case PartsDetail:
-		rec.XML, rec.Translations = fromDetail, fromDetail
-	case PartsAuto:
-		for _, k := range []struct {
-			v    verdict
-			dst  *string
-			none string
-		}{
-			{r.xml, &rec.XML, "no sampled connector had XML parts to compare"},
-			{r.translations, &rec.Translations, "no sampled detail listed a locale besides en, so the sample cannot tell whether the detail lists every locale"},
-		} {
-			switch {
-			case k.v.switched != "":
-				rec.Switched = append(rec.Switched, k.v.switched)
-			case k.v.agreed:
-				*k.dst = fromDetail
-			default:
-				rec.Switched = append(rec.Switched, k.none)
-			}
+	if !r.sampling() {
+		return rec
+	}
+	for _, k := range []struct {
+		v    verdict
+		dst  *string
+		none string
+	}{
+		{r.xml, &rec.XML, "no sampled connector had XML parts to compare"},
+		{r.translations, &rec.Translations, "no sampled detail listed a locale besides en, so the sample cannot tell whether the detail lists every locale"},
+	} {
+		if k.v.fromDetail(r.mode) {
+			*k.dst = fromDetail
+		}
+		switch {
+		case k.v.switched != "":
+			rec.Switched = append(rec.Switched, k.v.switched)
+		case k.v.agreed:
+		case r.mode == PartsAuto:
+			rec.Switched = append(rec.Switched, k.none)
+		default: // PartsDetail trusts what the sample could not judge, and says so
+			rec.Unproven = append(rec.Unproven, k.none)
 		}
 	}
 	return rec

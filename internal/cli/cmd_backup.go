@@ -65,6 +65,10 @@ type backupRow struct {
 	Forgotten []string `json:"forgotten,omitempty"`
 	finished  time.Time
 	err       error
+	notes     []string // how the parts were read, where --parts detail could not (readsNotes)
+	// ambiguous are the translations the tenant's answers could not tell
+	// present, not stored (export.Result.Ambiguous).
+	ambiguous []bundle.Ambiguity
 }
 
 func backupCommand(e *env) *cli.Command {
@@ -300,6 +304,7 @@ func backupOne(ctx context.Context, repo *repository.Repo, name string, cl *tena
 		}
 		return row
 	}
+	row.notes, row.ambiguous = readsNotes(res.Export.Reads), res.Export.Ambiguous
 	sn := res.Snapshot
 	row.Snapshot, row.Time, row.Connectors, row.Failed = sn.ID, sn.Time.UTC().Format(time.RFC3339), sn.Connectors, sn.Failed
 	row.ContentDigest, row.Encrypted, row.Replaced, row.Damaged = sn.ContentDigest, sn.Encrypted, res.Replaced, res.Damaged
@@ -355,6 +360,14 @@ func reportBackups(e *env, asJSON bool, rows []backupRow) error {
 			if r.Damaged != "" {
 				fmt.Fprintf(e.stdout, "\nWARNING: tenant %s: %s.\nSnapshot %s, stored now, is a sound copy of the tenant; prune removes the broken one.\n", r.Tenant, r.Damaged, r.Snapshot)
 			}
+		}
+	}
+	for _, r := range rows {
+		for _, n := range r.notes {
+			fmt.Fprintf(e.stderr, "note: tenant %s: %s\n", r.Tenant, n)
+		}
+		for _, a := range r.ambiguous {
+			fmt.Fprintln(e.stderr, ambiguityLine(a, "the manifest of tenant "+r.Tenant+"'s snapshot"))
 		}
 	}
 	var failed, partial, gone []string

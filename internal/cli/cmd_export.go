@@ -53,7 +53,7 @@ func selectionFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "script-name", Usage: "also export this connector by scriptName (repeatable; the list hides DEVELOPMENT/DEMO ones)"},
 		&cli.StringFlag{Name: "filter", Usage: `ISC filter sent to the tenant, e.g. 'name sw "HR"'`},
 		&cli.StringFlag{Name: "locales", Value: "all", Usage: "translations to fetch: all (the 19 of the spec), detail (those the detail names), or a list like en,de,fr"},
-		&cli.StringFlag{Name: "parts", Value: export.PartsAuto, Usage: "how parts are read: auto (the detail, where a sample proves it carries them), detail (the detail only), endpoints (one GET per part)"},
+		&cli.StringFlag{Name: "parts", Value: export.PartsAuto, Usage: "how parts are read: auto (the detail, where a sample proves it carries them), detail (the detail, unless a sample shows it lacks them), endpoints (one GET per part)"},
 		&cli.BoolFlag{Name: "builtin", Usage: "include SailPoint-owned connectors"},
 		&cli.BoolFlag{Name: "fail-fast", Usage: "abort on the first connector that fails instead of recording it"},
 	}
@@ -276,9 +276,11 @@ func reportExport(e *env, o exportOptions, s exportSummary) error {
 	if s.Connectors == 0 {
 		fmt.Fprintln(e.stderr, "note: no connector matched; the bundle is empty")
 	}
+	for _, n := range readsNotes(s.Reads) {
+		fmt.Fprintln(e.stderr, "note: "+n)
+	}
 	for _, a := range s.Ambiguous {
-		fmt.Fprintf(e.stderr, "ambiguous: %s: translations %s not stored: %s (recorded in the manifest)\n",
-			firstNonEmpty(a.Name, a.ScriptName), strings.Join(a.Locales, ", "), a.Reason)
+		fmt.Fprintln(e.stderr, ambiguityLine(a, "the manifest"))
 	}
 	if !s.Complete {
 		failed := 0
@@ -300,6 +302,33 @@ func reportExport(e *env, o exportOptions, s exportSummary) error {
 		return &exitErr{code: exitPartial, err: fmt.Errorf("%s; the bundle is marked incomplete", what)}
 	}
 	return nil
+}
+
+// readsNotes is what a person who asked for --parts detail must hear about
+// how the parts were read: each kind of part the sample showed the detail
+// does not carry (read per part instead, so the run cost more requests),
+// and each it could not judge (taken from the detail unproven). Under auto
+// such switches are the mode's normal work and are only recorded.
+func readsNotes(r *bundle.Reads) []string {
+	if r == nil || r.Mode != export.PartsDetail {
+		return nil
+	}
+	var out []string
+	for _, why := range r.Switched {
+		out = append(out, "--parts detail: the tenant's detail does not carry every part ("+why+"); that kind of part was read from its own endpoints instead, so the bundle holds it (manifest reads.switched)")
+	}
+	for _, why := range r.Unproven {
+		out = append(out, "--parts detail: "+why+"; that kind of part was taken from the detail unproven (manifest reads.unproven; --parts auto reads it per part)")
+	}
+	return out
+}
+
+// ambiguityLine says which translations of a connector were not stored
+// because the tenant's answers could not tell them present, and where that
+// is recorded.
+func ambiguityLine(a bundle.Ambiguity, recordedIn string) string {
+	return fmt.Sprintf("ambiguous: %s: translations %s not stored: %s (recorded in %s)",
+		firstNonEmpty(a.Name, a.ScriptName), strings.Join(a.Locales, ", "), a.Reason, recordedIn)
 }
 
 func firstNonEmpty(s ...string) string {

@@ -79,6 +79,7 @@ func runVariantCell(t *testing.T, v tenantsim.Variants) {
 	if r := runCLI(t, nil, "verify", srcBundle); r.code != exitOK {
 		t.Fatalf("verify: exit %d: %s", r.code, r.stderr)
 	}
+	cheapest(t, srcVars, listed, dir)
 
 	// Import into an empty tenant: everything is created; a plan afterwards
 	// shows no change.
@@ -155,6 +156,32 @@ func runVariantCell(t *testing.T, v tenantsim.Variants) {
 		t.Fatalf("rollback: exit %d, want 0, or 3 naming the locales it cannot remove:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	checkRolledBack(t, before, prod.Dump())
+}
+
+// cheapest: export and backup with --parts detail, the cheapest mode, hold
+// every part of every listed custom connector too (what the detail does not
+// carry is read per part, and said on stderr), or say they are incomplete.
+func cheapest(t *testing.T, vars map[string]string, listed []tenantsim.DumpConnector, dir string) {
+	t.Helper()
+	out := filepath.Join(dir, "detail.tar.gz")
+	r := runCLI(t, vars, "export", "--rate", "0", "--parts", "detail", "--out", out)
+	if r.code != exitOK {
+		t.Fatalf("export --parts detail: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	exported, manifest := loadBundleManifest(t, out)
+	checkExport(t, listed, exported, manifest, r)
+	if sw := manifest.Reads.Switched; len(sw) > 0 && !strings.Contains(r.stderr, sw[0]) {
+		t.Errorf("export --parts detail read %q per part without saying so:\n%s", sw, r.stderr)
+	}
+
+	repo := filepath.Join(dir, "repo")
+	r = runCLI(t, vars, "backup", "--repo", repo, "--tenant", "sandbox", "--rate", "0", "--parts", "detail", "--json")
+	row := backupRows(t, r)["sandbox"]
+	if r.code != exitOK || row.Result != "stored" {
+		t.Fatalf("backup --parts detail: exit %d, %+v:\n%s%s", r.code, row, r.stdout, r.stderr)
+	}
+	snap, manifest := loadBundleManifest(t, filepath.Join(repo, "tenants", "sandbox", "snapshots", row.Snapshot+".tar.gz"))
+	checkExport(t, listed, snap, manifest, r)
 }
 
 // prepareSource gives one listed custom connector of src an empty
