@@ -175,6 +175,9 @@ func Run(ctx context.Context, src Source, w *bundle.Writer, opts Options) (Resul
 		}
 		return Result{}, fmt.Errorf("list connectors: %w", err)
 	}
+	if opts.Filter != "" && len(listed) == 0 && gap == "" {
+		return Result{}, &NoMatchError{Filter: opts.Filter}
+	}
 	if err := r.readSources(ctx, opts); err != nil {
 		return Result{}, err
 	}

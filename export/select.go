@@ -74,14 +74,20 @@ func (s selector) filteredOut(name string) (string, bool) {
 
 // NoMatchError is returned by Run, before anything is exported, when an
 // --include glob matches no connector the export knows of (listed after the
-// filter, carried forward, or used by a source): a typo would otherwise
-// give an export of fewer connectors than meant, exit 0.
+// filter, carried forward, or used by a source), or when Options.Filter
+// lets the tenant list no connector at all (Filter set, before sources or
+// details are read): a typo would otherwise give an export of fewer
+// connectors than meant, or an empty one, exit 0.
 type NoMatchError struct {
 	Patterns []string // the globs, as written
 	Listed   int      // how many connectors the list showed
+	Filter   string   // the filter the list showed nothing under ("" for globs)
 }
 
 func (e *NoMatchError) Error() string {
+	if e.Filter != "" {
+		return fmt.Sprintf("--filter %q matches no connector the tenant lists, so the export would be empty (check the field, the operator: name sw matches the start of a name, co any part, and the value)", e.Filter)
+	}
 	q := make([]string, len(e.Patterns))
 	for i, p := range e.Patterns {
 		q[i] = fmt.Sprintf("%q", p)

@@ -208,3 +208,48 @@ func TestGlobsNarrowTheDeletionScope(t *testing.T) {
 		t.Errorf("import of the tenant's own bundle with --exclude %q --allow-delete changed the tenant:\n%s", left, r.stdout)
 	}
 }
+
+// A --filter under which the tenant lists no connector is an error naming
+// it (exit 2), as an --include matching nothing is, before sources or
+// details are read and with no bundle written: a typo or a wrong operator
+// in a nightly export must not give an empty bundle that verifies. The
+// README's own --filter example exports connectors from the simulator.
+func TestFilterMatchingNothingIsAnError(t *testing.T) {
+	sim, vars := startSim(t, tenantsim.Options{Seed: 7, Connectors: 40, MaxLocales: 2})
+	dir := t.TempDir()
+	for _, cmd := range [][]string{
+		{"export", "--rate", "0", "--out", filepath.Join(dir, "none.tar.gz")},
+		{"backup", "--rate", "0", "--repo", filepath.Join(dir, "repo"), "--tenant", "t"},
+	} {
+		sim.ResetStats()
+		r := runCLI(t, vars, append(cmd, "--filter", `name sw "Payroll"`)...)
+		if r.code != exitUsage || !strings.Contains(r.stdout+r.stderr, `name sw \"Payroll\"`) {
+			t.Errorf("%s --filter matching nothing: exit %d, stderr %q; want 2 naming the filter", cmd[0], r.code, r.stderr)
+		}
+		if st := sim.Stats(); st.Total > 3 {
+			t.Errorf("%s --filter matching nothing: %d requests (%v); want only the token and the list", cmd[0], st.Total, st)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none.tar.gz")); err == nil {
+		t.Error("export --filter matching nothing wrote a bundle")
+	}
+
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filter string
+	for _, line := range strings.Split(string(readme), "\n") {
+		if _, rest, ok := strings.Cut(line, "connvault export --out - --filter '"); ok {
+			filter, _, _ = strings.Cut(rest, "'")
+		}
+	}
+	if filter == "" {
+		t.Fatal("README has no `connvault export --out - --filter '…'` example")
+	}
+	out := filepath.Join(dir, "example.tar.gz")
+	exportTo(t, vars, out, "--filter", filter)
+	if names := bundleNames(t, out); len(names) == 0 {
+		t.Errorf("the README's example --filter %s exports nothing from the simulator", filter)
+	}
+}
