@@ -50,6 +50,7 @@ type env struct {
 	unknownCommand string      // set when urfave/cli found no such command
 	identityFile   string      // --identity or $CONNVAULT_AGE_IDENTITY_FILE: age identities for encrypted bundles
 	json           bool        // the command runs with --json: stdout holds one JSON document, whatever happens
+	command        string      // the command run, named in a --json failure document
 }
 
 // input returns the path to read for a bundle argument: arg itself, or for
@@ -186,22 +187,64 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	if msg != "" {
 		fmt.Fprintf(e.stderr, "connvault: %s\n", msg)
 	}
-	if e.json && err != nil && !stdout.written {
+	if (e.json || code == exitUsage && jsonRequested(args)) && err != nil && !stdout.written {
 		// The command stopped before it had a result to print: its
-		// document says why, so that a script reading stdout always
+		// document says why, and what the command knew when it stopped
+		// (a partial result), so that a script reading stdout always
 		// reads one JSON document.
-		_ = writeJSON(stdout, failedJSON{OK: false, Error: cmp.Or(msg, err.Error()), ExitCode: code})
+		doc := failedJSON{OK: false, Command: e.command, Error: cmp.Or(msg, err.Error()), ExitCode: code}
+		if kr := (*knownResult)(nil); errors.As(err, &kr) {
+			doc.Result = kr.result
+		}
+		_ = writeJSON(stdout, doc)
 	}
 	return code
 }
 
 // failedJSON is what a --json command prints when it stops before it has a
-// result: {"ok": false, "error": "…", "exitCode": N}, as verify --json
-// says "ok": false for a bundle that does not verify.
+// result: {"ok": false, "command": "import", "error": "…", "exitCode": N},
+// as verify --json says "ok": false for a bundle that does not verify, and
+// with "result" what the command knew when it stopped: an import's or
+// rollback's items so far, run id and undo bundle; the plan it refused.
 type failedJSON struct {
 	OK       bool   `json:"ok"`
+	Command  string `json:"command,omitempty"`
 	Error    string `json:"error"`
 	ExitCode int    `json:"exitCode"`
+	Result   any    `json:"result,omitempty"`
+}
+
+// knownResult is an error with what the command knew when it failed, for
+// its --json failure document (failedJSON.Result).
+type knownResult struct {
+	err    error
+	result any
+}
+
+func (k *knownResult) Error() string { return k.err.Error() }
+func (k *knownResult) Unwrap() error { return k.err }
+
+// withResult attaches result to err (nil stays nil).
+func withResult(err error, result any) error {
+	if err == nil {
+		return nil
+	}
+	return &knownResult{err: err, result: result}
+}
+
+// jsonRequested reports whether args ask for --json before any "--": a
+// command whose flags did not parse never ran its Action, which records
+// --json, but its failure is still one JSON document.
+func jsonRequested(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "-json", "--json=true", "-json=true":
+			return true
+		}
+	}
+	return false
 }
 
 // stdoutWriter is stdout, remembering whether anything was written to it
@@ -286,7 +329,10 @@ func exitCode(ctx context.Context, err error) int {
 // parses them; list flags are repeated, never split at commas, since
 // connector names and globs may contain commas.
 func newApp(e *env) *cli.Command {
-	onUsage := func(_ context.Context, _ *cli.Command, err error, _ bool) error {
+	onUsage := func(_ context.Context, c *cli.Command, err error, _ bool) error {
+		if c != nil && c.Name != "connvault" {
+			e.command = c.Name
+		}
 		return &exitErr{code: exitUsage, err: err}
 	}
 	app := &cli.Command{
@@ -349,7 +395,7 @@ func newApp(e *env) *cli.Command {
 		cmd.DisableSliceFlagSeparator = true
 		if act := cmd.Action; act != nil && slices.ContainsFunc(cmd.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), "json") }) {
 			cmd.Action = func(ctx context.Context, c *cli.Command) error {
-				e.json = c.Bool("json")
+				e.json, e.command = c.Bool("json"), c.Name
 				return act(ctx, c)
 			}
 		}

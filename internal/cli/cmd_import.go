@@ -290,7 +290,7 @@ func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) er
 		return nil
 	}
 	if n := p.plan.Count(importer.ActionConflict); n > 0 && !o.Importer.SkipConflicts {
-		return fmt.Errorf("%w: %s the name of a target connector of another type or className; resolve them, or import the rest with --skip-conflicts", importer.ErrConflicts, english.Count(n, "connector has", "connectors have"))
+		return withResult(fmt.Errorf("%w: %s the name of a target connector of another type or className; resolve them, or import the rest with --skip-conflicts", importer.ErrConflicts, english.Count(n, "connector has", "connectors have")), p.plan)
 	}
 	if !p.plan.HasChanges() {
 		// Apply all the same: it writes nothing, but it finishes an
@@ -311,7 +311,8 @@ func applyPrepared(ctx context.Context, e *env, o importOptions, p *prepared) er
 	res, err := importer.Apply(ctx, p.client, p.src, p.plan, o.Importer)
 	b.Finish()
 	if err != nil {
-		err = fmt.Errorf("import: %w", err)
+		// What the run did before it stopped is its --json result.
+		err = withResult(fmt.Errorf("import: %w", err), res)
 		if left := unfinished(res); left != "" && (ctx.Err() != nil || errors.Is(err, context.Canceled)) {
 			return &interruptedImport{err: err, left: fmt.Sprintf("%s: run the same command again to finish them, or roll the run back (%s)",
 				left, rollbackLine(o.Importer.StateDir, res.UndoPath))}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -106,13 +107,21 @@ func migrateCommand(e *env) *cli.Command {
 			if !io.JSON {
 				return err
 			}
-			doc := map[string]json.RawMessage{"export": exported.Bytes()}
+			doc := map[string]any{"export": json.RawMessage(exported.Bytes())}
 			switch {
 			case imported.Len() == 0: // nothing imported: the error says why
 			case io.DryRun:
-				doc["plan"] = imported.Bytes()
+				doc["plan"] = json.RawMessage(imported.Bytes())
 			default:
-				doc["import"] = imported.Bytes()
+				doc["import"] = json.RawMessage(imported.Bytes())
+			}
+			if err != nil {
+				// The one document says the run failed, as a failed
+				// command's does (failedJSON), with what the import knew.
+				doc["ok"], doc["command"], doc["error"], doc["exitCode"] = false, "migrate", err.Error(), exitCode(ctx, err)
+				if kr := (*knownResult)(nil); imported.Len() == 0 && errors.As(err, &kr) {
+					doc["import"] = kr.result
+				}
 			}
 			if jerr := writeJSON(e.stdout, doc); jerr != nil && err == nil {
 				err = jerr

@@ -75,7 +75,7 @@ func rollbackCommand(e *env) *cli.Command {
 			start := time.Now()
 			res, err := importer.ApplyRollback(ctx, cl, p, opts)
 			if err != nil {
-				return fmt.Errorf("rollback: %w", err)
+				return withResult(fmt.Errorf("rollback: %w", err), res) // what it did before it stopped
 			}
 			return reportImport(e, asJSON, res, time.Since(start), cl.Stats(), "")
 		},

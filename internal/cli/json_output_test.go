@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"maps"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -99,11 +101,12 @@ func TestJSONIsOneDocument(t *testing.T) {
 		}
 	}
 
-	// An incomplete export imports nothing (exit 3): the export's summary
-	// alone, naming what failed.
+	// An incomplete export imports nothing (exit 3): the export's summary,
+	// naming what failed, and the failure, as a failed command's document.
 	doc, _ := run(profileVars, []int{exitPartial}, append(migrate, "--yes", "--script-name", "no-such-connector")...).(map[string]any)
-	if exp, _ := doc["export"].(map[string]any); len(doc) != 1 || exp["complete"] != false {
-		t.Errorf("migrate --json of an incomplete export: want {\"export\": {\"complete\": false, …}}, got %v", doc)
+	if exp, _ := doc["export"].(map[string]any); exp["complete"] != false || doc["import"] != nil || doc["ok"] != false ||
+		doc["exitCode"] != float64(exitPartial) || !strings.Contains(field(doc, "error"), "nothing was imported") {
+		t.Errorf("migrate --json of an incomplete export: want {\"export\": {\"complete\": false, …}, \"ok\": false, \"error\", \"exitCode\": 3}, got %v", doc)
 	}
 
 	run(profileVars, ok, "backup", "--repo", repo, "--config", profiles, "--all", "--rate", "0", "--locales", "detail", "--json")
@@ -175,11 +178,31 @@ func TestJSONIsOneDocument(t *testing.T) {
 		{prodVars, exitError, append([]string{"rollback", missing, "--json", "--yes"}, tenantArgs...), "missing.tar.gz"},
 		{profileVars, exitUsage, []string{"migrate", "--config", profiles, "--from", "sb", "--to", "nope", "--json", "--rate", "0", "--state-dir", filepath.Join(dir, "migrate")}, `"nope"`},
 		{nil, exitError, []string{"spconfig-remap", "--map", mapping, "--json", missing, filepath.Join(dir, "r.json")}, "missing.tar.gz"},
+		// Flags that do not parse: the command never ran, its document all the same.
+		{prodVars, exitUsage, append([]string{"plan", sbBundle, "--json", "--no-such-flag"}, tenantArgs...), "no-such-flag"},
+		{nil, exitUsage, []string{"diff", "--json", "--content=maybe", sbBundle, prodBundle}, "content"},
+		{nil, exitUsage, []string{"transform", "--json", sbBundle, sbBundle}, "input"},
 	} {
 		what := strings.Join(tt.args, " ")
 		doc, _ := run(tt.vars, []int{tt.code}, tt.args...).(map[string]any)
-		if doc["ok"] != false || !strings.Contains(field(doc, "error"), tt.says) || doc["exitCode"] != float64(tt.code) {
-			t.Errorf("%s: %v, want ok false, the error naming %s, exitCode %d", what, doc, tt.says, tt.code)
+		if doc["ok"] != false || doc["command"] != tt.args[0] || !strings.Contains(field(doc, "error"), tt.says) || doc["exitCode"] != float64(tt.code) {
+			t.Errorf("%s: %v, want ok false, command %q, the error naming %s, exitCode %d", what, doc, tt.args[0], tt.says, tt.code)
 		}
+	}
+
+	// An import stopped in the middle (Ctrl-C) says what it did: its
+	// result so far, with the run's undo bundle.
+	target, _ := startSim(t, tenantsim.Options{Seed: 53, Connectors: 2, ClientID: "prod-client", ClientSecret: "prod-secret"})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	srv := httptest.NewServer(&cancelAtWrite{next: target, k: 2, cancel: cancel})
+	defer srv.Close()
+	cut := map[string]string{"SAIL_BASE_URL": srv.URL, "SAIL_CLIENT_ID": "prod-client", "SAIL_CLIENT_SECRET": "prod-secret"}
+	r := runCLIContext(ctx, t, cut, "import", sbBundle, "--json", "--yes", "--rate", "0", "--state-dir", filepath.Join(dir, "cut-state"))
+	stopped, _ := oneJSON(t, "interrupted import --json", r).(map[string]any)
+	result, _ := stopped["result"].(map[string]any)
+	if items, _ := result["items"].([]any); r.code != exitInterrupted || stopped["ok"] != false || stopped["exitCode"] != float64(exitInterrupted) ||
+		field(result, "undoPath") == "" || len(items) == 0 {
+		t.Errorf("import --json interrupted: exit %d, %v; want ok false, exitCode 130 and the result so far (items, undoPath)", r.code, stopped)
 	}
 }
