@@ -87,10 +87,10 @@ type BackupResult struct {
 	// latest snapshot carried forward or reported gone: those the forget
 	// dropped (the others named nothing of this tenant).
 	Forgotten []string
-	// Damaged, when not empty, says why the latest snapshot, whose content
-	// equals the tenant's, was not trusted as "unchanged" (Check: its
-	// object is missing, of another size or SHA-256, or unreadable): a new
-	// snapshot was stored instead.
+	// Damaged, when not empty, says why the latest snapshot cannot be
+	// restored (its object missing, of another size or SHA-256, or
+	// unreadable: Snapshot.Problem, Check); a new snapshot was stored, also
+	// when the tenant is unchanged since it.
 	Damaged string
 }
 
@@ -113,9 +113,8 @@ type Status struct {
 // and so do the encryption (recipients), the carry-forward list and the
 // gone list, and that snapshot has every tag of opts.Tags and its stored
 // object still has the size and SHA-256 its record names (Check reads it
-// whole), it stores nothing and
-// returns that snapshot with Unchanged (a damaged one is reported in
-// BackupResult.Damaged and replaced). Otherwise the
+// whole), it stores nothing and returns that snapshot with Unchanged (a
+// broken one is reported in BackupResult.Damaged and replaced). Otherwise the
 // bundle is written straight into the repository (encrypted as it is
 // written, with opts.Recipients), then its record. The tenant's status is
 // updated either way. An error leaves the repository as it was, but for
