@@ -122,12 +122,13 @@ type ItemResult struct {
 	Retryable bool `json:"retryable,omitempty"`
 }
 
-// Failed returns how many items were not fully done (failed or partial):
-// the exit code is "partial" when it is not 0.
+// Failed returns how many items were not fully done (failed or partial, or
+// skipped by a rollback: ActionSkip): the exit code is "partial" when it is
+// not 0.
 func (r Result) Failed() int {
 	n := 0
 	for _, it := range r.Items {
-		if it.Status == StatusFailed || it.Status == StatusPartial {
+		if it.Status == StatusFailed || it.Status == StatusPartial || it.Action == ActionSkip {
 			n++
 		}
 	}
@@ -142,6 +143,9 @@ func (r Result) Failed() int {
 // failed.
 func (r Result) Retryable() bool {
 	for _, it := range r.Items {
+		if it.Action == ActionSkip {
+			return false
+		}
 		switch it.Status {
 		case StatusPartial:
 			return false

@@ -178,9 +178,13 @@
 // that the run was not rolled back already: nothing is deleted or restored
 // unless Options.Force (RollbackPlan.JournalNote). A connector whose create the tenant refused, that was
 // never sent, or whose create's answer was lost, is never deleted. A locale
-// the import added cannot be removed (the API has no way to), and a
-// connector the import deleted comes back with a new scriptName: both are
-// reported as partial items. ApplyRollback carries out the plan.
+// the import added cannot be removed (the API has no way to), nor a
+// deleted connector's uploaded files; a connector the import deleted may
+// come back with a new scriptName, or differ in fields no API writes: each
+// is reported as a partial item, and one that comes back as it was is ok.
+// A skipped item is reported as such in the result too (ActionSkip), and
+// RollbackPlan.Incomplete counts beforehand what the result will not have
+// fully undone. ApplyRollback carries out the plan.
 //
 // # Sources
 //

@@ -41,6 +41,9 @@ const (
 	ActionConflict  Action = "conflict"  // same name, different type or className (or read-only): not applied
 	ActionDelete    Action = "delete"    // only in the target, deletion allowed
 	ActionKeep      Action = "keep"      // only in the target, kept
+	// ActionSkip is a rollback result's: the connector was left alone,
+	// changed since the import (RollbackItem.Skipped).
+	ActionSkip Action = "skip"
 )
 
 // How a bundle connector was matched to a target connector (Item.MatchedBy).

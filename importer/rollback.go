@@ -2,9 +2,11 @@ package importer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -80,9 +82,35 @@ func (it RollbackItem) Restored(force bool) []string {
 	return out
 }
 
-// Skipped reports whether the item is left alone because of later changes.
+// Skipped reports whether the item is left alone because of later changes
+// (or changes that cannot be ruled out): a connector to delete, or one of
+// which no part to restore is left once those are set aside.
 func (it RollbackItem) Skipped(force bool) bool {
-	return len(it.Changed) > 0 && !force && (it.Action == ActionDelete || len(it.Parts) == 0)
+	return len(it.Changed) > 0 && !force && (it.Action == ActionDelete || len(it.Restored(false)) == 0)
+}
+
+// Incomplete reports whether the rollback leaves something of what the
+// import did to the connector in place: it is skipped, some parts to
+// restore changed since, or it holds what the API cannot undo (a locale the
+// import added), a create the import cannot prove, or a connector in use
+// that is not deleted. Its result is then skipped or partial (exit code 3).
+// A connector to recreate may come back under a new scriptName, which only
+// the rollback itself can tell.
+func (it RollbackItem) Incomplete(force bool) bool {
+	return len(it.Changed) > 0 && !force || it.partial || hasUnproven(it.Notes) ||
+		it.Action == ActionUnchanged && strings.Contains(strings.Join(it.Notes, " "), "not deleted:")
+}
+
+// Incomplete returns how many items the rollback will leave not fully
+// undone (RollbackItem.Incomplete).
+func (p *RollbackPlan) Incomplete() int {
+	n := 0
+	for _, it := range p.Items {
+		if it.Incomplete(p.Force) {
+			n++
+		}
+	}
+	return n
 }
 
 // Rollback plans (PlanRollback) and applies (ApplyRollback) a rollback.
@@ -322,7 +350,11 @@ func (pl *rollbackPlanner) restore(ctx context.Context, pre bundle.Connector, in
 		}
 		it.Action = ActionCreate
 		it.Parts = allParts(want)
-		it.Notes = append(it.Notes, "deleted by the import: recreated (the tenant may give it a new scriptName)")
+		it.Notes = append(it.Notes, "deleted by the import: recreated (the tenant may give it a new scriptName, and fields no API writes may differ: the result says)")
+		if jars := uploadedFiles(pre); len(jars) > 0 {
+			it.Notes = append(it.Notes, fmt.Sprintf("its uploaded files cannot come back (no API operation uploads them): %s; upload them again", strings.Join(jars, ", ")))
+			it.partial = true
+		}
 		return it, nil
 	case err != nil:
 		return it, fmt.Errorf("read %q: %w", pre.ScriptName, err)
@@ -388,10 +420,12 @@ func (pl *rollbackPlanner) leftAs(s, p, got string, w undoWritten) bool {
 // ApplyRollback carries out a rollback plan: it deletes the created
 // connectors that are unchanged since the import, then restores, per
 // connector, the parts that are (everything planned, with Force), reading
-// each back. What changed since is skipped and reported (partial items, so
-// exit code 3), as is what the API cannot undo: a translation locale the
-// import added (there is no way to delete one locale) and a connector the
-// import deleted, which comes back with a new scriptName. A rollback can be
+// each back. What changed since is skipped and reported (ActionSkip items,
+// StatusSkipped, counted by Result.Failed: exit code 3), and what the API
+// cannot undo is reported as partial: a translation locale the import added
+// (there is no way to delete one locale), and a connector the import deleted
+// that came back with a new scriptName, without its uploaded files or
+// otherwise than it was where no API writes. A rollback can be
 // rerun: what is already restored is left alone, a connector already
 // recreated is found by name. It holds StateDir's lock (Options.Lock, or
 // its own) while it writes, and refuses with ErrStateDirBusy while another
@@ -438,11 +472,12 @@ func ApplyRollback(ctx context.Context, t Target, p *RollbackPlan, opts Options)
 		}
 		switch {
 		case it.Skipped(force):
-			r.Status = StatusPartial
+			// As the plan shows it: skipped, not a partial delete or restore.
+			r.Action, r.Status = ActionSkip, StatusSkipped
 			r.Notes = append(r.Notes, "not rolled back, changed since the import: "+strings.Join(it.Changed, "; ")+" (--force overrides)")
 		case it.Action == ActionUnchanged:
 			r.Status = StatusOK
-			if len(it.Changed) > 0 || it.partial || hasUnproven(it.Notes) || strings.Contains(strings.Join(it.Notes, " "), "not deleted:") {
+			if it.Incomplete(force) {
 				r.Status = StatusPartial
 				r.Notes = append(r.Notes, it.Changed...)
 			}
@@ -599,16 +634,58 @@ func (rb *rollbacker) restore(ctx context.Context, it RollbackItem, pre bundle.C
 	if it.partial {
 		r.Status = StatusPartial
 	}
+	if it.Action == ActionCreate {
+		if diffs, err := rb.notRecreated(ctx, target, pre); err != nil {
+			return failed(r, fmt.Errorf("restore %q: %w", pre.Name, err))
+		} else if len(diffs) > 0 {
+			r.Notes = append(r.Notes, "recreated, but the API cannot set everything it had: "+strings.Join(diffs, "; "))
+			r.Status = StatusPartial
+		}
+		if target != pre.ScriptName {
+			r.Status = StatusPartial
+		}
+	}
 	if len(skipped) > 0 {
 		r.Notes = append(r.Notes, "not restored, changed since the import: "+strings.Join(skipped, ", ")+" (--force overrides)")
 		r.Status = StatusPartial
 	} else if len(it.Changed) > 0 {
 		r.Notes = append(r.Notes, "restored with --force although changed since the import: "+strings.Join(it.Changed, "; "))
 	}
-	if it.Action == ActionCreate || hasUnproven(it.Notes) {
+	if hasUnproven(it.Notes) {
 		r.Status = StatusPartial
 	}
 	return r
+}
+
+// uploadedFiles returns the names of the connector files (jars) a
+// pre-image's detail lists.
+func uploadedFiles(pre bundle.Connector) []string {
+	var d struct {
+		UploadedFiles []string `json:"uploadedFiles"`
+	}
+	if json.Unmarshal(pre.Detail, &d) != nil {
+		return nil
+	}
+	var out []string
+	for _, f := range d.UploadedFiles {
+		out = append(out, path.Base(f))
+	}
+	return out
+}
+
+// notRecreated says where a recreated connector differs from its
+// pre-image in what no API operation writes (fileUpload, sourceConfigFrom,
+// …: unwritableDifferences), as read back now; nil when it is the same.
+func (rb *rollbacker) notRecreated(ctx context.Context, target string, pre bundle.Connector) ([]string, error) {
+	d, err := rb.t.GetConnector(ctx, target)
+	if err != nil {
+		return nil, fmt.Errorf("read back %q: %w", target, err)
+	}
+	var out []string
+	for _, n := range unwritableDifferences(pre, d) {
+		out = append(out, strings.NewReplacer(" in the bundle, ", " before the import, ", " in the target: the API cannot change it", " now").Replace(n))
+	}
+	return out, nil
 }
 
 // partEqual reports whether want and got agree on one part ("metadata"

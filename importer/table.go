@@ -16,6 +16,7 @@ var symbols = map[Action]string{
 	ActionConflict:  "!",
 	ActionDelete:    "-",
 	ActionKeep:      " ",
+	ActionSkip:      "!",
 }
 
 // WriteTable writes the plan as a table in the manner of terraform plan, one
@@ -206,7 +207,7 @@ func (r Result) WriteTable(w io.Writer) {
 //     ~ update     Payroll [payroll-3c4d] (source-config, metadata)
 //     ! skip       Ledger [ledger-5e6f]: changed since the import
 //     changed: translations/fr added
-//     Rollback: 1 to delete, 1 to restore, 0 to recreate, 1 skipped (changed since the import; --force overrides).
+//     Rollback: 1 to delete, 1 to restore, 0 to recreate, 1 skipped (changed since the import; --force overrides), 0 kept. 1 connector will not be fully undone (see the notes): the rollback will exit 3.
 func (p *RollbackPlan) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "Target: %s (%s)\nUndo bundle: %s\n", p.Target.URL, p.Target.API, p.UndoPath)
 	if p.SourcesNote != "" {
@@ -253,7 +254,11 @@ func (p *RollbackPlan) WriteTable(w io.Writer) {
 	if counts["skip"] > 0 {
 		fmt.Fprint(w, " (changed since the import; --force overrides)")
 	}
-	fmt.Fprintln(w, ".")
+	fmt.Fprintf(w, ", %d kept.", counts["keep"])
+	if n := p.Incomplete(); n > 0 {
+		fmt.Fprintf(w, " %s not be fully undone (see the notes): the rollback will exit 3.", plural(n, "1 connector will", fmt.Sprintf("%d connectors will", n)))
+	}
+	fmt.Fprintln(w)
 }
 
 // firstFew joins the first n of ss with commas, saying how many more there are.

@@ -388,21 +388,28 @@ func reportImport(e *env, asJSON bool, res importer.Result, took time.Duration, 
 		}
 	}
 	if n := res.Failed(); n > 0 {
-		partial := 0
+		var failed, partial, skipped int
 		for _, it := range res.Items {
-			if it.Status == "partial" {
+			switch {
+			case it.Action == importer.ActionSkip:
+				skipped++
+			case it.Status == importer.StatusPartial:
 				partial++
+			case it.Status == importer.StatusFailed:
+				failed++
 			}
 		}
-		failed, what := n-partial, ""
-		switch {
-		case partial == 0:
-			what = english.Connectors(failed) + " failed"
-		case failed == 0:
-			what = english.Count(partial, "connector was", "connectors were") + " only partly done"
-		default:
-			what = fmt.Sprintf("%s failed and %d %s only partly done", english.Connectors(failed), partial, map[bool]string{true: "was", false: "were"}[partial == 1])
+		var whats []string
+		if failed > 0 {
+			whats = append(whats, english.Connectors(failed)+" failed")
 		}
+		if partial > 0 {
+			whats = append(whats, english.Count(partial, "connector was", "connectors were")+" only partly done")
+		}
+		if skipped > 0 {
+			whats = append(whats, english.Count(skipped, "connector was", "connectors were")+" skipped, changed since the import (--force overrides)")
+		}
+		what := strings.Join(whats, ", ")
 		advice := "see the errors and notes above; a plain rerun will not change them"
 		if res.Retryable() {
 			advice = "rerun the same command to continue"

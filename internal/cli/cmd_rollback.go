@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/importer"
+	"github.com/connvault/connvault/internal/english"
 )
 
 func rollbackCommand(e *env) *cli.Command {
@@ -58,10 +59,18 @@ func rollbackCommand(e *env) *cli.Command {
 			asJSON := c.Bool("json")
 			if c.Bool("dry-run") {
 				if asJSON {
-					return writeJSON(e.stdout, p)
+					if err := writeJSON(e.stdout, p); err != nil {
+						return err
+					}
+				} else {
+					p.WriteTable(e.stdout)
+					fmt.Fprintln(e.stdout, "\nDry run: nothing was written.")
 				}
-				p.WriteTable(e.stdout)
-				fmt.Fprintln(e.stdout, "\nDry run: nothing was written.")
+				if n := p.Incomplete(); n > 0 {
+					// The exit code the rollback itself will have, for a
+					// script that checks before it rolls back.
+					return &exitErr{code: exitPartial, err: fmt.Errorf("the rollback would leave %s not fully undone (skipped or partial; see the plan)", english.Connectors(n))}
+				}
 				return nil
 			}
 			if !asJSON {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,8 +74,9 @@ func TestRollbackTouchesOnlyWhatTheImportWroteAndIsUnchanged(t *testing.T) {
 	writes := sim.Stats().Writes
 	r = runCLI(t, vars, "rollback", "--rate", "0", "--state-dir", state, "--dry-run", "--json", undo)
 	var plan importer.RollbackPlan
-	if err := json.Unmarshal([]byte(r.stdout), &plan); r.code != exitOK || err != nil || len(plan.Items) == 0 {
-		t.Errorf("rollback --dry-run --json: exit %d, %v:\n%s%s", r.code, err, r.stdout, r.stderr)
+	// N9: the dry run exits 3 as the rollback will, since B is skipped.
+	if err := json.Unmarshal([]byte(r.stdout), &plan); r.code != exitPartial || err != nil || len(plan.Items) == 0 {
+		t.Errorf("rollback --dry-run --json: exit %d, want 3 (B will be skipped), %v:\n%s%s", r.code, err, r.stdout, r.stderr)
 	}
 	if sim.Stats().Writes != writes {
 		t.Errorf("rollback --dry-run wrote")
@@ -98,6 +100,9 @@ func TestRollbackTouchesOnlyWhatTheImportWroteAndIsUnchanged(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, nameB) || !strings.Contains(r.stdout, "changed since the import") {
 		t.Errorf("rollback does not name %q as changed since the import:\n%s", nameB, r.stdout)
+	}
+	if !regexp.MustCompile(`! skip +skipped +`+regexp.QuoteMeta(nameB)).MatchString(r.stdout) || !strings.Contains(r.stderr, "1 connector was skipped, changed since the import") {
+		t.Errorf("rollback does not report %q as skipped, as its plan did:\n%s%s", nameB, r.stdout, r.stderr)
 	}
 	if strings.Contains(r.stdout, "connvault rollback") {
 		t.Errorf("rollback's closing lines invite another rollback:\n%s", r.stdout)
