@@ -4,43 +4,61 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // ErrListIncomplete is wrapped by the error of ListAllConnectors when the
-// connectors collected did not match the tenant's own count twice in a row;
-// errors.As with *ListGapError gives what was collected.
+// connectors collected over every pass it read did not reach the tenant's
+// own count; errors.As with *ListGapError gives what was collected.
 var ErrListIncomplete = errors.New("connector list incomplete")
 
 // ListGapError says that listing did not collect what the tenant counted
-// (X-Total-Count), on a first pass and again on a second one. Connectors holds
-// every connector seen in either pass, each scriptName once; Listed is how
-// many that is, the number an export records as listed (bundle.Coverage),
-// so that the error and the coverage state the same count.
+// (X-Total-Count), over every pass ListAllConnectors read. Connectors holds
+// every connector seen in any pass, each scriptName once; Listed is how many
+// that is, the number an export records as listed (bundle.Coverage), so
+// that the error and the coverage state the same count.
 type ListGapError struct {
-	Total      int         // the tenant's count on the second pass
-	Listed     int         // distinct scriptNames seen over both passes: len(Connectors)
-	Passes     [2]int      // distinct scriptNames each pass collected
-	Connectors []Connector // the union of both passes
+	Total      int         // the tenant's count on the last pass
+	Listed     int         // distinct scriptNames seen over all passes: len(Connectors)
+	Passes     []int       // distinct scriptNames each pass collected, in order
+	Connectors []Connector // the union of all passes
 }
 
 // Error reads like `listed 498 of the 500 connectors the tenant counted
-// (X-Total-Count), over two passes (497 and 496 on each): 2 missing`.
+// (X-Total-Count), over 2 passes (497 and 496 on each): 2 missing`.
 func (e *ListGapError) Error() string {
-	var gap string
-	switch {
-	case e.Listed < e.Total:
-		gap = fmt.Sprintf("%d missing", e.Total-e.Listed)
-	case e.Listed > e.Total:
+	gap := fmt.Sprintf("%d missing", e.Total-e.Listed)
+	if e.Listed > e.Total {
 		gap = fmt.Sprintf("%d more than counted (connectors created or deleted meanwhile?)", e.Listed-e.Total)
-	default:
-		gap = "neither pass alone matched the count, so the list changed or shifted while it was read, and a connector may be missing"
 	}
-	return fmt.Sprintf("listed %d of the %d connectors the tenant counted (X-Total-Count), over two passes (%d and %d on each): %s",
-		e.Listed, e.Total, e.Passes[0], e.Passes[1], gap)
+	each := make([]string, len(e.Passes))
+	for i, n := range e.Passes {
+		each[i] = strconv.Itoa(n)
+	}
+	counts := strings.Join(each, ", ")
+	if n := len(each); n > 1 {
+		counts = strings.Join(each[:n-1], ", ") + " and " + each[n-1]
+	}
+	return fmt.Sprintf("listed %d of the %d connectors the tenant counted (X-Total-Count), over %d passes (%s on each): %s",
+		e.Listed, e.Total, len(e.Passes), counts, gap)
 }
 
 // Unwrap returns ErrListIncomplete.
 func (e *ListGapError) Unwrap() error { return ErrListIncomplete }
+
+// maxListPasses is how many times ListAllConnectors reads a list of total
+// connectors before it gives up on reaching the count. A tenant whose order
+// changes between calls serves each page as a fresh draw: one pass then
+// misses each connector with a probability of about 1/e, so k passes miss
+// one of n with about n·e^-k; 3 + 2·ln(n) passes make that below 1 in
+// 1,000 for any n (11 passes at 50 connectors, 22 at 10,000). A tenant of
+// stable order stops after two passes that see the same connectors.
+func maxListPasses(total int) int {
+	return max(4, 3+2*int(math.Ceil(math.Log(float64(total+1)))))
+}
 
 // ListAllConnectors returns every RELEASED connector matching filters, each
 // scriptName once, complete by construction:
@@ -53,42 +71,57 @@ func (e *ListGapError) Unwrap() error { return ErrListIncomplete }
 //   - a page shorter than the limit is not taken as the end (a tenant may cap
 //     pages below the limit asked for); the next offset is the number of items
 //     received so far;
-//   - when the connectors collected do not match the total (pages shifted
-//     under concurrent creates or deletes), the list is read once more. If the
-//     second pass does not match either, the error is a *ListGapError
+//   - when a pass does not collect the total (pages shifted under concurrent
+//     creates or deletes, or an order that changes between calls, so that
+//     offset paging skips some connectors and repeats others), the list is
+//     read again, and the passes are joined by scriptName, until a pass
+//     alone or the union of all passes holds as many connectors as the
+//     tenant counts. It stops early, with an error, when two passes in a row
+//     see the same connectors (a stable list that will not change by being
+//     read again) or after maxListPasses; the error is then a *ListGapError
 //     (wrapping ErrListIncomplete) holding everything seen.
 //
 // Without a total (no X-Total-Count), pages are read until an empty one; a
 // full page of connectors already seen is an error (the tenant ignores offset).
 func (c *Client) ListAllConnectors(ctx context.Context, filters string, onTotal func(total int)) ([]Connector, error) {
-	first, err := c.listPass(ctx, filters, onTotal)
+	pass, err := c.listPass(ctx, filters, onTotal)
 	if err != nil {
 		return nil, err
 	}
-	if first.matches() {
-		return first.items, nil
+	if pass.matches() {
+		return pass.items, nil
 	}
-	c.log.Info("the connector list did not match the tenant's count; listing again",
-		"listed", len(first.items), "total", first.total)
-	second, err := c.listPass(ctx, filters, nil)
-	if err != nil {
-		return nil, err
-	}
-	if second.matches() {
-		return second.items, nil
-	}
-	union := second.items
+	union := slices.Clone(pass.items)
 	seen := make(map[string]bool, len(union))
 	for _, conn := range union {
 		seen[conn.ScriptName] = true
 	}
-	for _, conn := range first.items {
-		if !seen[conn.ScriptName] {
-			seen[conn.ScriptName] = true
-			union = append(union, conn)
+	passes := []int{len(pass.items)}
+	for {
+		c.log.Info("the connector list did not match the tenant's count; listing again",
+			"listed", len(union), "total", pass.total, "passes", len(passes))
+		prev := pass
+		if pass, err = c.listPass(ctx, filters, nil); err != nil {
+			return nil, err
+		}
+		if pass.matches() {
+			return pass.items, nil
+		}
+		passes = append(passes, len(pass.items))
+		for _, conn := range pass.items {
+			if !seen[conn.ScriptName] {
+				seen[conn.ScriptName] = true
+				union = append(union, conn)
+			}
+		}
+		if len(union) == pass.total {
+			c.log.Info("the connector list reached the tenant's count over several passes", "total", pass.total, "passes", len(passes))
+			return union, nil
+		}
+		if prev.same(pass) || len(passes) >= maxListPasses(pass.total) {
+			return nil, &ListGapError{Total: pass.total, Listed: len(union), Passes: passes, Connectors: union}
 		}
 	}
-	return nil, &ListGapError{Total: second.total, Listed: len(union), Passes: [2]int{len(first.items), len(second.items)}, Connectors: union}
 }
 
 // listPass is one reading of the whole list.
@@ -100,6 +133,23 @@ type listPass struct {
 // matches reports whether the pass collected what the tenant counted (always
 // true without a count).
 func (p listPass) matches() bool { return p.total < 0 || len(p.items) == p.total }
+
+// same reports whether p and q saw the same count and the same connectors.
+func (p listPass) same(q listPass) bool {
+	if p.total != q.total || len(p.items) != len(q.items) {
+		return false
+	}
+	in := make(map[string]bool, len(p.items))
+	for _, conn := range p.items {
+		in[conn.ScriptName] = true
+	}
+	for _, conn := range q.items {
+		if !in[conn.ScriptName] {
+			return false
+		}
+	}
+	return true
+}
 
 func (c *Client) listPass(ctx context.Context, filters string, onTotal func(int)) (listPass, error) {
 	pass := listPass{total: -1}

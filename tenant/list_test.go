@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -166,19 +167,80 @@ func rewriteJSONArray(resp *http.Response, edit func([]any) []any) (*http.Respon
 	return resp, nil
 }
 
-// A list gap's message states the distinct connectors seen over both
-// passes against the count, and never reads "0 missing".
+// A list gap's message states the distinct connectors seen over every pass
+// against the count, and never reads "0 missing".
 func TestListGapErrorSaysWhatWasSeen(t *testing.T) {
 	for _, tt := range []struct {
 		e    ListGapError
 		want string
 	}{
-		{ListGapError{Total: 44, Listed: 42, Passes: [2]int{30, 27}}, "listed 42 of the 44 connectors the tenant counted (X-Total-Count), over two passes (30 and 27 on each): 2 missing"},
-		{ListGapError{Total: 44, Listed: 45, Passes: [2]int{45, 43}}, "listed 45 of the 44 connectors the tenant counted (X-Total-Count), over two passes (45 and 43 on each): 1 more than counted (connectors created or deleted meanwhile?)"},
-		{ListGapError{Total: 44, Listed: 44, Passes: [2]int{40, 41}}, "listed 44 of the 44 connectors the tenant counted (X-Total-Count), over two passes (40 and 41 on each): neither pass alone matched the count, so the list changed or shifted while it was read, and a connector may be missing"},
+		{ListGapError{Total: 44, Listed: 42, Passes: []int{30, 27}}, "listed 42 of the 44 connectors the tenant counted (X-Total-Count), over 2 passes (30 and 27 on each): 2 missing"},
+		{ListGapError{Total: 44, Listed: 45, Passes: []int{45, 43}}, "listed 45 of the 44 connectors the tenant counted (X-Total-Count), over 2 passes (45 and 43 on each): 1 more than counted (connectors created or deleted meanwhile?)"},
+		{ListGapError{Total: 111, Listed: 110, Passes: []int{70, 72, 69}}, "listed 110 of the 111 connectors the tenant counted (X-Total-Count), over 3 passes (70, 72 and 69 on each): 1 missing"},
 	} {
 		if got := tt.e.Error(); got != tt.want {
 			t.Errorf("got  %q\nwant %q", got, tt.want)
 		}
+	}
+}
+
+// Under a list order that changes between calls (list-order=unstable) and
+// small pages, no single pass collects every connector; the passes joined
+// by scriptName do, within the bound of passes, for every size.
+func TestListAllConnectorsUnderUnstableOrder(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ listed, pageCap int }{{48, 20}, {111, 7}, {400, 3}} {
+		t.Run(fmt.Sprintf("%d/page-cap=%d", tt.listed, tt.pageCap), func(t *testing.T) {
+			t.Parallel()
+			_, u := simWithListed(t, tt.listed, tenantsim.Options{Variants: tenantsim.Variants{ListOrder: "unstable", PageCap: tt.pageCap}})
+			rec := newRecorder()
+			c := newTestClient(t, u, func(o *Options) { o.Transport = rec })
+			all, err := c.ListAllConnectors(t.Context(), "", nil)
+			if err != nil {
+				t.Fatalf("list: %v", err)
+			}
+			seen := map[string]bool{}
+			for _, conn := range all {
+				seen[conn.ScriptName] = true
+			}
+			if len(all) != tt.listed || len(seen) != tt.listed {
+				t.Fatalf("listed %d connectors (%d distinct), the tenant shows %d", len(all), len(seen), tt.listed)
+			}
+			passes := 0
+			for _, off := range listOffsets(t, rec) {
+				if off == 0 {
+					passes++
+				}
+			}
+			if passes < 2 || passes > maxListPasses(tt.listed) {
+				t.Errorf("read the list %d times, want more than once (no pass alone is complete) and at most %d", passes, maxListPasses(tt.listed))
+			}
+		})
+	}
+}
+
+// A connector an unstable list never serves is a gap after the bound of
+// passes (never an endless listing), and the error says what was seen.
+func TestListAllConnectorsUnderUnstableOrderGivesUp(t *testing.T) {
+	_, u := simWithListed(t, 60, tenantsim.Options{Variants: tenantsim.Variants{ListOrder: "unstable", PageCap: 9}})
+	hide := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil || req.URL.Path != "/v2025/connectors" {
+			return resp, err
+		}
+		return rewriteJSONArray(resp, func(items []any) []any {
+			return slices.DeleteFunc(items, func(it any) bool { return it.(map[string]any)["scriptName"] == "c0010-x1" })
+		})
+	})
+	rec := newRecorder()
+	rec.next = hide
+	c := newTestClient(t, u, func(o *Options) { o.Transport = rec })
+	_, err := c.ListAllConnectors(t.Context(), "", nil)
+	var gap *ListGapError
+	if !errors.As(err, &gap) {
+		t.Fatalf("err = %v, want a *ListGapError", err)
+	}
+	if gap.Listed != 59 || len(gap.Passes) != maxListPasses(60) || !strings.Contains(err.Error(), "59 of the 60") || !strings.Contains(err.Error(), "1 missing") {
+		t.Errorf("gap %v over %d passes; want 59 of 60 over %d", err, len(gap.Passes), maxListPasses(60))
 	}
 }
