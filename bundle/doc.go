@@ -48,7 +48,8 @@
 //   - scope (optional; see Scope): which connectors of the source tenant the
 //     bundle stands for — the export's filter, include, exclude, scriptNames
 //     and builtIn, then narrowed by the include/exclude of each transform
-//     since. An import with deletion allowed deletes only target connectors
+//     since (narrowed, with each transform's renames: renamed, name → new
+//     name, which do not narrow it). An import with deletion allowed deletes only target connectors
 //     inside it that the bundle lacks. Added within format version 1: older
 //     readers ignore it, and a bundle without it (written before it existed)
 //     has an unknown scope, from which an import deletes nothing unless the

@@ -106,6 +106,10 @@ type Scope struct {
 type NameFilter struct {
 	Include []string `json:"include,omitempty"`
 	Exclude []string `json:"exclude,omitempty"`
+	// Renamed are the same rules file's renames, name → new name. They do
+	// not narrow the scope; they say why a target connector of a renamed
+	// name is in it without a bundle connector of that name.
+	Renamed map[string]string `json:"renamed,omitempty"`
 }
 
 // Known reports whether s records the export's choice: false for nil (a

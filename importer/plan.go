@@ -619,6 +619,9 @@ func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, ma
 		switch {
 		case scope == nil:
 			it.WouldDelete = wouldDelete != nil && wouldDelete(l)
+			if it.WouldDelete {
+				it.Notes = append(it.Notes, renamedAwayNote(pl.src.Manifest.Scope, l.Name)...)
+			}
 		case scope.reason != "":
 			it.Notes = append(it.Notes, scope.reason)
 		case !scope.contains(l):
@@ -628,6 +631,7 @@ func (pl *planner) targetOnly(ctx context.Context, listed []tenant.Connector, ma
 		default:
 			inScope++
 			it.Action = ActionDelete
+			it.Notes = append(it.Notes, renamedAwayNote(pl.src.Manifest.Scope, l.Name)...)
 			d, found, err := pl.get(ctx, l.ScriptName)
 			if err != nil {
 				return nil, 0, err

@@ -102,6 +102,24 @@ func quoted(ss []string) []string {
 // Such a connector is not absent from the source, so the bundle does not stand
 // for deleting it. Connectors the export found gone (404) give no reason.
 // It returns "" when nothing protects l.
+// renamedAwayNote says, of a target connector to delete, that the bundle
+// has no connector of its name because transform rules renamed the
+// bundle's connector of that name (scope's Narrowed[].Renamed): the source
+// tenant has it, under that name.
+func renamedAwayNote(s *bundle.Scope, name string) []string {
+	if s == nil {
+		return nil
+	}
+	for _, nf := range s.Narrowed {
+		for from, to := range nf.Renamed {
+			if glob.SameName(from, name) && !glob.SameName(to, name) {
+				return []string{fmt.Sprintf("the bundle has no connector of this name because the rules renamed the bundle's %q to %q: the source tenant still has %q; deleted here only as not in the bundle (--allow-delete)", from, to, from)}
+			}
+		}
+	}
+	return nil
+}
+
 func leftOutNote(m bundle.Manifest, l tenant.Connector) string {
 	if m.Coverage == nil {
 		return ""

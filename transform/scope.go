@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,7 +11,7 @@ import (
 )
 
 // NarrowScope returns the scope of a bundle after r is applied to it: s
-// with r's include and exclude appended to Narrowed (bundle.Scope). A nil s
+// with r's include, exclude and renames appended to Narrowed (bundle.Scope). A nil s
 // (a bundle that recorded no scope) becomes an Unrecorded scope, so the
 // narrowing is not lost. s is not modified; rules without include or
 // exclude return a copy of s.
@@ -23,13 +24,17 @@ func (r *Rules) NarrowScope(s *bundle.Scope) *bundle.Scope {
 	} else {
 		out.Unrecorded = true
 	}
-	if r == nil || len(r.include) == 0 && len(r.exclude) == 0 {
+	if r == nil || len(r.include) == 0 && len(r.exclude) == 0 && len(r.rename) == 0 {
 		if s == nil {
 			return nil
 		}
 		return &out
 	}
-	out.Narrowed = append(out.Narrowed, bundle.NameFilter{Include: patterns(r.include), Exclude: patterns(r.exclude)})
+	nf := bundle.NameFilter{Include: patterns(r.include), Exclude: patterns(r.exclude)}
+	if len(r.rename) > 0 {
+		nf.Renamed = maps.Clone(r.rename)
+	}
+	out.Narrowed = append(out.Narrowed, nf)
 	return &out
 }
 
