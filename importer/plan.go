@@ -685,7 +685,11 @@ func leftoverReferences(src Source, matches []match, remap map[string]string) ([
 	for i, c := range cs {
 		switch t := matches[i].target; {
 		case t == "":
-			scan[c.ScriptName] = "\x00new:" + c.ScriptName // any value but the source's
+			// Any value but the source's, and no word bytes: one that
+			// held the source scriptName (it was "\x00new:" + it) is
+			// found in the remapped content, and every reference to a
+			// create was warned of as not remapped.
+			scan[c.ScriptName] = createdPlaceholder
 			names = append(names, c.ScriptName)
 		case t != c.ScriptName:
 			names = append(names, c.ScriptName)
@@ -708,6 +712,11 @@ func leftoverReferences(src Source, matches []match, remap map[string]string) ([
 	}
 	return out, nil
 }
+
+// createdPlaceholder stands for the scriptName a create will get when
+// leftoverReferences remaps references to it: no byte of it is a word byte
+// (transform.FindScriptNames), so it never reads as a scriptName.
+const createdPlaceholder = "\x00#\x00"
 
 // remapped returns c with scriptName references rewritten by table.
 func remapped(c bundle.Connector, table map[string]string) bundle.Connector {
