@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/connvault/connvault/internal/tempfile"
 )
 
 // Default limits of ReadOptions.
@@ -59,7 +61,7 @@ type Bundle struct {
 
 	root    string         // the directory holding connectors/ (directory form)
 	spool   stagingFile    // the extracted files of an archive, one after another
-	spoolAt string         // the spool's file name, "" in memory
+	spoolAt string         // the spool's file name, "" in memory or when unlinked at once (tempfile.Spool)
 	offsets []int64        // offset in spool of each file, by number (layout)
 	first   []int32        // number of the first file of each entry
 	index   map[string]int // key → index in Manifest.Connectors
@@ -308,11 +310,13 @@ func readArchive(ctx context.Context, r io.Reader, opts ReadOptions) (*Bundle, e
 	var spool stagingFile = &memFile{}
 	spoolAt := ""
 	if !opts.InMemory {
-		f, err := os.CreateTemp(opts.TempDir, "connvault-bundle-*")
+		// Unlinked at once where the system allows: a reader killed or
+		// ended by SIGPIPE leaves no copy of the bundle behind.
+		f, at, err := tempfile.Spool(opts.TempDir, "connvault-bundle-*")
 		if err != nil {
 			return nil, fmt.Errorf("extract: %w", err)
 		}
-		spool, spoolAt = f, f.Name()
+		spool, spoolAt = f, at
 	}
 	x := &extraction{spool: spool, opts: opts, seenDirs: map[string]bool{}}
 	err := extractArchive(ctx, r, opts.MaxTotalSize, x.visit)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/connvault/connvault/internal/tempfile"
 	"github.com/connvault/connvault/tenant"
 )
 
@@ -18,7 +19,8 @@ import (
 // algorithm", Memory).
 //
 // The spool's name is removed as soon as the file is open where the system
-// allows it (the open file lives on until close); else close removes it.
+// allows it (the open file lives on until close); else close removes it
+// (tempfile.Spool).
 // It is safe for concurrent use.
 type detailStore struct {
 	mu   sync.Mutex
@@ -46,14 +48,11 @@ func (s *detailStore) put(d tenant.ConnectorDetail) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.f == nil {
-		f, err := os.CreateTemp("", "connvault-details-*")
+		f, path, err := tempfile.Spool("", "connvault-details-*")
 		if err != nil {
 			return fmt.Errorf("spool details: %w", err)
 		}
-		s.f, s.path = f, f.Name()
-		if os.Remove(f.Name()) == nil {
-			s.path = ""
-		}
+		s.f, s.path = f, path
 	}
 	if _, err := s.f.WriteAt(b, s.end); err != nil {
 		return fmt.Errorf("spool detail of %q: %w", d.ScriptName, err)

@@ -20,6 +20,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/connvault/connvault/importer"
+	"github.com/connvault/connvault/internal/tempfile"
 	"github.com/connvault/connvault/repository"
 	"github.com/connvault/connvault/tenant"
 )
@@ -47,6 +48,7 @@ type env struct {
 	log            *slog.Logger
 	status         *statusLine // stderr as logs and the progress bar share it
 	stdinCopy      string      // the temporary copy of stdin read as "-", removed by runEnv
+	releaseStdin   func()      // removes stdinCopy's directory
 	unknownCommand string      // set when urfave/cli found no such command
 	identityFile   string      // --identity or $CONNVAULT_AGE_IDENTITY_FILE: age identities for encrypted bundles
 	json           bool        // the command runs with --json: stdout holds one JSON document, whatever happens
@@ -67,12 +69,14 @@ func (e *env) input(arg string) (string, error) {
 	if f, ok := e.stdin.(*os.File); ok && isTerminal(f) {
 		return "", usageErrorf("- reads a bundle archive from %s, which is a terminal; pipe one in (connvault export --out - | connvault verify -)", stdinName)
 	}
-	dir, err := os.MkdirTemp("", "connvault-stdin-")
+	// A locked directory: a run killed, or ended by SIGPIPE, before runEnv
+	// removed it leaves it to the next run reading stdin, which removes it.
+	dir, release, err := tempfile.Dir("connvault-stdin-*")
 	if err != nil {
 		return "", fmt.Errorf("copy stdin: %w", err)
 	}
 	path := filepath.Join(dir, "stdin.tar.gz")
-	e.stdinCopy = path
+	e.stdinCopy, e.releaseStdin = path, release
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("copy stdin: %w", err)
@@ -161,7 +165,7 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	app := newApp(e)
 	err := app.Run(ctx, args)
 	if e.stdinCopy != "" {
-		os.RemoveAll(filepath.Dir(e.stdinCopy))
+		e.releaseStdin()
 		if err != nil {
 			err = stdinRenamed{err: err, copy: e.stdinCopy, dir: filepath.Dir(e.stdinCopy)}
 		}
