@@ -241,7 +241,7 @@ func compareConnector(a, b *Bundle, ae, be Entry, opts CompareOptions) (Connecto
 		if f != KindConnector {
 			cd.Parts = append(cd.Parts, f)
 			if opts.Content {
-				text[f] = UnifiedDiff(f, at[f], bt[f])
+				text[f] = UnifiedDiffPaths(partPath(ae.Key, f), partPath(be.Key, f), at[f], bt[f])
 			}
 			continue
 		}
@@ -249,10 +249,12 @@ func compareConnector(a, b *Bundle, ae, be Entry, opts CompareOptions) (Connecto
 		if err != nil {
 			return cd, fmt.Errorf("compare connector.json of %q: %w", ae.Name, err)
 		}
-		for _, f := range fields {
+		for i, f := range fields {
 			cd.Parts = append(cd.Parts, f.part)
-			if opts.Content {
-				text[f.part] = UnifiedDiff(f.part, f.a, f.b)
+			if opts.Content && i == 0 {
+				// One diff of the file, which patch(1) can apply, under
+				// the first changed field; the fields only name what changed.
+				text[f.part] = UnifiedDiffPaths(partPath(ae.Key, KindConnector), partPath(be.Key, KindConnector), ac.Detail, bc.Detail)
 			}
 		}
 	}
@@ -445,5 +447,25 @@ func partTexts(c Connector) map[string][]byte {
 // b/name) and 3 lines of context; "" when they are equal. The diff is
 // github.com/aymanbagabas/go-udiff's (Myers' algorithm, as in gopls).
 func UnifiedDiff(name string, a, b []byte) string {
-	return udiff.Unified("a/"+name, "b/"+name, string(a), string(b))
+	return UnifiedDiffPaths(name, name, a, b)
+}
+
+// UnifiedDiffPaths is UnifiedDiff with the file names a/aPath and b/bPath:
+// the bundle-relative paths of the two files, so that `patch -p1` inside the
+// older bundle's directory applies it.
+func UnifiedDiffPaths(aPath, bPath string, a, b []byte) string {
+	return udiff.Unified("a/"+aPath, "b/"+bPath, string(a), string(b))
+}
+
+// partPath is the bundle-relative path of part (a kind, or
+// "translations/<locale>") of the connector with key.
+func partPath(key, part string) string {
+	kind, locale := part, ""
+	if l, ok := strings.CutPrefix(part, "translations/"); ok {
+		kind, locale = KindTranslations, l
+	}
+	if p, ok := filePath(key, kind, locale); ok {
+		return p
+	}
+	return part
 }

@@ -95,16 +95,18 @@ func diffFixture(t *testing.T) (a, b *Bundle) {
 
 // goldenDiffs are the SHA-256 of what `connvault diff` printed for
 // diffFixture before diff streamed (commit bf0e677: bundle.Compare, then
-// Diff.Write or json.Encoder with SetIndent("", "  ")), by flags.
+// Diff.Write or json.Encoder with SetIndent("", "  ")), by flags; with
+// --content, since the text diffs name the bundle's files (a/connectors/<key>/…,
+// whole connector.json) so that patch(1) applies them.
 var goldenDiffs = map[string]string{
 	"content=false,ignore-tenant-fields=false,json=false": "4e8c448548acc3eab48a54b75f899ac61784848365ba01411b2bfa5a1cda304e", // 2059 bytes
 	"content=false,ignore-tenant-fields=false,json=true":  "f838d9b422d54594d19467faa9dc594b30aa8a540b6c0f718dfc2386fbb7ade0", // 4712 bytes
 	"content=false,ignore-tenant-fields=true,json=false":  "9cf55fbc0466fad60f5050cfaec63c245cbe1ad9ac2bd8fa8c78f2e39c520b1b", // 1569 bytes
 	"content=false,ignore-tenant-fields=true,json=true":   "192fe0c474dff1b43dd99d75a27c5d7889d9543418a359cc487865a278dafc21", // 3627 bytes
-	"content=true,ignore-tenant-fields=false,json=false":  "89a1300160d6e9c755610dd927e378f2f1eaa51e451870c5d97998c6dee48ecc", // 17404 bytes
-	"content=true,ignore-tenant-fields=false,json=true":   "0d3f73dfc62a17f959390657449ada1c991face7be4efd8e8c923b511a17392f", // 32605 bytes
-	"content=true,ignore-tenant-fields=true,json=false":   "7cb6a84fe5d96ab965ecb8decdf1300a68e2aae8457c1d1ec91e07b59dcd28f5", // 15248 bytes
-	"content=true,ignore-tenant-fields=true,json=true":    "8c48f40aba95801c3a74cadc49185e58ea27580758772215c0d05dbc242aacc5", // 28881 bytes
+	"content=true,ignore-tenant-fields=false,json=false":  "1eff64b4423f5ccdeb647adf68a8da865383ce052078370e9da814d441bf2131", // 21574 bytes
+	"content=true,ignore-tenant-fields=false,json=true":   "f4544404f91d6bc93160753a3accb811532296d27881f85d237b6377a5dff323", // 36612 bytes
+	"content=true,ignore-tenant-fields=true,json=false":   "1ef57c8bcf8172215e0dad2ae29f5aea28ddf51969f83e90545fe4a4f0678479", // 18421 bytes
+	"content=true,ignore-tenant-fields=true,json=true":    "1eaaf22239487eb65be6fae2456718c7bb8baeee459e8876582953628ceb97af", // 32124 bytes
 }
 
 // held is the output of diff from the Diff that Compare holds.
