@@ -179,6 +179,10 @@ func (r Result) Retryable() bool {
 // is one (recording its end and completing its undo bundle), else starts no
 // run at all; either way it writes the mapping file and returns one item per
 // plan item.
+//
+// Apply consumes p: once drift is checked it drops the plan's spooled
+// details and pre-image hashes (PreImages, PreImageParts), which the run
+// never reads again.
 func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Result, error) {
 	opts = opts.withDefaults()
 	m := newMeter(t)
@@ -215,6 +219,10 @@ func Apply(ctx context.Context, t Target, src Source, p *Plan, opts Options) (Re
 			}
 		}
 	}
+	// Drift is checked: nothing of the run reads the pre-image hashes
+	// again, and an import of 10,000 updates would hold some 10 MB of them
+	// (a plan is applied once).
+	p.PreImages, p.PreImageParts = nil, nil
 	a := &applier{t: m, w: &writer{t: m}, opts: opts, plan: p, details: details, input: src, src: map[string]bundle.Connector{}, srcIndex: map[string]int{},
 		results: make([]ItemResult, len(p.Items)), targets: make([]string, len(p.Items)),
 		created: make([]*tenant.Connector, len(p.Items)), refused: make([]bool, len(p.Items)),
