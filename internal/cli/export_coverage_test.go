@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -112,16 +114,39 @@ func TestExportRefusesToReplaceWhatIsNoBundle(t *testing.T) {
 	}
 }
 
-// Under a list order that changes between calls, the summary table, the
-// --json summary, the manifest and the failure line all state the same
-// count of listed connectors (distinct scriptNames over both passes) against
-// the tenant's.
+// Under a list order that changes between calls, and a list that never
+// shows one connector (so that a gap remains after every pass), the summary
+// table, the --json summary, the manifest and the failure line all state the
+// same count of listed connectors (distinct scriptNames over all passes)
+// against the tenant's.
 func TestExportListGapStatesOneCount(t *testing.T) {
 	v, err := tenantsim.ParseVariants("list-order=unstable,page-cap=7")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, vars := startSim(t, tenantsim.Options{Seed: 21, Connectors: 40, MaxLocales: 1, Variants: v})
+	sim := tenantsim.New(tenantsim.Options{Seed: 21, Connectors: 40, MaxLocales: 1, Variants: v, ClientID: "c", ClientSecret: "c-secret"})
+	lost := released(sim)[0].ScriptName
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v2025/connectors" {
+			sim.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, r)
+		var items []map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &items); err != nil {
+			t.Error(err)
+		}
+		b, _ := json.Marshal(slices.DeleteFunc(items, func(it map[string]any) bool { return it["scriptName"] == lost }))
+		for k, vs := range rec.Header() {
+			w.Header()[k] = vs
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	vars := map[string]string{"SAIL_BASE_URL": srv.URL, "SAIL_CLIENT_ID": "c", "SAIL_CLIENT_SECRET": "c-secret"}
 	// Without sources, every connector known was listed: exported or left out.
 	args := []string{"export", "--rate", "0", "--locales", "detail", "--sources=false", "--out"}
 	path := filepath.Join(t.TempDir(), "a.tar.gz")
