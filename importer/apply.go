@@ -511,14 +511,13 @@ func (a *applier) begin(ctx context.Context) error {
 			return fmt.Errorf("continue interrupted import %s: %w; it is needed to roll that import back: restore it, or move %s away to start afresh",
 				a.runID, err, prev.path)
 		}
-		if a.prevCreates, err = prev.creates(); err != nil {
+		visitCreates, creates := createsFold()
+		visitWritten, earlierWrites := writtenFold()
+		if err := prev.scan(visitCreates, visitWritten); err != nil {
 			return err
 		}
-		earlierWrites, err := prev.written()
-		if err != nil {
-			return err
-		}
-		for s, w := range earlierWrites {
+		a.prevCreates = creates()
+		for s, w := range earlierWrites() {
 			a.undo.addWritten(s, w) // what earlier attempts wrote, recorded at finish
 		}
 		if a.j, err = openJournal(prev.path, a.opts.Now); err != nil {

@@ -64,15 +64,12 @@ func planRun(stateDir string, p *Plan) (runWrites, error) {
 	if !ok {
 		return runWrites{}, nil
 	}
-	left, err := r.left(p.PreImageParts)
-	if err != nil {
+	visitLeft, left := leftFold(p.PreImageParts)
+	visitCreates, creates := createsFold()
+	if err := r.scan(visitLeft, visitCreates); err != nil {
 		return runWrites{}, err
 	}
-	creates, err := r.creates()
-	if err != nil {
-		return runWrites{}, err
-	}
-	return runWrites{left: left, created: r.created(), creates: creates}, nil
+	return runWrites{left: left(), created: r.created(), creates: creates()}, nil
 }
 
 // wrote reports whether the run left d exactly as it is (its hashes, or

@@ -141,10 +141,12 @@ type runLog struct {
 // created returns the scriptNames this run created, by glob.NameKey of the name.
 func (r runLog) created() map[string]string { return r.createdNames }
 
-// scan reads the run's journal again and gives fn each record, in order.
-// Lines that do not decode (a record cut short by a power loss) are skipped.
-// It returns an error when the journal cannot be read to its end.
-func (r runLog) scan(fn func(record)) error {
+// scan reads the run's journal again and gives each record, in order, to
+// every visit (one read for several folds: writtenFold, createsFold,
+// leftFold). Lines that do not decode (a record cut short by a power loss)
+// are skipped. It returns an error when the journal cannot be read to its
+// end.
+func (r runLog) scan(visit ...func(record)) error {
 	f, err := os.Open(r.path)
 	if err != nil {
 		return fmt.Errorf("read journal: %w", err)
@@ -157,7 +159,9 @@ func (r runLog) scan(fn func(record)) error {
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			continue
 		}
-		fn(rec)
+		for _, fn := range visit {
+			fn(rec)
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read journal %s: %w", r.path, err)
@@ -168,19 +172,19 @@ func (r runLog) scan(fn func(record)) error {
 // maxRecordSize is the longest journal line read, in bytes.
 const maxRecordSize = 16 * 1024 * 1024
 
-// written returns what the run wrote to each connector, by target
+// writtenFold gives what a run wrote to each connector, by target
 // scriptName, over all its attempts (undoWritten.merge).
-func (r runLog) written() (map[string]undoWritten, error) {
+// It is a fold over records: visit each (runLog.scan), then result.
+func writtenFold() (visit func(record), result func() map[string]undoWritten) {
 	out := map[string]undoWritten{}
-	err := r.scan(func(rec record) {
+	return func(rec record) {
 		if (rec.Op != opWrite && rec.Op != opDone) || rec.ScriptName == "" || len(rec.Hashes) == 0 && len(rec.Parts) == 0 {
 			return
 		}
 		w := out[rec.ScriptName]
 		w.merge(undoWritten{Parts: rec.Parts, Hashes: rec.Hashes, ReadBack: rec.Op == opDone})
 		out[rec.ScriptName] = w
-	})
-	return out, err
+	}, func() map[string]undoWritten { return out }
 }
 
 // createState is what a run's journal tells about the creates it sent for
@@ -208,46 +212,54 @@ type createState struct {
 // Records of one name are in order: an intent (create), then at most one
 // outcome (created or refused); an intent without an outcome is ambiguous.
 func (r runLog) creates() (map[string]createState, error) {
+	visit, result := createsFold()
+	err := r.scan(visit)
+	return result(), err
+}
+
+// createsFold is creates as a fold over records: visit each, then result.
+func createsFold() (visit func(record), result func() map[string]createState) {
 	out := map[string]createState{}
 	pending := map[string]bool{}
-	err := r.scan(func(rec record) {
-		k := glob.NameKey(rec.Name)
-		st := out[k]
-		switch rec.Op {
-		case opCreate:
-			if pending[k] {
-				st.ambiguous = true
-			}
-			pending[k] = true
-			st.name, st.source = rec.Name, rec.SourceScriptName
-			st.body, st.absentAtPlan = rec.Body, rec.AbsentAtPlan
-		case opUnsent:
-			pending[k] = false
-		case opCreated:
-			if rec.ScriptName == "" {
+	return func(rec record) {
+			k := glob.NameKey(rec.Name)
+			st := out[k]
+			switch rec.Op {
+			case opCreate:
+				if pending[k] {
+					st.ambiguous = true
+				}
+				pending[k] = true
+				st.name, st.source = rec.Name, rec.SourceScriptName
+				st.body, st.absentAtPlan = rec.Body, rec.AbsentAtPlan
+			case opUnsent:
+				pending[k] = false
+			case opCreated:
+				if rec.ScriptName == "" {
+					return
+				}
+				st.scriptName, st.ambiguous, st.refused = rec.ScriptName, false, false
+				pending[k] = false
+			case opRefused:
+				st.refused = true
+				pending[k] = false
+			case opAdopted:
+				st.ambiguous, st.refused = false, false
+				pending[k] = false
+			default:
 				return
 			}
-			st.scriptName, st.ambiguous, st.refused = rec.ScriptName, false, false
-			pending[k] = false
-		case opRefused:
-			st.refused = true
-			pending[k] = false
-		case opAdopted:
-			st.ambiguous, st.refused = false, false
-			pending[k] = false
-		default:
-			return
-		}
-		out[k] = st
-	})
-	for k, p := range pending {
-		if p {
-			st := out[k]
-			st.ambiguous = true
 			out[k] = st
+		}, func() map[string]createState {
+			for k, p := range pending {
+				if p {
+					st := out[k]
+					st.ambiguous = true
+					out[k] = st
+				}
+			}
+			return out
 		}
-	}
-	return out, err
 }
 
 func journalPath(stateDir, runID string) string {

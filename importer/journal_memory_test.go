@@ -75,10 +75,11 @@ func TestReadRunsHoldsNoRecords(t *testing.T) {
 	}
 
 	// Records are still there to read, one at a time.
-	written, err := runs[0].written()
-	if err != nil {
+	visit, result := writtenFold()
+	if err := runs[0].scan(visit); err != nil {
 		t.Fatal(err)
 	}
+	written := result()
 	if len(written) != connectors || !written["connector-0-17"].ReadBack || len(written["connector-0-17"].Parts) != 6 {
 		t.Errorf("written: %d connectors, connector-0-17 %+v", len(written), written["connector-0-17"])
 	}
@@ -111,13 +112,15 @@ func TestScanReportsAnUnreadableJournal(t *testing.T) {
 	if err := os.Mkdir(p, 0o700); err != nil { // a directory where the journal was: reading it fails
 		t.Fatal(err)
 	}
-	if _, err := runs[0].written(); err == nil {
+	visitWritten, _ := writtenFold()
+	if err := runs[0].scan(visitWritten); err == nil {
 		t.Fatalf("written() of an unreadable journal: no error")
 	}
 	if _, err := runs[0].creates(); err == nil {
 		t.Fatalf("creates() of an unreadable journal: no error")
 	}
-	if _, err := runs[0].left(nil); err == nil {
+	visitLeft, _ := leftFold(nil)
+	if err := runs[0].scan(visitLeft); err == nil {
 		t.Fatalf("left() of an unreadable journal: no error")
 	}
 }

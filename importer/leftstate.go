@@ -135,12 +135,13 @@ func (s leftState) allows(p, got string) bool {
 	return (had || s.complete) && got == was || slices.Contains(s.maybe[p], got)
 }
 
-// left returns, by target scriptName, the state the run's writes left each
+// leftFold gives, by target scriptName, the state a run's writes left each
 // connector it created or wrote in. base gives the state before the run of
 // connectors it did not create (a plan's PreImageParts), nil when unknown.
-func (r runLog) left(base map[string]map[string]string) (map[string]leftState, error) {
+// It is a fold over records: visit each (runLog.scan), then result.
+func leftFold(base map[string]map[string]string) (visit func(record), result func() map[string]leftState) {
 	out := map[string]leftState{}
-	err := r.scan(func(rec record) {
+	return func(rec record) {
 		if rec.ScriptName == "" {
 			return
 		}
@@ -159,8 +160,7 @@ func (r runLog) left(base map[string]map[string]string) (map[string]leftState, e
 		if s.known != nil || s.maybe != nil {
 			out[rec.ScriptName] = s
 		}
-	})
-	return out, err
+	}, func() map[string]leftState { return out }
 }
 
 // stateReadTimeout bounds the reads recordLeft makes after a run stopped.

@@ -163,20 +163,16 @@ func PlanRollback(ctx context.Context, t Target, undoPath string, opts Options) 
 			continue
 		}
 		p.Journal, known = r.path, true
-		if journalCreates, err = r.creates(); err != nil {
+		// One read of the journal for the four folds.
+		visitCreates, creates := createsFold()
+		visitLeft, leftOf := leftFold(nil)
+		visitUndone, undoneOf := undoneFold()
+		visitWritten, runWritten := writtenFold()
+		if err := r.scan(visitCreates, visitLeft, visitUndone, visitWritten); err != nil {
 			return nil, err
 		}
-		if left, err = r.left(nil); err != nil {
-			return nil, err
-		}
-		if undoneBy, err = undoneOf(r); err != nil {
-			return nil, err
-		}
-		runWritten, err := r.written()
-		if err != nil {
-			return nil, err
-		}
-		for s, w := range runWritten {
+		journalCreates, left, undoneBy = creates(), leftOf(), undoneOf()
+		for s, w := range runWritten() {
 			cur := written[s]
 			if cur.ReadBack && !w.ReadBack {
 				continue // the undo bundle's record is the later one

@@ -21,12 +21,13 @@ type undone struct {
 	restored []string // parts written back (all of them, for a recreated connector)
 }
 
-// undoneOf replays a run's records, in order: a rollback's removed and
-// restored records add to what is undone, and a later write of the run (a
-// rerun continuing an interrupted rollback's run) makes it the run's again.
-func undoneOf(r runLog) (map[string]undone, error) {
+// undoneFold replays a run's records, in order (a fold: visit each, then
+// result): a rollback's removed and restored records add to what is undone,
+// and a later write of the run (a rerun continuing an interrupted
+// rollback's run) makes it the run's again.
+func undoneFold() (visit func(record), result func() map[string]undone) {
 	out := map[string]undone{}
-	err := r.scan(func(rec record) {
+	return func(rec record) {
 		if rec.ScriptName == "" {
 			return
 		}
@@ -48,8 +49,7 @@ func undoneOf(r runLog) (map[string]undone, error) {
 			return
 		}
 		out[rec.ScriptName] = u
-	})
-	return out, err
+	}, func() map[string]undone { return out }
 }
 
 // noteNoJournal is the plan's note when the run's journal is not in the
