@@ -197,7 +197,7 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 	if hasPrev && prev.Problem != "" {
 		// The listing shows it broken: a new snapshot is stored (below)
 		// whether or not the tenant changed, and this says why.
-		res.Damaged = fmt.Sprintf("snapshot %s of tenant %s is %s", prev.ID, prev.Tenant, prev.Problem)
+		res.Damaged = (&DamagedError{ID: prev.ID, Tenant: prev.Tenant, Problem: prev.Problem}).Error()
 		same = false
 	}
 	if same {
