@@ -153,11 +153,10 @@ func (r *Repo) Backup(ctx context.Context, src export.Source, opts BackupOptions
 			opts.Export.CarriedFrom = append(slices.Clone(opts.Export.CarriedFrom), "snapshot "+prev.ID)
 		}
 		for _, g := range prev.Gone {
-			if slices.Contains(opts.Forget, g.ScriptName) && !slices.Contains(res.Forgotten, g.ScriptName) {
-				res.Forgotten = append(res.Forgotten, g.ScriptName)
-			}
 			if !slices.Contains(opts.Forget, g.ScriptName) {
 				prevGone = append(prevGone, g)
+			} else if !slices.Contains(res.Forgotten, g.ScriptName) {
+				res.Forgotten = append(res.Forgotten, g.ScriptName)
 			}
 		}
 	}
