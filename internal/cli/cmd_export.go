@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -135,11 +134,7 @@ func checkOut(out string) error {
 	switch {
 	case out == "":
 		return usageErrorf("export needs --out PATH (FILE.tar.gz, DIR/, or - for stdout)")
-	case out == "-", strings.HasSuffix(lower, ".tar.gz"), strings.HasSuffix(lower, ".tgz"),
-		strings.HasSuffix(out, "/"), strings.HasSuffix(out, string(os.PathSeparator)):
-		return nil
-	}
-	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+	case out == "-", strings.HasSuffix(lower, ".tar.gz"), strings.HasSuffix(lower, ".tgz"), isDirForm(out):
 		return nil
 	}
 	return usageErrorf("--out %s: want FILE.tar.gz or FILE.tgz, a directory (existing, or ending in /), or - for stdout", out)
