@@ -93,7 +93,7 @@ func (r *Repo) Prune(ctx context.Context, opts PruneOptions) ([]TenantPrune, err
 			old[l.Tenant] = append(old[l.Tenant], l)
 		}
 	}
-	tenants := slices.Sorted(maps.Keys(byTenant))
+	tenants := slices.Collect(maps.Keys(byTenant))
 	for t := range old {
 		tenants = append(tenants, t)
 	}
