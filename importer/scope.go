@@ -95,13 +95,6 @@ func quoted(ss []string) []string {
 	return out
 }
 
-// leftOutNote says why the target-only connector l must be kept although it is
-// in scope: the export knew of a connector of the same name (ignoring letter
-// case, as ISC's names are unique, and Unicode normalization: internal/glob) or the same scriptName in the source tenant
-// and left it out (hidden, filtered, SailPoint-owned; bundle.Coverage.LeftOut).
-// Such a connector is not absent from the source, so the bundle does not stand
-// for deleting it. Connectors the export found gone (404) give no reason.
-// It returns "" when nothing protects l.
 // renamedAwayNote says, of a target connector to delete, that the bundle
 // has no connector of its name because transform rules renamed the
 // bundle's connector of that name (scope's Narrowed[].Renamed): the source
@@ -120,6 +113,13 @@ func renamedAwayNote(s *bundle.Scope, name string) []string {
 	return nil
 }
 
+// leftOutNote says why the target-only connector l must be kept although it is
+// in scope: the export knew of a connector of the same name (ignoring letter
+// case, as ISC's names are unique, and Unicode normalization: internal/glob) or the same scriptName in the source tenant
+// and left it out (hidden, filtered, SailPoint-owned; bundle.Coverage.LeftOut).
+// Such a connector is not absent from the source, so the bundle does not stand
+// for deleting it. Connectors the export found gone (404) give no reason.
+// It returns "" when nothing protects l.
 func leftOutNote(m bundle.Manifest, l tenant.Connector) string {
 	if m.Coverage == nil {
 		return ""
