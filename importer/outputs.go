@@ -30,7 +30,7 @@ func (e *OutputExistsError) Error() string {
 // may continue: a *OutputExistsError. Apply checks again once it knows which
 // run it continues (or that it starts a new one).
 func CheckOutputs(stateDir, undoPath, mappingPath string) error {
-	runs, err := readRuns(firstNonEmpty(stateDir, ".connvault"))
+	runs, err := readRuns(firstNonEmpty(stateDir, DefaultStateDir))
 	if err != nil {
 		return err
 	}

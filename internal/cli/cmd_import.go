@@ -47,7 +47,7 @@ func planFlags(verb string) []cli.Flag {
 		forceDeleteInUseFlag(),
 		&cli.BoolFlag{Name: "allow-incomplete", Usage: "accept a bundle whose export was incomplete"},
 		&cli.IntFlag{Name: "concurrency", Value: 4, Usage: concurrency},
-		&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory of the journal, undo bundles and mapping files"},
+		&cli.StringFlag{Name: "state-dir", Value: importer.DefaultStateDir, Usage: "directory of the journal, undo bundles and mapping files"},
 		&cli.BoolFlag{Name: "json", Usage: "print results as JSON on stdout"},
 	)
 }
@@ -354,14 +354,11 @@ func unfinished(res importer.Result) string {
 // reads the run's journal in the state directory, so a state directory other
 // than the default is named.
 func rollbackLine(stateDir, undo string) string {
-	if stateDir == "" || filepath.Clean(stateDir) == defaultStateDir {
+	if stateDir == "" || filepath.Clean(stateDir) == importer.DefaultStateDir {
 		return "connvault rollback " + undo
 	}
 	return "connvault rollback --state-dir " + stateDir + " " + undo
 }
-
-// defaultStateDir is --state-dir's default.
-const defaultStateDir = ".connvault"
 
 // reportImport prints the result of an import, or of a rollback
 // (stateDir "": no invitation to roll back again; an import's names the

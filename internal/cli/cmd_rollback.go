@@ -22,7 +22,7 @@ func rollbackCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "also restore parts, and delete created connectors, that changed since the import"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan (with --dry-run) or the results as JSON on stdout"},
 			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "connectors written at once"},
-			&cli.StringFlag{Name: "state-dir", Value: defaultStateDir, Usage: "directory of the import's journal (it knows what the import created and wrote)"},
+			&cli.StringFlag{Name: "state-dir", Value: importer.DefaultStateDir, Usage: "directory of the import's journal (it knows what the import created and wrote)"},
 			sourcesFlag(),
 			forceDeleteInUseFlag(),
 		),
