@@ -57,8 +57,8 @@ func undoneFold() (visit func(record), result func() map[string]undone) {
 func noteNoJournal(runID, stateDir string) string {
 	return fmt.Sprintf("no journal of run %s in %s: without it the rollback cannot tell whether the run was already rolled back, "+
 		"or a later import created or wrote the same connectors since (the same scriptNames and content), so it deletes and restores nothing; "+
-		"give the --state-dir the import used (the default, .connvault, is relative to the working directory), or --force to roll back by the undo bundle alone",
-		runID, stateDir)
+		"give the --state-dir the import used (the default, %s, is relative to the working directory), or --force to roll back by the undo bundle alone",
+		runID, stateDir, DefaultStateDir)
 }
 
 // changedNoJournal is what a rollback without the run's journal says of a
